@@ -1,0 +1,42 @@
+"""Compile one SymPy expression in (x, y) to a `Landscape` with exact derivatives.
+
+The expression is differentiated once, symbolically, and lambdified with common-subexpression
+elimination twice: for NumPy arrays (batches) and for Python floats (`math`, single points).
+"""
+import sympy as sp
+
+from .base import Landscape
+
+x, y = sp.symbols("x y", real=True)
+
+
+def _compile(exprs, module):
+    return sp.lambdify((x, y), exprs, modules=[module], cse=True)
+
+
+def compile_landscape(name, expr, bounds, minima=None, doc="", params=None):
+    """A `Landscape` whose value, gradient and Hessian come from `expr` (a SymPy expression)."""
+    gx, gy = sp.diff(expr, x), sp.diff(expr, y)
+    hxx, hxy, hyy = sp.diff(gx, x), sp.diff(gx, y), sp.diff(gy, y)
+    fns = {}
+    for mod in ("numpy", "math"):
+        fns[mod] = (_compile(expr, mod), _compile((gx, gy), mod), _compile((hxx, hxy, hyy), mod))
+    return Landscape(name, *fns["numpy"], bounds=bounds, minima=minima, doc=doc,
+                     f_scalar=fns["math"][0], df_scalar=fns["math"][1], d2f_scalar=fns["math"][2],
+                     params=params)
+
+
+def step(u, k):
+    """A smooth step from 0 (u << 0) to 1 (u >> 0) of sharpness k; tanh never overflows."""
+    return (1 + sp.tanh(k * u)) / 2
+
+
+def blend(pieces, cuts, k):
+    """Join valleys f_0..f_m along x: f_i holds between cuts[i-1] and cuts[i] (smooth steps)."""
+    out = pieces[0]
+    for f, c in zip(pieces[1:], cuts):
+        s = step(x - c, k)
+        out = (1 - s) * out + s * f
+    return out
+
+
