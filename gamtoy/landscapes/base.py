@@ -29,12 +29,16 @@ class Landscape:
     """
 
     def __init__(self, name, f, df, d2f, bounds=DEFAULT_BOUNDS, minima=None, doc="",
-                 f_scalar=None, df_scalar=None, d2f_scalar=None, params=None):
+                 f_scalar=None, df_scalar=None, d2f_scalar=None, params=None, d12f=None,
+                 d12f_scalar=None):
         self.name = name
         self._f, self._df, self._d2f = f, df, d2f
         self._fs = f_scalar or f
         self._dfs = df_scalar or df
         self._d2fs = d2f_scalar or d2f
+        # gradient and Hessian together (shared subexpressions), for normgrad
+        self._d12f = d12f or (lambda x, y: tuple(df(x, y)) + tuple(d2f(x, y)))
+        self._d12fs = d12f_scalar or (lambda x, y: tuple(self._dfs(x, y)) + tuple(self._d2fs(x, y)))
         self.bounds = tuple(tuple(float(b) for b in ax) for ax in bounds)
         self.minima = None if minima is None else np.asarray(minima, dtype=float).reshape(-1, 2)
         self.params = dict(params or {})
@@ -84,15 +88,14 @@ class Landscape:
     def normgrad(self, W, xi=1e-12):
         """(g, H g / (|g| + xi)): the gradient and grad|grad L| (GAM Eq. 8), from one pass."""
         if type(W) is Vec2:
-            gx, gy = self._dfs(W.x, W.y)
-            hxx, hxy, hyy = self._d2fs(W.x, W.y)
+            gx, gy, hxx, hxy, hyy = self._d12fs(W.x, W.y)
             s = 1.0 / ((gx * gx + gy * gy) ** 0.5 + xi)
             return Vec2(float(gx), float(gy)), Vec2((hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s)
         W = check_points(W)
         x, y = W[..., 0], W[..., 1]
         shape = W.shape[:-1]
-        gx, gy = (np.broadcast_to(np.asarray(g, float), shape) for g in self._df(x, y))
-        hxx, hxy, hyy = self._d2f(x, y)
+        gx, gy, hxx, hxy, hyy = self._d12f(x, y)
+        gx, gy = (np.broadcast_to(np.asarray(g, float), shape) for g in (gx, gy))
         s = 1.0 / (np.sqrt(gx * gx + gy * gy) + xi)
         return (np.stack([gx, gy], -1),
                 np.stack([(hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s], -1))

@@ -20,10 +20,12 @@ def compile_landscape(name, expr, bounds, minima=None, doc="", params=None):
     hxx, hxy, hyy = sp.diff(gx, x), sp.diff(gx, y), sp.diff(gy, y)
     fns = {}
     for mod in ("numpy", "math"):
-        fns[mod] = (_compile(expr, mod), _compile((gx, gy), mod), _compile((hxx, hxy, hyy), mod))
-    return Landscape(name, *fns["numpy"], bounds=bounds, minima=minima, doc=doc,
-                     f_scalar=fns["math"][0], df_scalar=fns["math"][1], d2f_scalar=fns["math"][2],
-                     params=params)
+        fns[mod] = (_compile(expr, mod), _compile((gx, gy), mod), _compile((hxx, hxy, hyy), mod),
+                    _compile((gx, gy, hxx, hxy, hyy), mod))
+    f, df, d2f, d12f = fns["numpy"]
+    fs, dfs, d2fs, d12fs = fns["math"]
+    return Landscape(name, f, df, d2f, bounds=bounds, minima=minima, doc=doc, f_scalar=fs,
+                     df_scalar=dfs, d2f_scalar=d2fs, params=params, d12f=d12f, d12f_scalar=d12fs)
 
 
 def step(u, k):

@@ -1,0 +1,1 @@
+"""Speed targets, measured as ratios in one run: `python -m benchmarks [core|mlp|torch]`."""
