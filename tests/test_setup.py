@@ -1,0 +1,67 @@
+"""The project's setup files agree with each other, and notebooks are committed without outputs."""
+import json
+import pathlib
+import re
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _name(req):
+    return re.split(r"[<>=!\[ ;]", req.strip(), maxsplit=1)[0].lower()
+
+
+def _pyproject_deps():
+    p = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = {_name(d) for d in p["dependencies"]}
+    for extra, reqs in p["optional-dependencies"].items():
+        deps |= {_name(r) for r in reqs if not r.startswith("gamtoy")}
+    return deps
+
+
+def _environment_deps():
+    names = set()
+    text = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
+    for line in text.splitlines():
+        m = re.match(r"\s*-\s+([A-Za-z0-9_.\-]+)", line)
+        if m and not line.strip().startswith("- -e"):
+            names.add(_name(m.group(1)))
+    return names
+
+
+def test_every_pyproject_dependency_is_in_environment_yml():
+    missing = _pyproject_deps() - _environment_deps()
+    assert not missing, f"in pyproject.toml but not environment.yml: {sorted(missing)}"
+
+
+def test_every_environment_yml_package_is_in_pyproject():
+    extra = _environment_deps() - _pyproject_deps() - {"python", "pip"}
+    assert not extra, f"in environment.yml but not pyproject.toml: {sorted(extra)}"
+
+
+def test_torch_is_pinned_to_the_cpu_wheel_on_disk():
+    p = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert p["optional-dependencies"]["torch"] == ["torch==2.13.0"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci and "make test" in readme and "make demo" in readme
+
+
+def test_notebooks_are_committed_without_outputs():
+    nbs = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert nbs, "no notebooks found"
+    for nb in nbs:
+        cells = json.loads(nb.read_text())["cells"]
+        for c in cells:
+            if c["cell_type"] == "code":
+                assert not c.get("outputs") and c.get("execution_count") is None, (
+                    f"{nb.name} has outputs: strip them (see README)")
+
+
+def test_notebooks_import_the_installed_package_without_path_hacks():
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        src = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+        assert "sys.path" not in src and "import gamtoy" in src, nb.name
