@@ -6,12 +6,18 @@ Targets (issue 4): SAM, GSAM, GNP <= 2.2x; gam_accel <= 4.2x; gam (exact HVPs) <
 ratios come from one run: the optimizers are timed in interleaved rounds and each ratio is the
 median over rounds of (optimizer time / SGD time in the same round), so machine load cancels.
 """
+import os
 import time
 
-import numpy as np
+# one BLAS thread: on a shared 2-core machine, threaded BLAS on 64x64 products measures the
+# other processes more than the optimizers (set before numpy loads; ignored if it already has)
+for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_k, "1")
 
-from gamtoy import optim
-from gamtoy.mlp import Model, make_data, make_oracle
+import numpy as np  # noqa: E402
+
+from gamtoy import optim  # noqa: E402
+from gamtoy.mlp import Model, make_data, make_oracle  # noqa: E402
 
 TARGETS = {"sam": 2.2, "gsam": 2.2, "gnp": 2.2, "gam_accel": 4.2, "gam": 5.0}
 

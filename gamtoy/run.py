@@ -52,9 +52,9 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     theta_adv, h, cos, ...). `box=(lo, hi)` overrides the divergence box. `fast` (default: when
     there is a single start) runs on Python floats, ~20x faster than NumPy for one point.
     """
-    opt = _optim.get(opt, **hyper) if isinstance(opt, str) else opt
-    if hyper and not isinstance(opt, _optim.Optimizer):
+    if hyper and not isinstance(opt, str):
         raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")
+    opt = _optim.get(opt, **hyper)
     landscape = _landscapes.get(landscape)
     starts = check_points(starts, "starts")
     if not np.all(np.isfinite(starts)):

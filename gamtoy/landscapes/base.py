@@ -77,9 +77,16 @@ class Landscape:
             hxx, hxy, hyy = self._d2fs(W.x, W.y)
             return Vec2(hxx * V.x + hxy * V.y, hxy * V.x + hyy * V.y)
         W = check_points(W)
-        V = np.asarray(V, float)
+        V = check_points(V, "V")
+        try:
+            shape = np.broadcast_shapes(W.shape, V.shape)
+        except ValueError:
+            raise ValueError(f"V of shape {V.shape} does not broadcast against W of shape "
+                             f"{W.shape}") from None
         hxx, hxy, hyy = self._d2f(W[..., 0], W[..., 1])
-        return np.stack([hxx * V[..., 0] + hxy * V[..., 1], hxy * V[..., 0] + hyy * V[..., 1]], -1)
+        out = np.stack([hxx * V[..., 0] + hxy * V[..., 1], hxy * V[..., 0] + hyy * V[..., 1]], -1)
+        # a constant Hessian compiles to plain scalars: keep W's batch shape all the same
+        return out if out.shape == shape else np.broadcast_to(out, shape).copy()
 
     # ---- oracle extras used by gamtoy.optim ---------------------------------------------
     def value_and_grad(self, W):

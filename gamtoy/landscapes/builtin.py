@@ -44,44 +44,54 @@ def rastrigin(A=1.0, k=2.0):
                              doc=rastrigin.__doc__, params=dict(A=A, k=k))
 
 
-def fig1a(rho=0.5, c=1.0, ripple=0.3, periods=2, sep=2.0, cy=0.5):
-    """GAM Figure 1a: the ball covers several minima.
+# largest b with b sin^2(pi m t) <= t on [0, 1] is B_MAX / m (min of t / sin^2(pi t) on [0, 1])
+_B_MAX = 0.4392836
 
-    Two valleys with the same curvature c: A at x = -sep is smooth, B at x = +sep carries a ripple
-    a sin^2(k u / 2) with k = 2 pi periods / rho, so B has several local minima inside the ball.
-    The ripple vanishes at |u| = rho and a = ripple c rho^2 keeps every interior bump below the
-    edge, so both valleys have the same zeroth-order flatness R0 = c rho^2; B's steeper walls give
-    it the larger first-order flatness R1 (and the larger loss under a shift of the test landscape).
+
+def fig1a(rho=0.5, c=1.0, ripple=0.1, periods=2, sep=2.0, cy=0.5):
+    """GAM Figure 1a: the ball B(theta, rho) covers several minima.
+
+    Two valleys, A at x = -sep and B at x = +sep, both c u^2 + cy y^2 (cy <= c). B also carries a
+    radial ripple a sin^2(pi m s), s = |theta - B|^2 / rho^2, m = `periods`: it vanishes at the
+    centre and on the sphere |theta - B| = rho, so B has `periods` rings of local minima inside the
+    ball. a = ripple c rho^2 keeps every interior bump below the edge while ripple <= B_MAX/m
+    (0.11 for m <= 4), so both valleys have the same zeroth-order flatness R0 = c rho^2 (GAM Eq. 2)
+    for every m: R0 cannot tell the rippled valley from the smooth one, nor count the ripples.
+    B's steeper walls give it the larger first-order flatness R1 (Eq. 3), growing with m, and the
+    larger expected loss under a random shift of the test landscape.
     `minima` = (A, B): the valley first-order flatness prefers first.
     """
-    k = 2 * sp.pi * periods / rho
     a = ripple * c * rho ** 2
     uA, uB = x + sep, x - sep
+    s = (uB ** 2 + y ** 2) / rho ** 2
     fA = c * uA ** 2 + cy * y ** 2
-    fB = c * uB ** 2 + a * sp.sin(k * uB / 2) ** 2 + cy * y ** 2
-    expr = blend([fA, fB], [0.0], k=3.0)
-    L = compile_landscape("fig1a", expr, ((-sep - 2, sep + 2), (-2, 2)),
+    fB = c * uB ** 2 + cy * y ** 2 + a * sp.sin(sp.pi * periods * s) ** 2
+    expr = blend([fA, fB], [0.0], k=4.0)
+    L = compile_landscape("fig1a", expr, ((-sep - 1.5, sep + 1.5), (-1.5, 1.5)),
                           minima=[[-sep, 0.0], [sep, 0.0]], doc=fig1a.__doc__,
                           params=dict(rho=rho, c=c, ripple=ripple, periods=periods, sep=sep, cy=cy))
     L.rho = rho
     return L
 
 
-def fig1b(rho=0.5, c=1.0, ratio=0.6, p=6, sep=2.0, cy=0.5):
-    """GAM Figure 1b: the ball covers a single minimum.
+def fig1b(rho=0.5, c=1.0, ratio=0.5 ** 0.5, p=4, sep=2.0, cy=0.5):
+    """GAM Figure 1b: the ball B(theta, rho) covers a single minimum.
 
-    Valley A at x = -sep is a parabola c u^2. Valley B at x = +sep is s u^p with s rho^p =
-    ratio c rho^2: flatter inside the ball (R0(B) = ratio R0(A) < R0(A), so zeroth-order flatness
-    prefers B) but rising steeply just outside it; its maximal slope in the ball is p/2 ratio times
-    A's, so R1(B) > R1(A) when ratio > 2/p, and first-order flatness prefers A, which also keeps the
-    lower loss under a shift larger than the ball. `minima` = (A, B).
+    Valley A at x = -sep is c u^2; valley B at x = +sep is s u^p with s rho^p = ratio c rho^2
+    (both + cy y^2, cy <= c). Inside the ball B is flatter, R0(B) = ratio R0(A) (GAM Eq. 2), so
+    zeroth-order flatness prefers B; but B rises steeply just outside the ball: its largest slope
+    in the ball is p/2 ratio times A's, so R1(B) > R1(A) (Eq. 3) when ratio > 2/p, and first-order
+    flatness prefers A, which also has the lower expected loss under a random shift of the test
+    landscape of scale >= rho. For a radius r (the landscape fixed) R0 prefers B while
+    r < rho ratio^(-1/(p-2)) and R1 prefers A while r > rho (2/(p ratio))^(1/(p-2)): with the
+    defaults (p = 4, ratio = 2^-1/2) both hold on r in (0.84 rho, 1.19 rho). `minima` = (A, B).
     """
     s = ratio * c * rho ** 2 / rho ** p
     uA, uB = x + sep, x - sep
     fA = c * uA ** 2 + cy * y ** 2
     fB = s * uB ** p + cy * y ** 2
-    expr = blend([fA, fB], [0.0], k=3.0)
-    L = compile_landscape("fig1b", expr, ((-sep - 2, sep + 2), (-2, 2)),
+    expr = blend([fA, fB], [0.0], k=6.0)
+    L = compile_landscape("fig1b", expr, ((-sep - 1.5, sep + 1.5), (-1.5, 1.5)),
                           minima=[[-sep, 0.0], [sep, 0.0]], doc=fig1b.__doc__,
                           params=dict(rho=rho, c=c, ratio=ratio, p=p, sep=sep, cy=cy))
     L.rho = rho
@@ -109,26 +119,41 @@ def gsam_fig1(rho=0.5, curv=(8.0, 2.0, 0.5), sep=2.5, cy=0.5):
     return L
 
 
-def ridge(wall=2.0, bend=0.4, drop=1.5, x_flat=2.0, flat_curv=0.05, wells=(-2.0, -1.0, 0.0, 1.0),
-          depth=0.25, width=0.12):
-    """GSAM Figure 3: a valley along the curve y = bend sin(x) whose floor descends to a flat basin,
-    with sharp local minima (narrow wells of `depth` and `width`) on its floor.
+def ridge(wall=1.0, bend=0.0, drop=0.5, x_flat=2.5, flat_curv=0.04,
+          wells=((-2.1, 0.54), (-1.7, 0.26)), depth=0.12, width=0.07):
+    """GSAM Figure 3: a valley whose floor (the "ridge" line y = bend sin x) descends with slope
+    `drop` to a flat basin near x = x_flat, with sharp Gaussian wells (`depth`, `width`) on its wall.
 
-    Gradient descent from the valley's side falls into a sharp well; the flat basin at
-    x ~ x_flat has small curvature in every direction (a flat, wide minimum).
+    From the default start (-3, 1.5) with lr = 0.05, rho = 0.2, GSAM's alpha = 2 (see
+    `gamtoy.figures.ridge`): SGD follows -g down the wall into the first well (lambda_max ~ 18),
+    while GSAM's ascent along g_perp turns it toward the valley floor, which it descends to the flat
+    basin (lambda_max ~ 0.2). The wells sit on SGD's and SAM's paths down the wall.
+    `minima` = (flat basin, wells...), refined by gradient descent from the nominal centres.
     """
     centre = bend * sp.sin(x)
-    floor = drop * (1 - sp.tanh(x - x_flat + 1)) / 2 + flat_curv * (x - x_flat) ** 2
-    walls = wall * (y - centre) ** 2 * (0.15 + 0.85 * (1 - sp.tanh(x - x_flat + 1)) / 2)
-    holes = sum(depth * sp.exp(-((x - w) ** 2 + (y - bend * sp.sin(w)) ** 2) / (2 * width ** 2))
-                for w in wells)
-    expr = floor + walls - holes
-    minima = [[x_flat, float(bend * np.sin(x_flat))]] + [[w, float(bend * np.sin(w))] for w in wells]
-    return compile_landscape("ridge", expr, ((-3.5, 4.0), (-2.0, 2.0)), minima=minima,
-                             doc=ridge.__doc__,
-                             params=dict(wall=wall, bend=bend, drop=drop, x_flat=x_flat,
-                                         flat_curv=flat_curv, wells=tuple(wells), depth=depth,
-                                         width=width))
+    b = 0.4
+    floor = drop * b * sp.log(1 + sp.exp(-(x - x_flat) / b)) + flat_curv * (x - x_flat) ** 2
+    env = 0.2 + 0.8 * (1 - sp.tanh(x - x_flat + 1)) / 2
+    walls = wall / 2 * (y - centre) ** 2 * env
+    holes = sum(depth * sp.exp(-((x - wx) ** 2 + (y - bend * np.sin(wx) - wy) ** 2) / (2 * width ** 2))
+                for wx, wy in wells)
+    nominal = [[x_flat, float(bend * np.sin(x_flat))]] + [[wx, float(bend * np.sin(wx) + wy)]
+                                                           for wx, wy in wells]
+    L = compile_landscape("ridge", floor + walls - holes, ((-3.5, 4.0), (-2.0, 2.0)),
+                          minima=nominal, doc=ridge.__doc__,
+                          params=dict(wall=wall, bend=bend, drop=drop, x_flat=x_flat,
+                                      flat_curv=flat_curv, wells=tuple(map(tuple, wells)),
+                                      depth=depth, width=width))
+    L.minima = _descend(L, L.minima)
+    return L
+
+
+def _descend(L, P, lr=0.005, steps=4000):
+    """Refine approximate minima by plain gradient descent (vectorised)."""
+    P = np.array(P, float)
+    for _ in range(steps):
+        P = P - lr * L.grad(P)
+    return P
 
 
 BUILDERS = {f.__name__: f for f in (quadratic, rosenbrock, himmelblau, rastrigin, fig1a, fig1b,

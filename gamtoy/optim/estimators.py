@@ -33,9 +33,9 @@ def gradient(oracle, theta, xi=1e-12, diag=False):
     return g, info
 
 
-def sam(oracle, theta, rho, xi=1e-12, diag=False):
-    """SAM Eq. (3) (GSAM Eq. 2-3): d = grad L(w + rho g/(|g|+xi))."""
-    g = oracle.grad(theta)
+def sam(oracle, theta, rho, xi=1e-12, diag=False, g=None):
+    """SAM Eq. (3) (GSAM Eq. 2-3): d = grad L(w + rho g/(|g|+xi)). `g`: grad L(w) if known."""
+    g = oracle.grad(theta) if g is None else g
     w_adv = theta + unit(g, xi) * rho
     g_p = oracle.grad(w_adv)
     info = {"g": g, "w_adv": w_adv, "g_p": g_p}
@@ -78,9 +78,9 @@ def _clip_factor(n, max_norm):
     return c
 
 
-def gsam(oracle, theta, rho, alpha, xi=1e-12, diag=False):
+def gsam(oracle, theta, rho, alpha, xi=1e-12, diag=False, g=None):
     """GSAM Alg. 1 steps 1-4: d = g_p - alpha g_perp, g = g_par + g_perp projected on g_p."""
-    g = oracle.grad(theta)
+    g = oracle.grad(theta) if g is None else g
     w_adv = theta + unit(g, xi) * rho
     g_p = oracle.grad(w_adv)
     g_par, g_perp = decompose(g, g_p, xi)
@@ -107,7 +107,7 @@ def gam(oracle, theta, rho, alpha, xi=1e-12, diag=False, inner=None):
         if diag:
             info["f"] = oracle.value(theta)
     else:
-        h_loss, info = inner(oracle, theta, xi=xi, diag=diag)
+        h_loss, info = inner(oracle, theta, xi=xi, diag=diag, g=g)  # g reused: 5 passes, not 6
     info.update(theta_adv=theta_adv, h_loss=h_loss, h_norm=h_norm, grad_norm_adv=norm(g_adv))
     if diag:
         info["r1"] = norm(g_adv) * rho  # GAM Eq. 3 at the first-order theta_adv

@@ -1,0 +1,14 @@
+"""gamtoy.torch: the same algorithms as `gamtoy.optim`, as torch optimizers (tested equal).
+
+    from gamtoy.torch import GAM
+    opt = GAM(model.parameters(), torch.optim.SGD, rho=0.1, alpha=0.3, lr=0.1, model=model)
+    loss = opt.step(lambda: loss_fn(model(x), y))   # the closure returns the loss, no backward()
+
+`get(name, params, lr, base=...)` takes the names of `gamtoy.optim.get`. Importing this package
+imports torch; `import gamtoy` does not.
+"""
+from .optimizers import (CLASSES, GAM, GNP, GSAM, SAM, SAMGAM, GSAMGAM, FlatnessOptimizer,
+                         GAMAccel, Gradient, get)
+
+__all__ = ["SAM", "GNP", "GSAM", "GAM", "GAMAccel", "SAMGAM", "GSAMGAM", "Gradient",
+           "FlatnessOptimizer", "CLASSES", "get"]

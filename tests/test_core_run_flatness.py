@@ -1,0 +1,291 @@
+"""Trajectories (shapes, divergence, the two paths) and flatness measures (exact against brute
+force, Prop. 4.2, Lemma 4.1, first-order forms as rho -> 0, shapes, bad input)."""
+import numpy as np
+import pytest
+import sympy as sp
+from numpy.testing import assert_allclose
+
+import gamtoy as gt
+import gamtoy.landscapes as gl
+from gamtoy import flatness, optim
+from gamtoy.landscapes.symbolic import compile_landscape, x, y
+
+NAMES = gl.names()
+
+
+def points(L, n, rng):
+    (x0, x1), (y0, y1) = L.bounds
+    return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], -1)
+
+
+def grid(L, n):
+    (x0, x1), (y0, y1) = L.bounds
+    return np.stack(np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n)), -1)
+
+
+# ---- run: shapes ---------------------------------------------------------------------------
+@pytest.mark.parametrize("batch", [(), (1,), (4,), (2, 3)], ids=str)
+@pytest.mark.parametrize("steps", [0, 7])
+def test_run_returns_points_of_shape_steps_plus_1_batch_2(batch, steps, rng):
+    L = gl.get("ridge")
+    starts = (points(L, int(np.prod(batch)), rng) * 0.5).reshape(batch + (2,))
+    tr = gt.run("gam", L, starts, steps, lr=0.02)
+    assert tr.points.shape == (steps + 1,) + batch + (2,)
+    assert tr.values.shape == (steps + 1,) + batch
+    assert tr.diverged.shape == tr.diverged_at.shape == batch
+    assert tr.diverged.dtype == bool
+    assert_allclose(tr.points[0], starts)
+    assert_allclose(tr.values, L.value(tr.points))
+    assert tr.final.shape == batch + (2,)
+    assert tr.optimizer == "gam" and tr.landscape == "ridge"
+
+
+@pytest.mark.parametrize("name", ["sgd", "sam", "gsam", "gam", "gam_accel", "sam+gam"])
+@pytest.mark.parametrize("batch", [(), (3,), (2, 2)], ids=str)
+def test_run_diagnostics_have_shapes_steps_batch_and_agree_between_paths(name, batch, rng):
+    L = gl.get("ridge")
+    starts = (points(L, int(np.prod(batch)), rng) * 0.5).reshape(batch + (2,))
+    tr = gt.run(name, L, starts, 6, diagnostics=True, lr=0.02)
+    assert {"g", "d", "f"} <= set(tr.info)
+    for k, v in tr.info.items():
+        assert v.shape in ((6,) + batch, (6,) + batch + (2,)), (k, v.shape)
+    assert_allclose(tr["f"], tr.values[:-1], rtol=1e-12)
+    flat = starts.reshape(-1, 2)
+    for i, s in enumerate(flat):
+        one = gt.run(name, L, s, 6, diagnostics=True, lr=0.02)  # the Python-float path
+        assert set(one.info) == set(tr.info)
+        for k, v in one.info.items():
+            batch_k = tr.info[k].reshape((6, -1) + tr.info[k].shape[1 + len(batch):])[:, i]
+            assert v.shape == batch_k.shape, k
+            assert_allclose(v, batch_k, rtol=1e-9, atol=1e-10, err_msg=k)
+
+
+def test_run_takes_a_name_with_hyper_parameters_or_an_optimizer():
+    a = gt.run("sam", "ridge", [0.5, 0.2], 5, lr=0.03, rho=0.07)
+    b = gt.run(optim.get("sam", lr=0.03, rho=0.07), "ridge", [0.5, 0.2], 5)
+    assert_allclose(a.points, b.points)
+    with pytest.raises(ValueError, match="hyper-parameters go with an optimizer name"):
+        gt.run(optim.get("sam"), "ridge", [0.5, 0.2], 5, rho=0.1)
+
+
+@pytest.mark.parametrize("steps", [-1, 2.5])
+def test_run_with_bad_steps_raises_value_error(steps):
+    with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+        gt.run("sgd", "ridge", [0.0, 0.0], steps)
+
+
+def test_run_on_unknown_landscape_raises_value_error_listing_names():
+    with pytest.raises(ValueError, match="unknown landscape 'moon'.*ridge"):
+        gt.run("sgd", "moon", [0.0, 0.0], 3)
+
+
+# ---- run: divergence -------------------------------------------------------------------------
+# along x the step multiplies by 1 - lr a = -1.4: every start with x != 0 leaves the box
+STIFF = gl.get("quadratic", a=4.0, b=0.25, angle=0.0)
+# exp overflows: a non-finite gradient inside the box (OverflowError on Python floats)
+EXPLODE = compile_landscape("explode", sp.exp(x ** 2) + y ** 2, ((-3, 3), (-3, 3)))
+# sqrt(x) is NaN for x < 0 (ValueError on Python floats); lr = 0.6 jumps there from x = 2
+ROOT = compile_landscape("root", x ** 2 - sp.sqrt(x) + y ** 2, ((-3, 3), (-3, 3)))
+
+
+def _assert_frozen_and_flagged(tr, steps):
+    assert np.all(np.isfinite(tr.points))
+    flat_pts = tr.points.reshape(steps + 1, -1, 2)
+    for i, at in enumerate(tr.diverged_at.reshape(-1)):
+        if at < 0:
+            continue
+        assert 1 <= at <= steps
+        assert np.all(flat_pts[at - 1:, i] == flat_pts[at - 1, i])
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("name", ["sgd", "sam", "gam", "gam_accel"])
+def test_divergence_leaving_the_box_is_frozen_and_flagged(name, fast):
+    starts = np.array([[0.5, 1.0], [0.0, 1.0], [-1.0, -2.0]])
+    tr = gt.run(name, STIFF, starts, 40, lr=0.6)
+    _assert_frozen_and_flagged(tr, 40)
+    assert tr.diverged.tolist() == [True, False, True]
+    assert tr.diverged_at[1] == -1
+    lo, hi = gt.run.__globals__["_box"](STIFF)
+    assert np.all((tr.points >= lo) & (tr.points <= hi))
+    assert np.all(np.isfinite(tr.values))
+    for i, s in enumerate(starts):  # the single-start fast path agrees
+        one = gt.run(name, STIFF, s, 40, lr=0.6, fast=fast)
+        assert one.diverged == tr.diverged[i]
+        assert one.diverged_at == tr.diverged_at[i]
+        assert_allclose(one.points, tr.points[:, i], rtol=1e-12)
+
+
+@pytest.mark.parametrize("landscape,start", [(EXPLODE, [27.0, 0.5]), (ROOT, [2.0, 0.5])],
+                         ids=["overflow", "nan"])
+@pytest.mark.parametrize("name", ["sgd", "sam", "gsam", "gam", "gam_accel"])
+def test_non_finite_gradients_freeze_and_flag_on_both_paths_without_exception(
+        landscape, start, name):
+    other = [0.0, 0.5] if landscape is EXPLODE else [0.4, 0.5]
+    batch = gt.run(name, landscape, [start, other], 10, lr=0.6)
+    assert batch.diverged[0]
+    _assert_frozen_and_flagged(batch, 10)
+    for i, s in enumerate((start, other)):
+        one = gt.run(name, landscape, s, 10, lr=0.6)  # Python floats: math raises, caught
+        assert one.diverged_at == batch.diverged_at[i]
+        assert np.all(np.isfinite(one.points))
+        assert_allclose(one.points, batch.points[:, i], rtol=1e-12)
+
+
+def test_a_diverging_start_does_not_disturb_the_others_in_its_batch():
+    starts = np.array([[0.5, 1.0], [0.0, 1.0], [0.0, -2.0]])
+    tr = gt.run("gsam", STIFF, starts, 30, lr=0.6)
+    assert tr.diverged.tolist() == [True, False, False]
+    for i in (1, 2):
+        assert_allclose(tr.points[:, i], gt.run("gsam", STIFF, starts[i], 30, lr=0.6).points,
+                        rtol=1e-12)
+
+
+def test_custom_box_flags_a_start_that_leaves_it():
+    tr = gt.run("sgd", STIFF, [[0.0, 1.0]], 40, lr=0.1, box=([-1, 0.5], [1, 2]))
+    assert tr.diverged[0]
+    assert np.all(tr.points[..., 1] >= 0.5)
+
+
+# ---- flatness: exact forms against brute force ---------------------------------------------
+def brute_ball_max(fn, theta, rho, n_angle=1500, n_radius=250):
+    """max of fn over a dense polar grid of the closed ball (radii 0..rho inclusive)."""
+    r = np.linspace(0.0, rho, n_radius)
+    a = np.linspace(0.0, 2 * np.pi, n_angle, endpoint=False)
+    R, A = np.meshgrid(r, a, indexing="ij")
+    P = theta + np.stack([R * np.cos(A), R * np.sin(A)], -1)
+    return fn(P).max()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exact_r0_and_r1_are_within_1e_3_relative_of_brute_force(name, rng):
+    L = gl.get(name)
+    for theta in points(L, 2, rng):
+        for rho in (0.1, 0.4):
+            r0 = flatness.r0(L, theta, rho)
+            r1 = flatness.r1(L, theta, rho)
+            b0 = brute_ball_max(L.value, theta, rho) - L.value(theta)
+            b1 = rho * brute_ball_max(lambda P: np.linalg.norm(L.grad(P), axis=-1), theta, rho)
+            # both are values attained in the ball (so <= the true max): the exact form may
+            # beat the brute force (whose grid also misses), never trail it by > 1e-3 relative
+            assert r0 >= b0 - 1e-3 * abs(b0) and r1 >= b1 - 1e-3 * abs(b1)
+            assert r0 <= b0 + 1e-2 * abs(b0) and r1 <= b1 + 1e-2 * abs(b1)
+
+
+def test_exact_r0_and_r1_return_an_argmax_inside_the_ball(rng):
+    L = gl.get("ridge")
+    theta = points(L, 5, rng)
+    r0, arg0 = flatness.r0(L, theta, 0.3, return_argmax=True)
+    r1, arg1 = flatness.r1(L, theta, 0.3, return_argmax=True)
+    assert np.all(np.linalg.norm(arg0 - theta, axis=-1) <= 0.3 + 1e-12)
+    assert np.all(np.linalg.norm(arg1 - theta, axis=-1) <= 0.3 + 1e-12)
+    assert_allclose(L.value(arg0) - L.value(theta), r0, rtol=1e-12)
+    assert_allclose(0.3 * np.linalg.norm(L.grad(arg1), axis=-1), r1, rtol=1e-12)
+
+
+def test_rho_0_gives_zero_flatness():
+    L = gl.get("ridge")
+    theta = np.array([[0.3, 0.1], [1.0, -0.5]])
+    assert_allclose(flatness.r0(L, theta, 0.0), 0.0)
+    assert_allclose(flatness.r1(L, theta, 0.0), 0.0)
+    assert_allclose(flatness.surrogate_gap(L, theta, 0.0), 0.0)
+
+
+# ---- Prop. 4.2 and Lemma 4.1 -----------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("rho", [0.05, 0.3, 0.6])
+def test_prop_4_2_r1_is_at_least_r0_on_a_grid(name, rho):
+    L = gl.get(name)
+    theta = grid(L, 9)
+    r0, r1 = flatness.r0(L, theta, rho), flatness.r1(L, theta, rho)
+    assert r0.shape == r1.shape == (9, 9)
+    assert np.all(r1 >= r0)
+
+
+@pytest.mark.parametrize("a,b,angle", [(4.0, 0.25, 30.0), (1.0, 3.0, 0.0), (2.0, 2.0, 45.0),
+                                       (10.0, 0.1, -70.0)])
+@pytest.mark.parametrize("rho", [0.05, 0.5])
+def test_lemma_4_1_r1_over_rho2_equals_lambda_max_at_quadratic_min(a, b, angle, rho):
+    L = gl.get("quadratic", a=a, b=b, angle=angle)
+    theta = np.zeros(2)
+    lam = flatness.lambda_max(L, theta)
+    assert lam == pytest.approx(max(a, b), rel=1e-12)
+    assert flatness.r1(L, theta, rho) / rho ** 2 == pytest.approx(lam, rel=1e-3)
+    # and R0 = lambda_max rho^2 / 2 there (GSAM Lemma 3.3's sigma_max = 2 h / rho^2)
+    assert flatness.r0(L, theta, rho) / rho ** 2 == pytest.approx(lam / 2, rel=1e-3)
+
+
+# ---- first-order forms against the exact ones -----------------------------------------------
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau", "ridge", "quadratic"])
+def test_first_order_forms_tend_to_the_exact_ones_as_rho_shrinks(name, rng):
+    L = gl.get(name)
+    theta = points(L, 4, rng)
+    errs = {}
+    for rho in (0.04, 0.01):
+        errs[rho] = (np.abs(flatness.surrogate_gap(L, theta, rho) / flatness.r0(L, theta, rho) - 1),
+                     np.abs(flatness.r1_first_order(L, theta, rho) / flatness.r1(L, theta, rho) - 1))
+    for coarse, fine in zip(errs[0.04], errs[0.01]):
+        assert np.all(fine < 1e-3)
+        assert np.all(fine <= coarse / 4 + 1e-6)  # at least first order (1e-6: the grid's floor)
+
+
+def test_first_order_points_are_the_papers_formulas(rng):
+    L = gl.get("ridge")
+    theta = points(L, 5, rng)
+    g = L.grad(theta)
+    w = theta + 0.2 * g / (np.linalg.norm(g, axis=-1, keepdims=True) + 1e-12)
+    assert_allclose(flatness.sam_point(L, theta, 0.2), w, rtol=1e-13)
+    assert_allclose(flatness.surrogate_gap(L, theta, 0.2), L.value(w) - L.value(theta), rtol=1e-12)
+    f = np.einsum("nij,nj->ni", L.hessian(theta), g) / np.linalg.norm(g, axis=-1, keepdims=True)
+    t_adv = theta + 0.2 * f / np.linalg.norm(f, axis=-1, keepdims=True)
+    assert_allclose(flatness.gam_point(L, theta, 0.2), t_adv, rtol=1e-10)
+    assert_allclose(flatness.r1_first_order(L, theta, 0.2),
+                    0.2 * np.linalg.norm(L.grad(t_adv), axis=-1), rtol=1e-10)
+
+
+# ---- Hessian measures, shapes ----------------------------------------------------------------
+def test_hessian_measures_equal_numpy_eigen_decomposition(rng):
+    L = gl.get("himmelblau")
+    theta = points(L, 6, rng)
+    H = L.hessian(theta)
+    e = np.linalg.eigvalsh(H)
+    assert_allclose(flatness.lambda_max(L, theta), e[:, -1])
+    assert_allclose(flatness.hessian_trace(L, theta), np.trace(H, axis1=-2, axis2=-1))
+    big = np.where(np.abs(e[:, 1]) >= np.abs(e[:, 0]), e[:, 1], e[:, 0])
+    assert_allclose(flatness.sigma_max(L, theta), big)
+    assert_allclose(flatness.grad_norm(L, theta), np.linalg.norm(L.grad(theta), axis=-1))
+
+
+@pytest.mark.parametrize("batch", [(), (5,), (2, 3)], ids=str)
+def test_flatness_measures_are_vectorised_over_theta(batch, rng):
+    L = gl.get("fig1b")
+    theta = (points(L, int(np.prod(batch)), rng)).reshape(batch + (2,))
+    out = flatness.summary(L, theta, 0.2)
+    for k, v in out.items():
+        assert np.shape(v) == batch, k
+    flat = theta.reshape(-1, 2)
+    for k, fn in (("R0", flatness.r0), ("R1", flatness.r1), ("h", flatness.surrogate_gap),
+                  ("R1_first_order", flatness.r1_first_order)):
+        alone = [fn(L, t, 0.2) for t in flat]
+        assert_allclose(np.reshape(out[k], -1), alone, rtol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("fn", [flatness.r0, flatness.r1, flatness.surrogate_gap,
+                                flatness.r1_first_order])
+def test_flatness_bad_input_raises_value_error_naming_the_problem(fn):
+    L = gl.get("quadratic")
+    for rho in (-0.1, float("nan"), np.array([0.1, 0.2])):
+        with pytest.raises(ValueError, match="rho must be a non-negative number"):
+            fn(L, np.zeros(2), rho)
+    with pytest.raises(ValueError, match="theta contains NaN"):
+        fn(L, np.array([[0.0, np.nan]]), 0.1)
+    with pytest.raises(ValueError, match=r"theta must have shape \(\.\.\., 2\)"):
+        fn(L, np.zeros((4, 3)), 0.1)
+    with pytest.raises(ValueError, match="unknown landscape"):
+        fn("nope", np.zeros(2), 0.1)
+
+
+@pytest.mark.parametrize("fn", [flatness.lambda_max, flatness.hessian_trace, flatness.grad_norm])
+def test_hessian_measures_reject_wrong_shapes(fn):
+    with pytest.raises(ValueError, match="theta must have shape"):
+        fn("quadratic", np.zeros(3))

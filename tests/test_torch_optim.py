@@ -1,0 +1,192 @@
+"""gamtoy.torch optimizers: BatchNorm, accumulation, state_dict, mixed precision, bad input."""
+import copy
+import io
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gamtoy.torch as gtt  # noqa: E402
+
+NAMES = ["sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam"]
+F = torch.nn.functional
+
+
+def _setup(seed=0, bn=False, dtype=torch.float64, n=32):
+    torch.manual_seed(seed)
+    layers = [torch.nn.Linear(5, 16)]
+    if bn:
+        layers.append(torch.nn.BatchNorm1d(16))
+    layers += [torch.nn.Tanh(), torch.nn.Linear(16, 3)]
+    model = torch.nn.Sequential(*layers).to(dtype)
+    X = torch.randn(n, 5, dtype=dtype)
+    y = torch.randint(0, 3, (n,))
+    return model, X, y
+
+
+def _vec(model):
+    return torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batchnorm_running_stats_updated_once_per_step_as_one_forward(name):
+    model, X, y = _setup(bn=True)
+    ref = copy.deepcopy(model)
+    opt = gtt.get(name, model.parameters(), lr=0.1, model=model)
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    ref(X)  # one forward pass at the starting point
+    bn, bn_ref = model[1], ref[1]
+    torch.testing.assert_close(bn.running_mean, bn_ref.running_mean, rtol=0, atol=0)
+    torch.testing.assert_close(bn.running_var, bn_ref.running_var, rtol=0, atol=0)
+    assert int(bn.num_batches_tracked) == 1
+
+
+@pytest.mark.parametrize("name", ["sam", "gam", "gam_accel", "gsam+gam"])
+def test_accumulating_micro_batches_equals_one_batch(name):
+    model, X, y = _setup()
+    model2 = copy.deepcopy(model)
+    opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum", weight_decay=1e-3)
+    opt2 = gtt.get(name, model2.parameters(), lr=0.1, base="momentum", weight_decay=1e-3)
+    Xs, ys = X.chunk(4), y.chunk(4)
+    for _ in range(3):
+        opt.step(lambda: F.cross_entropy(model(X), y))
+        opt2.step(lambda i: F.cross_entropy(model2(Xs[i]), ys[i]), accumulate=4)
+    torch.testing.assert_close(_vec(model2), _vec(model), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sam", "gam", "gam_accel"])
+def test_state_dict_round_trip_continues_identically(name):
+    model, X, y = _setup()
+    opt = gtt.get(name, model.parameters(), lr=0.05, base="adam", rho=0.07)
+    closure = lambda: F.cross_entropy(model(X), y)  # noqa: E731
+    for _ in range(2):
+        opt.step(closure)
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict()}, buf)
+    buf.seek(0)
+    saved = torch.load(buf, weights_only=True)
+    model2, _, _ = _setup(seed=5)
+    model2.load_state_dict(saved["model"])
+    opt2 = gtt.get(name, model2.parameters(), lr=0.9, base="adam")
+    opt2.load_state_dict(saved["opt"])
+    assert opt2.param_groups[0]["rho"] == 0.07 and opt2.param_groups[0]["lr"] == 0.05
+    assert opt2.param_groups is opt2.base_optimizer.param_groups
+    for _ in range(2):
+        opt.step(closure)
+        opt2.step(lambda: F.cross_entropy(model2(X), y))
+    torch.testing.assert_close(_vec(model2), _vec(model), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rho_zero_is_exactly_the_base_optimizer(name):
+    model, X, y = _setup()
+    model2 = copy.deepcopy(model)
+    kw = {"rho_prime": 0.0} if name == "gam_accel" else {}
+    opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum", rho=0.0, **kw)
+    base = torch.optim.SGD(model2.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        opt.step(lambda: F.cross_entropy(model(X), y))
+        base.zero_grad()
+        F.cross_entropy(model2(X), y).backward()
+        base.step()
+    assert torch.equal(_vec(model), _vec(model2))
+
+
+def test_weight_decay_is_l2_at_every_point_and_decoupled_for_adamw():
+    model, X, y = _setup()
+    opt = gtt.SAM(model.parameters(), torch.optim.SGD, lr=0.1, weight_decay=0.01)
+    assert opt.param_groups[0]["l2"] == 0.01 and opt.param_groups[0]["weight_decay"] == 0.0
+    opt = gtt.SAM(model.parameters(), torch.optim.AdamW, lr=0.1, weight_decay=0.01)
+    assert opt.param_groups[0]["l2"] == 0.0 and opt.param_groups[0]["weight_decay"] == 0.01
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zero_gradient_gives_no_nan(name):
+    model, X, y = _setup()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    opt = gtt.get(name, model.parameters(), lr=0.1)
+    before = _vec(model)
+    opt.step(lambda: (model(X) ** 2).sum() * 0.0 + sum(p.sum() for p in model.parameters()) * 0.0)
+    assert torch.isfinite(_vec(model)).all()
+    assert torch.equal(_vec(model), before)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in opt.diagnostics.values())
+
+
+def test_parameters_without_requires_grad_are_skipped():
+    model, X, y = _setup()
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.detach().clone()
+    opt = gtt.GAM(model.parameters(), lr=0.1)
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    assert torch.equal(model[0].weight, frozen)
+    assert not torch.equal(model[2].weight.grad, torch.zeros_like(model[2].weight))
+
+
+def test_unused_parameter_gets_zero_direction():
+    model, X, y = _setup()
+    extra = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = gtt.GAM(list(model.parameters()) + [extra], lr=0.1)
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    assert torch.equal(extra.detach(), torch.ones(3, dtype=torch.float64))
+
+
+def test_bad_input_gives_clear_errors():
+    model, X, y = _setup()
+    opt = gtt.SAM(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scalar loss"):
+        opt.step(lambda: F.cross_entropy(model(X), y, reduction="none"))
+    with pytest.raises(ValueError, match="no graph"):
+        opt.step(lambda: F.cross_entropy(model(X), y).detach())
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        opt.step(lambda: F.cross_entropy(model(X), y).item())
+    with pytest.raises(ValueError, match="closure"):
+        opt.step()
+    for k in ("rho", "alpha"):
+        with pytest.raises(ValueError, match=f"{k} must be a non-negative"):
+            gtt.GSAM(model.parameters(), lr=0.1, **{k: -0.1})
+    with pytest.raises(ValueError, match="variant"):
+        gtt.GNP(model.parameters(), lr=0.1, variant="nope")
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        gtt.get("adagrad", model.parameters())
+    meta = torch.nn.Parameter(torch.zeros(2, device="meta"))
+    with pytest.raises(ValueError, match="mixes devices"):
+        gtt.SAM([{"params": list(model.parameters()) + [meta]}], lr=0.1)
+    # a failed step leaves the parameters where they were
+    before = _vec(model)
+    with pytest.raises(ValueError):
+        gtt.GAM(model.parameters(), lr=0.1).step(lambda: model(X).sum(dim=1))
+    assert torch.equal(_vec(model), before)
+
+
+@pytest.mark.parametrize("name", ["sam", "gam", "gam_accel"])
+def test_autocast_bfloat16_on_cpu_steps_close_to_float32(name):
+    model, X, y = _setup(dtype=torch.float32)
+    model2 = copy.deepcopy(model)
+    opt = gtt.get(name, model.parameters(), lr=0.1)
+    opt2 = gtt.get(name, model2.parameters(), lr=0.1)
+
+    def amp_closure():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return F.cross_entropy(model2(X), y)
+
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    opt2.step(amp_closure)
+    assert all(p.dtype == torch.float32 for p in model2.parameters())
+    torch.testing.assert_close(_vec(model2), _vec(model), rtol=0, atol=2e-2)
+
+
+def test_grad_scaler_unscales_and_skips_a_non_finite_step():
+    model, X, y = _setup(dtype=torch.float32)
+    model2 = copy.deepcopy(model)
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=2)
+    opt = gtt.GAM(model.parameters(), lr=0.1)
+    opt2 = gtt.GAM(model2.parameters(), lr=0.1)
+    opt.step(lambda: F.cross_entropy(model(X), y), scaler=scaler)
+    opt2.step(lambda: F.cross_entropy(model2(X), y))
+    torch.testing.assert_close(_vec(model), _vec(model2), rtol=1e-5, atol=1e-6)
+    before = _vec(model)
+    assert opt.step(lambda: F.cross_entropy(model(X), y) * float("inf"), scaler=scaler) is None
+    assert torch.equal(_vec(model), before) and opt.skipped == 1
+    assert scaler.get_scale() == 512.0
