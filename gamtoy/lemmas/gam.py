@@ -60,7 +60,7 @@ def _minimum(name, index=0, **params):
     return L, refine_min(L, L.minima[index])
 
 
-DEGRADE = (("rastrigin", 0), ("himmelblau", 0), ("ridge", 4))
+DEGRADE = (("rastrigin", 0), ("himmelblau", 0), ("ridge", 1))
 
 
 def lemma41_degradation(rhos=np.geomspace(0.01, 0.5, 8), cases=DEGRADE):

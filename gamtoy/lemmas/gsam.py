@@ -81,7 +81,7 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
                 frac_at_smallest_rho=max(float(p["frac_negative"][0]) for p in per.values()))
 
 
-LEMMA33_CASES = (("himmelblau", 0), ("ridge", 4), ("rastrigin", 0), ("quadratic", 0))
+LEMMA33_CASES = (("himmelblau", 0), ("ridge", 1), ("rastrigin", 0), ("quadratic", 0))
 
 
 def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
