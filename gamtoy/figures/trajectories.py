@@ -159,9 +159,22 @@ def plot_basin_map(data, axes=None):
     for ax, (nm, d) in zip(axes, per.items()):
         q = ax.pcolormesh(data["X"], data["Y"], d["basin"], vmin=-1, vmax=k - 1, cmap="tab10",
                           shading="auto")
-        ax.plot(L.minima[:, 0], L.minima[:, 1], "w*", mec="k", ms=8, ls="none")
         ax.set_title(f"{nm}: flat {d['flat']:.0%}", fontsize=9)
+        ax.set_xlabel("start x", fontsize=8)
+        ax.set_ylabel("start y", fontsize=8)
         out.append(q)
-    for ax in list(axes)[len(per):]:
+    spare = list(axes)[len(per):]
+    for ax in spare:
         ax.set_visible(False)
+    # a legend: which colour is which end (the map shows starts, coloured by where they end)
+    from matplotlib.patches import Patch
+    cmap = out[0].get_cmap() if out else None
+    if cmap is not None:
+        labels = ["none of the known minima", "flat basin"] + [f"sharp well {i}" for i in range(1, k)]
+        handles = [Patch(color=cmap(out[0].norm(i - 1)), label=lab) for i, lab in enumerate(labels)]
+        host = spare[0] if spare else list(axes)[0]
+        host.set_visible(True)
+        if spare:
+            host.axis("off")
+        host.legend(handles=handles, loc="center", fontsize=8, title="run ends in")
     return out

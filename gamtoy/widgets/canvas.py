@@ -27,7 +27,7 @@ def _cache(fig):
 
 
 def animate(fig, artists):
-    """Register `artists` as redrawn on every update (they are left out of the cached background)."""
+    """Register `artists` as redrawn on every update (left out of the cached background)."""
     c = _cache(fig)
     for a in artists:
         a.set_animated(True)

@@ -1,7 +1,7 @@
 """The trajectory explorer: optimizers from one start on a landscape, redrawn live.
 
     fig, data = render(ExplorerState(landscape="ridge", lr=0.05, rho=0.2))
-    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_max"} at GSAM's end point (exact, radius rho)
+    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_max"} at GSAM's end (exact, radius rho)
     w = explorer(landscape="ridge"); w.controls["lr"].value = 0.02; w.last["ends"]
 
 `render` is pure in its inputs (state -> figure + data); passing the previous `fig` back reuses its
@@ -86,7 +86,8 @@ def readout_table(data):
             f"{'':10s}{'R0':>9s}{'R1':>9s}{'h':>9s}{'lam_max':>9s}"]
     for nm, r in data["readout"].items():
         flag = "*" if data["diverged"][nm] else " "
-        rows.append(f"{nm + flag:10s}" + "".join(f"{r[k]:9.3g}" for k in ("R0", "R1", "h", "lambda_max")))
+        cells = "".join(f"{r[k]:9.3g}" for k in ("R0", "R1", "h", "lambda_max"))
+        rows.append(f"{nm + flag:10s}" + cells)
     return "\n".join(rows)
 
 
@@ -216,10 +217,12 @@ def explorer(**initial):
                                       layout=W.Layout(width="95px")) for nm in _optim.names()},
         "lr": W.FloatLogSlider(value=st.lr, base=10, min=-3, max=0, step=0.05, description="lr",
                                readout_format=".3g", **slider),
-        "rho": W.FloatSlider(value=st.rho, min=0.0, max=1.0, step=0.01, description="rho", **slider),
+        "rho": W.FloatSlider(value=st.rho, min=0.0, max=1.0, step=0.01, description="rho",
+                             **slider),
         "alpha": W.FloatSlider(value=st.alpha, min=0.0, max=3.0, step=0.05, description="alpha",
                                **slider),
-        "steps": W.IntSlider(value=st.steps, min=0, max=1000, step=10, description="steps", **slider),
+        "steps": W.IntSlider(value=st.steps, min=0, max=1000, step=10, description="steps",
+                             **slider),
         "start_x": W.FloatSlider(value=st.start_x, min=x0, max=x1, step=(x1 - x0) / 200,
                                  description="start x", **slider),
         "start_y": W.FloatSlider(value=st.start_y, min=y0, max=y1, step=(y1 - y0) / 200,

@@ -96,7 +96,8 @@ def lens(**initial):
     (x0, x1), (y0, y1) = L.bounds
     m = L.minima[-1] if L.minima is not None and len(L.minima) else ((x0 + x1) / 2, (y0 + y1) / 2)
     kw = dict(continuous_update=True)
-    c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name, description="landscape"),
+    c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name,
+                                 description="landscape"),
          "x": W.FloatSlider(value=initial.get("x", m[0]), min=x0, max=x1, step=(x1 - x0) / 200,
                             description="x", **kw),
          "y": W.FloatSlider(value=initial.get("y", m[1]), min=y0, max=y1, step=(y1 - y0) / 200,
