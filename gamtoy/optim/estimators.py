@@ -3,7 +3,8 @@
 An oracle has `grad(theta)`, `value(theta)`, `hvp(theta, v)` and `normgrad(theta, xi)` ->
 (g, H g / (|g| + xi)) (GAM Eq. 8 in one pass); `theta` is a `(..., 2)` array, a flat vector or a
 `Vec2`. Every estimator returns `(d, info)`; with `diag=True`, `info` also holds what figures
-draw (losses, surrogate gap h, cos of the angle between g and g_p, parallel/orthogonal parts).
+draw (losses, surrogate gap h, cos of the angle between g and g_p, parallel/orthogonal parts);
+per-point scalars (f, h, cos, r1) have the batch shape `(...)`.
 
     SAM   (Foret et al. 2021):  w_adv = w + rho g/(|g|+xi);  d = g(w_adv)
     GNP   (Zhao et al. 2022):   d = (1-alpha) g(w) + alpha g(w + rho g/(|g|+xi))
@@ -11,11 +12,11 @@ draw (losses, surrogate gap h, cos of the angle between g and g_p, parallel/orth
     GAM   (Zhang et al. 2023):  d = h_loss + alpha rho H(theta_adv) g_adv/(|g_adv|+xi),
                                 theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi)
 """
-from ..vec import decompose, dot, norm, unit
+from ..vec import decompose, dot, norm, squeeze, unit
 
 
 def _cos(u, v, xi):
-    return dot(u, v) / (norm(u) * norm(v) + xi)
+    return squeeze(dot(u, v) / (norm(u) * norm(v) + xi))
 
 
 def _gap(oracle, w, w_adv, info):
@@ -108,9 +109,9 @@ def gam(oracle, theta, rho, alpha, xi=1e-12, diag=False, inner=None):
             info["f"] = oracle.value(theta)
     else:
         h_loss, info = inner(oracle, theta, xi=xi, diag=diag, g=g)  # g reused: 5 passes, not 6
-    info.update(theta_adv=theta_adv, h_loss=h_loss, h_norm=h_norm, grad_norm_adv=norm(g_adv))
+    info.update(theta_adv=theta_adv, h_loss=h_loss, h_norm=h_norm, grad_norm_adv=squeeze(norm(g_adv)))
     if diag:
-        info["r1"] = norm(g_adv) * rho  # GAM Eq. 3 at the first-order theta_adv
+        info["r1"] = squeeze(norm(g_adv)) * rho  # GAM Eq. 3 at the first-order theta_adv
     return h_loss + h_norm * alpha, info
 
 
@@ -143,5 +144,5 @@ def gam_accel(oracle, theta, rho, rho_prime, alpha, beta, gamma, xi=1e-12, diag=
     if diag:
         _gap(oracle, theta, theta_1, info)
         info["cos"] = _cos(g0, g1, xi)
-        info["r1"] = norm(g2) * rho
+        info["r1"] = squeeze(norm(g2)) * rho
     return h_plus - h_perp * gamma, info
