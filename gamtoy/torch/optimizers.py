@@ -9,12 +9,57 @@ estimator's go to the base optimizer. `weight_decay` (unless the base is AdamW, 
 decoupled) is applied by the estimator as an L2 term at every evaluated point: each gradient is
 grad L(w) + wd w and each HVP (H + wd I) v (param-group key `l2`).
 """
+from collections.abc import Mapping
+
 import torch
 
 from ..optim import DEFAULTS
-from .core import XI, Evaluator, _Overflow, check_devices, check_nonneg, cos, decompose, unit
+from .core import (XI, Evaluator, _Overflow, check_devices, check_nonneg, laxpy_, lnorm,
+                   lnorm_dot)
 
-_norm = torch.linalg.vector_norm
+
+class Diagnostics(Mapping):
+    """A step's diagnostics (0-d tensors by name), computed when first read.
+
+    The norms and dot products behind them cost passes over parameter-sized vectors; a step
+    whose diagnostics nobody reads does not pay for them. Until read (or until the next step
+    replaces them) they keep the gradients they are computed from; reading them after those
+    gradients were modified in place (e.g. `zero_grad(set_to_none=False)`) is an error.
+    """
+
+    def __init__(self, compute, watch=()):
+        self._compute, self._watch = compute, list(watch)
+        self._versions = [t._version for t in self._watch]
+        self._values, self._extra = None, {}
+
+    def __setitem__(self, key, value):
+        if self._values is None:
+            self._extra[key] = value
+        else:
+            self._values[key] = value
+
+    def _resolve(self):
+        if self._values is None:
+            if any(t._version != v for t, v in zip(self._watch, self._versions)):
+                raise RuntimeError("the gradients behind these diagnostics were modified in place "
+                                   "after the step; read opt.diagnostics before modifying p.grad")
+            with torch.no_grad():
+                values = dict(self._compute())
+            values.update(self._extra)
+            self._values, self._compute, self._watch, self._extra = values, None, None, None
+        return self._values
+
+    def __getitem__(self, key):
+        return self._resolve()[key]
+
+    def __iter__(self):
+        return iter(self._resolve())
+
+    def __len__(self):
+        return len(self._resolve())
+
+    def __repr__(self):
+        return f"Diagnostics({self._resolve()!r})"
 
 
 class FlatnessOptimizer(torch.optim.Optimizer):
@@ -58,8 +103,8 @@ class FlatnessOptimizer(torch.optim.Optimizer):
 
     def direction(self, ev, diag):
         """The estimator: (loss at theta, d, diagnostics)."""
-        loss, g = ev.grad()
-        return loss, g, {"grad_norm": _norm(g)}
+        loss, g = ev.grads()
+        return loss, g, Diagnostics(lambda: {"grad_norm": lnorm(g)}, g)
 
     def _is_base(self):
         return all(self.hyper(k) in (0, None) for k in self._radii) and self._radii
@@ -75,6 +120,7 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         if closure is None:
             raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes and returns"
                              " the loss (without calling backward())")
+        self.diagnostics = {}  # releases the tensors the last step's diagnostics would read
         ev = Evaluator(self, closure, accumulate, scaler)
         try:
             if self._is_base():
@@ -87,8 +133,8 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             return None
         finally:
             ev.finish()
-        for p, dp in zip(ev.params, ev.split(d.to(ev.theta0.dtype))):
-            p.grad = dp.to(p.dtype)
+        for p, dp in zip(ev.params, d):  # d: a parameter list
+            p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
         self.base_optimizer.step()
         self._scaler_update(scaler, found_inf=False)
         info["loss"] = loss
@@ -122,10 +168,39 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
 
 
-def _sam_diag(info, loss, loss_adv, g, g_p, rho, xi):
-    info.update(grad_norm=_norm(g), grad_norm_p=_norm(g_p), h=loss_adv - loss, cos=cos(g, g_p, xi),
-                r1=_norm(g_p) * rho)
-    return info
+def _sam_diag(loss, loss_adv, g_norm, g_p_norm, g_dot, rho, xi):
+    """SAM-family diagnostics from norms and the dot product already computed (no extra pass)."""
+    return {"grad_norm": g_norm, "grad_norm_p": g_p_norm, "h": loss_adv - loss,
+            "cos": g_dot / (g_norm * g_p_norm + xi), "r1": g_p_norm * rho}
+
+
+def _remove_perp(h, v, alpha, xi, h_norm=None, dot=None):
+    """h - alpha v_perp in place on h, v_perp = part of v orthogonal to h (GSAM Alg. 1 step 3).
+
+    v_perp = v - h <v, h>/(|h|+xi)^2, so h - alpha v_perp = h (1 + alpha c) - alpha v.
+    """
+    if h_norm is None or dot is None:
+        h_norm, dot = lnorm_dot(h, v)
+    torch._foreach_mul_(h, 1 + alpha * dot / (h_norm + xi) ** 2)
+    torch._foreach_add_(h, v, alpha=-alpha)
+    return h
+
+
+def _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi, n_p=None):
+    """SAM-family diagnostics read later from g and g_p (kept, unmodified, until then)."""
+    def compute():
+        norm_p, dot = lnorm_dot(g_p, g)
+        return _sam_diag(loss, loss_adv, n, norm_p if n_p is None else n_p, dot, rho, xi)
+    return Diagnostics(compute, list(g) + list(g_p))
+
+
+def _ascent(ev, rho, xi):
+    """(loss, g, |g|, loss_p, g_p, |g_p|, <g, g_p>): g at theta, g_p at theta + rho g/(|g|+xi)."""
+    loss, g = ev.grads()
+    n = lnorm(g)
+    loss_p, g_p = ev.grads(g, rho / (n + xi))
+    n_p, dot = lnorm_dot(g_p, g)
+    return loss, g, n, loss_p, g_p, n_p, dot
 
 
 class SAM(FlatnessOptimizer):
@@ -134,10 +209,11 @@ class SAM(FlatnessOptimizer):
     name, _radii = "sam", ("rho",)
 
     def direction(self, ev, diag):
-        rho = self.hyper("rho")
-        loss, g = ev.grad()
-        loss_adv, g_p = ev.grad(unit(g, self.xi) * rho)
-        return loss, g_p, _sam_diag({}, loss, loss_adv, g, g_p, rho, self.xi)
+        rho, xi = self.hyper("rho"), self.xi
+        loss, g = ev.grads()
+        n = lnorm(g)
+        loss_adv, g_p = ev.grads(g, rho / (n + xi))
+        return loss, g_p, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi)
 
 
 class GNP(FlatnessOptimizer):
@@ -149,15 +225,18 @@ class GNP(FlatnessOptimizer):
     name, _radii = "gnp", ("rho",)
 
     def direction(self, ev, diag):
-        rho, alpha = self.hyper("rho"), self.hyper("alpha")
-        loss, g = ev.grad()
-        loss_adv, g_p = ev.grad(unit(g, self.xi) * rho)
+        rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
+        loss, g = ev.grads()
+        n = lnorm(g)
+        loss_adv, g_p = ev.grads(g, rho / (n + xi))
         if self.hyper("variant") == "official":
-            d = g * (1 - alpha) + unit(g_p, self.xi) * alpha
-            d = d * torch.clamp(5.0 / (_norm(d) + 1e-6), max=1.0)
-        else:
-            d = g * (1 - alpha) + g_p * alpha
-        return loss, d, _sam_diag({}, loss, loss_adv, g, g_p, rho, self.xi)
+            n_p = lnorm(g_p)
+            d = torch._foreach_mul(g, 1 - alpha)
+            laxpy_(d, g_p, alpha / (n_p + xi))
+            torch._foreach_mul_(d, torch.clamp(5.0 / (lnorm(d) + 1e-6), max=1.0))
+            return loss, d, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi, n_p)
+        d = torch._foreach_lerp(g, g_p, alpha)  # (1 - alpha) g + alpha g_p in one pass
+        return loss, d, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi)
 
 
 class GSAM(FlatnessOptimizer):
@@ -166,11 +245,10 @@ class GSAM(FlatnessOptimizer):
     name, _radii = "gsam", ("rho",)
 
     def direction(self, ev, diag):
-        rho, alpha = self.hyper("rho"), self.hyper("alpha")
-        loss, g = ev.grad()
-        loss_adv, g_p = ev.grad(unit(g, self.xi) * rho)
-        _, g_perp = decompose(g, g_p, self.xi)
-        return loss, g_p - g_perp * alpha, _sam_diag({}, loss, loss_adv, g, g_p, rho, self.xi)
+        rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
+        loss, g, n, loss_adv, g_p, n_p, dot = _ascent(ev, rho, xi)
+        info = Diagnostics(lambda: _sam_diag(loss, loss_adv, n, n_p, dot, rho, xi))
+        return loss, _remove_perp(g_p, g, alpha, xi, n_p, dot), info
 
 
 class GAM(FlatnessOptimizer):
@@ -197,22 +275,33 @@ class GAM(FlatnessOptimizer):
 
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
-        loss, g, f = ev.normgrad()
-        loss_adv, g_adv, f_adv = ev.normgrad(unit(f, xi) * rho)
-        h_norm = f_adv * rho
-        info = {"grad_norm": _norm(g), "grad_norm_adv": _norm(g_adv), "h": loss_adv - loss,
-                "r1": _norm(g_adv) * rho}
+        # f = c Hg, f_adv = c_adv Hg_adv: the scalars c are folded into the next step's scalars
+        loss, g, hg, c = ev.normgrads_raw()
+        n = ev.gnorm
+        f_norm = lnorm(hg) * c
+        loss_adv, g_adv, hg_adv, c_adv = ev.normgrads_raw(hg, rho * c / (f_norm + xi))
+        n_adv = ev.gnorm
+        info = {}
         h_loss = g
         if self.oracle is not None:
             rho_sam = self.hyper("rho_sam")
             rho_sam = rho if rho_sam is None else rho_sam
-            loss_p, g_p = ev.grad(unit(g, xi) * rho_sam)
+            loss_p, g_p = ev.grads(g, rho_sam / (n + xi))
+            n_p, dot = lnorm_dot(g_p, g)
+            info.update(grad_norm_p=n_p, h_sam=(loss_p, loss), cos=(dot, n * n_p))
             h_loss = g_p
             if self.oracle == "gsam":
-                _, g_perp = decompose(g, g_p, xi)
-                h_loss = g_p - g_perp * self.hyper("alpha_gsam")
-            info.update(grad_norm_p=_norm(g_p), h_sam=loss_p - loss, cos=cos(g, g_p, xi))
-        return loss, h_loss + h_norm * alpha, info
+                h_loss = _remove_perp(g_p, g, self.hyper("alpha_gsam"), xi, n_p, dot)
+        # d = h_loss + alpha rho f_adv, in place on h_loss
+
+        def compute():
+            out = {"grad_norm": n, "grad_norm_adv": n_adv, "h": loss_adv - loss,
+                   "r1": n_adv * rho}
+            if info:
+                out.update(grad_norm_p=info["grad_norm_p"], h_sam=info["h_sam"][0] - loss,
+                           cos=info["cos"][0] / (info["cos"][1] + xi))
+            return out
+        return loss, laxpy_(h_loss, hg_adv, (rho * alpha) * c_adv), Diagnostics(compute)
 
 
 class SAMGAM(GAM):
@@ -247,20 +336,30 @@ class GAMAccel(FlatnessOptimizer):
         h = self.hyper
         rho, rho_p, alpha, beta, gamma, xi = (h("rho"), h("rho_prime"), h("alpha"), h("beta"),
                                               h("gamma"), self.xi)
-        loss, g0 = ev.grad()
-        loss_1, g1 = ev.grad(unit(g0, xi) * rho_p)
-        e2 = unit(g1 - g0, xi) * rho
-        _, g2 = ev.grad(e2)
-        _, g3 = ev.grad(e2 + unit(g2, xi) * rho_p)
-        h_plus = g1 * alpha + g3 * (1 - alpha)
+        loss, g0 = ev.grads()
+        n0 = lnorm(g0)
+        loss_1, g1 = ev.grads(g0, rho_p / (n0 + xi))
+        h0 = ev.scratch()  # g1 - g0, built in the work buffers (theta_1 is not needed any more)
+        for w, a, b in zip(h0, g1, g0):
+            torch.sub(a, b, out=w)
+        _, g2 = ev.grads(h0, rho / (lnorm(h0) + xi))
+        n2 = lnorm(g2)
+        _, g3 = ev.grads(g2, rho_p / (n2 + xi), relative=True)  # theta_3 = theta_2 + rho' g2/|g2|
+
+        def compute():  # from g0, g1, kept unmodified
+            n1, dot = lnorm_dot(g1, g0)
+            return {"grad_norm": n0, "grad_norm_p": n1, "h": loss_1 - loss,
+                    "cos": dot / (n0 * n1 + xi), "r1": n2 * rho}
+        h_plus = g3  # alpha g1 + (1 - alpha) g3, in place, one pass
+        torch._foreach_lerp_(h_plus, g1, alpha)
         if h("variant") == "official":
-            h_minus = g0 + g2 * abs(1 - beta)
+            h_minus = g2  # g0 + |1 - beta| g2, in place
+            torch._foreach_mul_(h_minus, abs(1 - beta))
+            torch._foreach_add_(h_minus, g0)
         else:
-            h_minus = g0 * beta + g2 * (1 - beta)
-        _, h_perp = decompose(h_minus, h_plus, xi)
-        info = {"grad_norm": _norm(g0), "grad_norm_p": _norm(g1), "h": loss_1 - loss,
-                "cos": cos(g0, g1, xi), "r1": _norm(g2) * rho}
-        return loss, h_plus - h_perp * gamma, info
+            h_minus = g2  # beta g0 + (1 - beta) g2
+            torch._foreach_lerp_(h_minus, g0, beta)
+        return loss, _remove_perp(h_plus, h_minus, gamma, xi), Diagnostics(compute, g0 + g1)
 
 
 class Gradient(FlatnessOptimizer):
