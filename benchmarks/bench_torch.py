@@ -184,7 +184,8 @@ def main(argv=None):
     if mem:
         print(f"SGD peak tensor memory {mem['sgd'] / 2**20:.2f} MiB (live tensors at the step's "
               "start + peak allocator growth during it)")
-    print(f"{'optimizer':<10} {'time/SGD':>9} {'[q25, q75]':>14} {'target':>7} {'memory/SGD':>11}")
+    print(f"{'optimizer':<10} {'time/SGD':>9} {'[q25, q75]':>14} {'target':>7} {'time':>5} "
+          f"{'memory/SGD':>11}")
     result = {}
     for n in NAMES[1:]:
         ratios = sorted(a / b for a, b in zip(times[n], sgd))
@@ -193,7 +194,7 @@ def main(argv=None):
         m = mem[n] / mem["sgd"] if mem else float("nan")
         target = TARGETS.get(n)
         flag = "" if target is None else ("ok" if r <= target else "OVER")
-        print(f"{n:<10} {r:>8.2f}x  [{q25:.2f}, {q75:.2f}] {target or '':>7} {m:>10.2f}x {flag}")
+        print(f"{n:<10} {r:>8.2f}x  [{q25:.2f}, {q75:.2f}] {target or '':>7} {flag:>5} {m:>10.2f}x")
         result[n] = {"time_ratio": r, "memory_ratio": m, "target": target,
                      "memory_bytes": mem.get(n)}
     print("least possible work, same rounds (k forward+backward passes + one SGD update, no "
