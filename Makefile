@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m gamtoy reproduce --out figures/
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider
+	GAMTOY_CACHE=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests

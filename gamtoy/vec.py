@@ -81,4 +81,7 @@ def as_array(v):
 
 def squeeze(s):
     """A per-point scalar (`(..., 1)` array or float) as `(...)` / float."""
-    return s if isinstance(s, float) else np.asarray(s)[..., 0]
+    if isinstance(s, float):
+        return s
+    s = np.asarray(s)
+    return s[..., 0] if s.ndim else s
