@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit notebooks bench clean
+.PHONY: demo test unit bench docs-figures clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,11 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# refresh the README's figures from the main job's output
+docs-figures: demo
+	mkdir -p docs/figures
+	for f in gam_fig1a gam_fig1b gam_prop42 ridge_trajectories ridge_basins lemma33_gap convergence mlp_hessian_spectrum; do cp figures/$$f.png docs/figures/; done
 
 clean:
 	rm -rf $(VENV) figures .gamtoy_cache

@@ -65,3 +65,11 @@ def test_notebooks_import_the_installed_package_without_path_hacks():
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         src = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
         assert "sys.path" not in src and "import gamtoy" in src, nb.name
+
+
+def test_every_image_the_readme_shows_exists():
+    readme = (ROOT / "README.md").read_text()
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert images, "the README shows no figure"
+    for img in images:
+        assert (ROOT / img).is_file(), img
