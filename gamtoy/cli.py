@@ -20,11 +20,7 @@ def reproduce(out, quick=True, only=None):
         if only and not any(o in mod for o in only):
             continue
         t = time.time()
-        try:
-            job = getattr(importlib.import_module(mod), fn)
-        except (ImportError, AttributeError) as e:
-            print(f"[gamtoy] skipping {mod}: {e}", file=sys.stderr)
-            continue
+        job = getattr(importlib.import_module(mod), fn)  # a missing job is a defect: fail loudly
         paths = job(out, quick=quick)
         written += list(paths)
         print(f"[gamtoy] {mod}: {len(paths)} file(s) in {time.time() - t:.1f}s")
