@@ -5,8 +5,10 @@ direction d to a torch base optimizer.
 Vectors in the hot path are lists of tensors, one per parameter that requires grad (a
 "parameter list"), combined with `torch._foreach_*` ops: no flat copies, no per-step
 concatenation. Norms and dot products are global over all parameters, as in every paper, and
-every normalisation divides by |v| + xi. The flat helpers (`unit`, `decompose`, `cos`,
-`Evaluator.grad`/`normgrad`) remain for callers who want one vector.
+every normalisation divides by |v| + xi. On the CPU (float32/64) norms and dot products are
+summed as Python numbers (`lnorm_num`, `lnorm_dot_num`): the scalars built from them go to the
+next kernels as numbers, with no scalar-tensor kernels in between. The flat helpers (`unit`,
+`decompose`, `cos`, `Evaluator.grad`/`normgrad`) remain for callers who want one vector.
 
 Moves cost one pass and no copy of theta0: the perturbed point theta0 + s v is written into
 work buffers the optimizer keeps across steps (`torch.add(..., out=)`: no allocation) and
@@ -57,10 +59,46 @@ def ldot(u, v):
 
 def lnorm_dot(a, b):
     """(|a|, <a, b>) of two parameter lists in one sweep (a is read while still in cache)."""
-    parts = torch.stack([torch.stack([torch.dot(x, x), torch.dot(y, x)])
-                         for x, y in zip((t.reshape(-1) for t in a), (t.reshape(-1) for t in b))])
-    sq, dot = parts.sum(0).unbind()
-    return sq.sqrt(), dot
+    dot = torch.dot
+    parts = []
+    for x, y in zip(a, b):
+        x = x.reshape(-1)
+        parts += (dot(x, x), dot(y.reshape(-1), x))
+    sq, dt = torch.stack(parts).view(-1, 2).sum(0).unbind()
+    return sq.sqrt(), dt
+
+
+def fast_cpu(t):
+    """True for CPU float32/float64 tensors: their scalars go to the kernels as Python numbers
+    (no device sync) and their dot products accumulate in at least single precision."""
+    return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
+
+
+def lnorm_num(v):
+    """`lnorm` as a Python number on the CPU, float32/64 (one dot per parameter, no stack or
+    norm kernels); a 0-d tensor on other devices (no sync)."""
+    if not fast_cpu(v[0]):
+        return lnorm(v)
+    dot = torch.dot
+    sq = 0.0
+    for x in v:
+        x = x.reshape(-1)
+        sq += dot(x, x).item()
+    return math.sqrt(sq)
+
+
+def lnorm_dot_num(a, b):
+    """`lnorm_dot` as Python numbers on the CPU, float32/64 (no stack/sum/sqrt kernels: the
+    scalars go straight into the next kernels as numbers); 0-d tensors elsewhere (no sync)."""
+    if not fast_cpu(a[0]):
+        return lnorm_dot(a, b)
+    dot = torch.dot
+    sq = dt = 0.0
+    for x, y in zip(a, b):
+        x = x.reshape(-1)
+        sq += dot(x, x).item()
+        dt += dot(y.reshape(-1), x).item()
+    return math.sqrt(sq), dt
 
 
 def lscale(v, s):
@@ -139,7 +177,7 @@ class Evaluator:
         self.l2 = _l2_groups(opt.param_groups)
         self.moved = False  # True while the parameters hold a perturbed point (self.work)
         self._work = None
-        self.gnorm = None  # |g| of the last normgrads evaluation
+        self.gnorm = None  # |g| of the last normgrads evaluation (a number on fast_cpu)
         self.scale, self.scaler = 1.0, None
         if scaler is not None and scaler.is_enabled():
             self.scale, self.scaler = float(scaler.get_scale()), scaler
@@ -225,7 +263,7 @@ class Evaluator:
 
     def _after_eval(self):
         self.evaluations += 1
-        if self.evaluations == 1 and self.model is not None:
+        if self.model is not None and self.evaluations == 1:
             # running statistics as updated by the one forward pass at theta (per micro-batch)
             self.bn_saved = [(b, b.clone()) for m in self.model.modules() if _is_bn(m)
                              for b in (m.running_mean, m.running_var, m.num_batches_tracked)
@@ -263,6 +301,17 @@ class Evaluator:
     def grads(self, e=None, scale=1.0, relative=False):
         """(loss, g) at theta0 + scale e (see `move`), g a parameter list."""
         self.move(e, scale, relative)
+        return self._grads_here()
+
+    def _grads_here(self):
+        """`grads` at the current point (after `move`)."""
+        if self.accumulate == 1 and self.scaler is None and self.world == 1:
+            # the common case: one closure call, nothing to average, unscale or reduce
+            loss, _ = self._loss(0)
+            g = self._grads(loss, self.params)
+            self._after_eval()
+            g, loss = self._l2(g, loss.detach())
+            return loss, g
         g, loss = None, 0.0
         for i in range(self.accumulate):
             li, scaled = self._loss(i)
@@ -289,6 +338,10 @@ class Evaluator:
         applied by the caller where it is needed, not as a pass over a vector).
         """
         self.move(e, scale, relative)
+        return self._normgrads_here()
+
+    def _normgrads_here(self):
+        """`normgrads_raw` at the current point (after `move`)."""
         xi = self.opt.xi
         if self.accumulate == 1:
             # one pass with a graph; the HVP along the rank-averaged g, then averaged
@@ -300,12 +353,12 @@ class Evaluator:
             g, loss = self._reduce(g, loss)
             self._after_eval()
             g, loss = self._l2(g, loss, inplace=False)  # g shares memory with the graph
-            self.gnorm = lnorm(g)
+            self.gnorm = lnorm_num(g)
             hg, _ = self._reduce(self._hvp(gs, g), loss)
             return loss, g, self._l2h(hg, g), 1.0 / (self.gnorm + xi)
         # micro-batches: the full g first, then H g summed over micro-batches (one more pass)
-        loss, g = self.grads(e, scale, relative)
-        self.gnorm = lnorm(g)
+        loss, g = self._grads_here()
+        self.gnorm = lnorm_num(g)
         hg = None
         for i in range(self.accumulate):
             _, scaled = self._loss(i)

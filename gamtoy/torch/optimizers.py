@@ -9,13 +9,14 @@ estimator's go to the base optimizer. `weight_decay` (unless the base is AdamW, 
 decoupled) is applied by the estimator as an L2 term at every evaluated point: each gradient is
 grad L(w) + wd w and each HVP (H + wd I) v (param-group key `l2`).
 """
+import math
 from collections.abc import Mapping
 
 import torch
 
 from ..optim import DEFAULTS
-from .core import (XI, Evaluator, _Overflow, check_devices, check_nonneg, laxpy_, lnorm,
-                   lnorm_dot)
+from .core import (XI, Evaluator, _number, _Overflow, check_devices, check_nonneg, laxpy_,
+                   fast_cpu, lnorm, lnorm_dot, lnorm_dot_num, lnorm_num)
 
 
 class Diagnostics(Mapping):
@@ -174,15 +175,26 @@ def _sam_diag(loss, loss_adv, g_norm, g_p_norm, g_dot, rho, xi):
             "cos": g_dot / (g_norm * g_p_norm + xi), "r1": g_p_norm * rho}
 
 
+def _tensors(like, *xs):
+    """Numbers as 0-d tensors like `like` (diagnostics are tensors whatever the device)."""
+    return [x if isinstance(x, torch.Tensor)
+            else torch.tensor(x, dtype=like.dtype, device=like.device) for x in xs]
+
+
 def _remove_perp(h, v, alpha, xi, h_norm=None, dot=None):
     """h - alpha v_perp in place on h, v_perp = part of v orthogonal to h (GSAM Alg. 1 step 3).
 
     v_perp = v - h <v, h>/(|h|+xi)^2, so h - alpha v_perp = h (1 + alpha c) - alpha v.
     """
     if h_norm is None or dot is None:
-        h_norm, dot = lnorm_dot(h, v)
-    torch._foreach_mul_(h, 1 + alpha * dot / (h_norm + xi) ** 2)
-    torch._foreach_add_(h, v, alpha=-alpha)
+        h_norm, dot = lnorm_dot_num(h, v)
+    c = _number(1 + alpha * dot / (h_norm + xi) ** 2)
+    if isinstance(c, torch.Tensor):
+        torch._foreach_mul_(h, c)
+        torch._foreach_add_(h, v, alpha=-alpha)
+    else:  # per parameter: the add reads h while the multiply left it in cache
+        for x, y in zip(h, v):
+            x.mul_(c).add_(y, alpha=-alpha)
     return h
 
 
@@ -190,16 +202,17 @@ def _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi, n_p=None):
     """SAM-family diagnostics read later from g and g_p (kept, unmodified, until then)."""
     def compute():
         norm_p, dot = lnorm_dot(g_p, g)
-        return _sam_diag(loss, loss_adv, n, norm_p if n_p is None else n_p, dot, rho, xi)
+        n_, norm_p = _tensors(g[0], n, norm_p if n_p is None else n_p)
+        return _sam_diag(loss, loss_adv, n_, norm_p, dot, rho, xi)
     return Diagnostics(compute, list(g) + list(g_p))
 
 
 def _ascent(ev, rho, xi):
     """(loss, g, |g|, loss_p, g_p, |g_p|, <g, g_p>): g at theta, g_p at theta + rho g/(|g|+xi)."""
     loss, g = ev.grads()
-    n = lnorm(g)
+    n = lnorm_num(g)
     loss_p, g_p = ev.grads(g, rho / (n + xi))
-    n_p, dot = lnorm_dot(g_p, g)
+    n_p, dot = lnorm_dot_num(g_p, g)
     return loss, g, n, loss_p, g_p, n_p, dot
 
 
@@ -211,7 +224,7 @@ class SAM(FlatnessOptimizer):
     def direction(self, ev, diag):
         rho, xi = self.hyper("rho"), self.xi
         loss, g = ev.grads()
-        n = lnorm(g)
+        n = lnorm_num(g)
         loss_adv, g_p = ev.grads(g, rho / (n + xi))
         return loss, g_p, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi)
 
@@ -227,7 +240,7 @@ class GNP(FlatnessOptimizer):
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
         loss, g = ev.grads()
-        n = lnorm(g)
+        n = lnorm_num(g)
         loss_adv, g_p = ev.grads(g, rho / (n + xi))
         if self.hyper("variant") == "official":
             n_p = lnorm(g_p)
@@ -247,7 +260,8 @@ class GSAM(FlatnessOptimizer):
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
         loss, g, n, loss_adv, g_p, n_p, dot = _ascent(ev, rho, xi)
-        info = Diagnostics(lambda: _sam_diag(loss, loss_adv, n, n_p, dot, rho, xi))
+        like = torch.empty((), dtype=g[0].dtype, device=g[0].device)  # not g: freed after the step
+        info = Diagnostics(lambda: _sam_diag(loss, loss_adv, *_tensors(like, n, n_p, dot), rho, xi))
         return loss, _remove_perp(g_p, g, alpha, xi, n_p, dot), info
 
 
@@ -278,8 +292,11 @@ class GAM(FlatnessOptimizer):
         # f = c Hg, f_adv = c_adv Hg_adv: the scalars c are folded into the next step's scalars
         loss, g, hg, c = ev.normgrads_raw()
         n = ev.gnorm
-        f_norm = lnorm(hg) * c
-        loss_adv, g_adv, hg_adv, c_adv = ev.normgrads_raw(hg, rho * c / (f_norm + xi))
+        like = torch.empty((), dtype=g[0].dtype, device=g[0].device)  # diagnostics' dtype
+        f_norm = lnorm_num(hg) * c
+        ev.move(hg, rho * c / (f_norm + xi))
+        del hg  # not needed any more: freed before the second evaluation
+        loss_adv, g_adv, hg_adv, c_adv = ev._normgrads_here()
         n_adv = ev.gnorm
         info = {}
         h_loss = g
@@ -287,7 +304,7 @@ class GAM(FlatnessOptimizer):
             rho_sam = self.hyper("rho_sam")
             rho_sam = rho if rho_sam is None else rho_sam
             loss_p, g_p = ev.grads(g, rho_sam / (n + xi))
-            n_p, dot = lnorm_dot(g_p, g)
+            n_p, dot = _tensors(like, *lnorm_dot_num(g_p, g))
             info.update(grad_norm_p=n_p, h_sam=(loss_p, loss), cos=(dot, n * n_p))
             h_loss = g_p
             if self.oracle == "gsam":
@@ -295,8 +312,9 @@ class GAM(FlatnessOptimizer):
         # d = h_loss + alpha rho f_adv, in place on h_loss
 
         def compute():
-            out = {"grad_norm": n, "grad_norm_adv": n_adv, "h": loss_adv - loss,
-                   "r1": n_adv * rho}
+            m, m_adv = _tensors(like, n, n_adv)
+            out = {"grad_norm": m, "grad_norm_adv": m_adv, "h": loss_adv - loss,
+                   "r1": m_adv * rho}
             if info:
                 out.update(grad_norm_p=info["grad_norm_p"], h_sam=info["h_sam"][0] - loss,
                            cos=info["cos"][0] / (info["cos"][1] + xi))
@@ -337,20 +355,49 @@ class GAMAccel(FlatnessOptimizer):
         rho, rho_p, alpha, beta, gamma, xi = (h("rho"), h("rho_prime"), h("alpha"), h("beta"),
                                               h("gamma"), self.xi)
         loss, g0 = ev.grads()
-        n0 = lnorm(g0)
+        n0 = lnorm_num(g0)
         loss_1, g1 = ev.grads(g0, rho_p / (n0 + xi))
         h0 = ev.scratch()  # g1 - g0, built in the work buffers (theta_1 is not needed any more)
-        for w, a, b in zip(h0, g1, g0):
-            torch.sub(a, b, out=w)
-        _, g2 = ev.grads(h0, rho / (lnorm(h0) + xi))
-        n2 = lnorm(g2)
+        if fast_cpu(g0[0]):  # its norm read per parameter while still in cache
+            sq, dot = 0.0, torch.dot
+            for w, a, b in zip(h0, g1, g0):
+                torch.sub(a, b, out=w)
+                w = w.reshape(-1)
+                sq += dot(w, w).item()
+            s0 = rho / (math.sqrt(sq) + xi)
+        else:
+            for w, a, b in zip(h0, g1, g0):
+                torch.sub(a, b, out=w)
+            s0 = rho / (lnorm(h0) + xi)
+        _, g2 = ev.grads(h0, s0)
+        n2 = lnorm_num(g2)
         _, g3 = ev.grads(g2, rho_p / (n2 + xi), relative=True)  # theta_3 = theta_2 + rho' g2/|g2|
 
         def compute():  # from g0, g1, kept unmodified
             n1, dot = lnorm_dot(g1, g0)
-            return {"grad_norm": n0, "grad_norm_p": n1, "h": loss_1 - loss,
-                    "cos": dot / (n0 * n1 + xi), "r1": n2 * rho}
+            m0, m2 = _tensors(g0[0], n0, n2)
+            return {"grad_norm": m0, "grad_norm_p": n1, "h": loss_1 - loss,
+                    "cos": dot / (m0 * n1 + xi), "r1": m2 * rho}
         h_plus = g3  # alpha g1 + (1 - alpha) g3, in place, one pass
+        if fast_cpu(g0[0]):
+            # per parameter: h_+, h_- and their dot products while in cache, then
+            # d = h_+ (1 + gamma c) - gamma h_- (see _remove_perp) in a second sweep
+            official, b1 = h("variant") == "official", abs(1 - beta)
+            sq = dt = 0.0
+            dot = torch.dot
+            for hp, hm, a, b in zip(h_plus, g2, g1, g0):
+                hp.lerp_(a, alpha)
+                if official:
+                    hm.mul_(b1).add_(b)
+                else:
+                    hm.lerp_(b, beta)
+                x = hp.reshape(-1)
+                sq += dot(x, x).item()
+                dt += dot(hm.reshape(-1), x).item()
+            c = 1 + gamma * dt / (math.sqrt(sq) + xi) ** 2
+            for hp, hm in zip(h_plus, g2):
+                hp.mul_(c).add_(hm, alpha=-gamma)
+            return loss, h_plus, Diagnostics(compute, g0 + g1)
         torch._foreach_lerp_(h_plus, g1, alpha)
         if h("variant") == "official":
             h_minus = g2  # g0 + |1 - beta| g2, in place
