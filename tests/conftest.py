@@ -26,3 +26,22 @@ def _fresh_cache(tmp_path_factory):
     mp.setenv("GAMTOY_CACHE", str(tmp_path_factory.mktemp("gamtoy_cache")))
     yield
     mp.undo()
+
+
+def _torch_devices():
+    """`cpu` always; `cuda` where a GPU is present (GAMTOY_TEST_DEVICES=cpu,cuda overrides)."""
+    import os
+    want = os.environ.get("GAMTOY_TEST_DEVICES")
+    if want:
+        return [d.strip() for d in want.split(",") if d.strip()]
+    try:
+        import torch
+    except ImportError:
+        return ["cpu"]
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+@pytest.fixture(params=_torch_devices())
+def device(request):
+    """The torch device a torch test runs on: every torch test takes this parameter."""
+    return request.param

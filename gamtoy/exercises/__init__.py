@@ -1,0 +1,9 @@
+"""Try-it exercises for the notebooks: each `check_*` takes a student's function, runs it on
+cases with known answers and says what is wrong (shape, sign, scale, a failing case) or "correct".
+Reference solutions live in `gamtoy.exercises.solutions` (one per checker).
+"""
+from ._check import ExerciseError, compare
+from .flatness import *  # noqa: F401,F403  (notebook 01: R0, R1)
+from .ridge import *  # noqa: F401,F403  (notebook 02: SAM/GSAM/GNP directions)
+from .lemmas import *  # noqa: F401,F403  (notebook 03)
+from .mlp import *  # noqa: F401,F403  (notebook 04)

@@ -1,0 +1,36 @@
+"""Shared checking for the try-it exercises: say *what* is wrong, not only "wrong"."""
+import numpy as np
+
+
+class ExerciseError(AssertionError):
+    """Raised by a checker; its message says what is wrong and how to look for it."""
+
+
+def _fail(msg):
+    raise ExerciseError(msg)
+
+
+def compare(name, got, want, rtol=1e-6, atol=1e-9):
+    """Compare a student's array with the reference; diagnose shape, NaN, sign, scale, direction."""
+    got = np.asarray(got, dtype=float)
+    want = np.asarray(want, dtype=float)
+    if got.shape != want.shape:
+        _fail(f"{name}: shape {got.shape}, expected {want.shape}.")
+    if not np.all(np.isfinite(got)):
+        _fail(f"{name}: contains NaN or inf; did you divide by |g| without + xi?")
+    if np.allclose(got, want, rtol=rtol, atol=atol):
+        return True
+    if np.allclose(got, -want, rtol=rtol, atol=atol):
+        _fail(f"{name}: right size, wrong sign (you have -{name}).")
+    ng, nw = np.linalg.norm(got), np.linalg.norm(want)
+    if ng > 0 and nw > 0:
+        cos = float(np.sum(got * want) / (ng * nw))
+        if cos > 1 - 1e-8:
+            _fail(f"{name}: right direction, wrong length ({ng:.4g} instead of {nw:.4g}).")
+        _fail(f"{name}: off: |got| = {ng:.4g}, |expected| = {nw:.4g}, cos(angle) = {cos:.4f}.")
+    _fail(f"{name}: {got!r} instead of {want!r}.")
+
+
+def passed(name):
+    """The message a checker returns on success."""
+    return f"{name}: correct."

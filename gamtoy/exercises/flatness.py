@@ -1,0 +1,2 @@
+"""Exercises for notebook flatness (checkers named check_*)."""
+__all__ = []

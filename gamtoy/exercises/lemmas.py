@@ -1,0 +1,2 @@
+"""Exercises for notebook lemmas (checkers named check_*)."""
+__all__ = []
