@@ -1,0 +1,69 @@
+"""Population statistics for verdicts: intervals on fractions, paired bootstrap, the verdict word.
+
+A demo's verdict is a statistic over starts or seeds with a 95% interval; "inconclusive" when the
+interval covers zero (or, for a fraction comparison, the two intervals' difference does).
+"""
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson(k, n, z=Z95):
+    """Wilson score interval (lo, hi) for a fraction k/n (n > 0)."""
+    if n <= 0:
+        raise ValueError(f"wilson needs n > 0, got n={n}")
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return float(max(0.0, mid - half)), float(min(1.0, mid + half))
+
+
+def bootstrap_ci(x, stat=np.mean, n_boot=2000, level=0.95, seed=0):
+    """Percentile bootstrap interval (lo, hi) of stat(x) over the first axis of x."""
+    x = np.asarray(x, float)
+    if x.shape[0] < 2:
+        raise ValueError(f"bootstrap needs at least 2 samples, got {x.shape[0]}")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.shape[0], (n_boot, x.shape[0]))
+    s = np.array([stat(x[i]) for i in idx])
+    a = (1 - level) / 2
+    return float(np.quantile(s, a)), float(np.quantile(s, 1 - a))
+
+
+def paired(a, b, n_boot=2000, seed=0):
+    """Paired difference a - b (same seed, data, init): {"mean", "lo", "hi", "n"} with a bootstrap CI."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples need equal shapes, got {a.shape} and {b.shape}")
+    d = a - b
+    lo, hi = bootstrap_ci(d, n_boot=n_boot, seed=seed)
+    return {"mean": float(d.mean()), "lo": lo, "hi": hi, "n": int(d.size)}
+
+
+def verdict(lo, hi, expected_sign):
+    """'reproduces' if the interval lies on the paper's side of 0 (expected_sign +1 or -1),
+    'contradicts' if it lies on the other side, 'inconclusive' if it covers 0."""
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign}")
+    if lo > 0:
+        return "reproduces" if expected_sign > 0 else "contradicts"
+    if hi < 0:
+        return "reproduces" if expected_sign < 0 else "contradicts"
+    return "inconclusive"
+
+
+def fraction_diff(k1, n1, k2, n2, z=Z95):
+    """Difference of two fractions k1/n1 - k2/n2 with a Newcombe (Wilson-based) 95% interval."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return {"mean": float(d), "lo": float(lo), "hi": float(hi)}
+
+
+def fmt(est, lo, hi, digits=3):
+    """'0.670 [0.623, 0.714]'."""
+    return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
