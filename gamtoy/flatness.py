@@ -1,8 +1,9 @@
 """Flatness measures on 2D landscapes, vectorised over points theta (..., 2).
 
 Exact forms maximise over the closed ball B(theta, rho) (a polar grid, then a pattern search from
-each of its highest local maxima: better than 1e-3 relative in 2D); first-order forms are what the
-algorithms compute.
+the centre and from each of the grid's highest local maxima: better than 1e-3 relative in 2D, see
+`ball_max`); first-order forms are what the algorithms compute. The grid is refused beyond
+`GRID_BUDGET` points per theta (rho about the landscape's whole plotting box).
 
     R0(theta) = max_{|e|<=rho} L(theta + e) - L(theta)           (GAM Eq. 2, GSAM f_p - f)
     R1(theta) = rho max_{|e|<=rho} |grad L(theta + e)|           (GAM Eq. 3, Def. 4.1)
@@ -14,6 +15,7 @@ import numpy as np
 
 from . import landscapes as _landscapes
 from .landscapes import check_points
+from .validate import real
 
 XI = 1e-12
 
@@ -23,76 +25,106 @@ def _prep(landscape, theta, rho):
     theta = check_points(theta, "theta")
     if not np.all(np.isfinite(theta)):
         raise ValueError("theta contains NaN or inf")
-    if not (np.isscalar(rho) and np.isfinite(rho) and rho >= 0):
-        raise ValueError(f"rho must be a non-negative number, got {rho}")
-    return landscape, theta, float(rho)
+    return landscape, theta, real("rho", rho, low=0.0)
 
 
-def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=8, h=None):
+GRID_BUDGET = 1_000_000  # polar-grid points per theta that r0/r1 may evaluate (~0.1-0.5 s, ~100 MB)
+CHUNK = 400_000  # function evaluations per batch of theta (bounds the memory of a large batch)
+
+
+def grid_size(rho, n_angle=96, n_radius=24, h=None):
+    """(n_radius, n_angle) of ball_max's polar grid for radius rho and spacing at most h."""
+    if h is not None and rho > 0:
+        n_radius = max(n_radius, int(np.ceil(rho / h)) + 1)
+        n_angle = max(n_angle, int(np.ceil(2 * np.pi * rho / h)))
+    return n_radius, n_angle
+
+
+def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=8, h=None,
+             budget=GRID_BUDGET):
     """(max, argmax) of fn(points (..., 2)) -> (...) over the closed ball B(theta, rho).
 
-    A polar grid (radii 0..rho, angles 0..2pi, spacing at most `h` if given), then a pattern
-    search from each of its `peaks` highest local maxima: `zooms` rounds of a `zoom_n` x `zoom_n`
-    window that moves while the best point is on its edge and shrinks otherwise. (Zooming on the
-    single best cell misses the maximum when the ball holds several close peaks or a ridge
-    oblique to the grid, e.g. the ripples of `fig1a`.) Returns the maximum (...,) and the
-    maximising point (..., 2).
+    A polar grid (the centre, then rings at radii rho/(n_radius-1) .. rho, each of n_angle points;
+    spacing at most `h` if given), then a pattern search from the centre and from each of the
+    grid's `peaks` highest local maxima: `zooms` rounds of a `zoom_n` x `zoom_n` Cartesian window
+    (points outside the ball projected onto its sphere) that moves while the best point is on its
+    edge and shrinks otherwise. (Zooming on the single best cell misses the maximum when the ball
+    holds several close peaks or a ridge oblique to the grid, e.g. the ripples of `fig1a`; a polar
+    window degenerates at the centre, where a maximum closer to theta than the first ring, e.g.
+    next to a saddle or a local maximum of L, was missed.) A grid of more than `budget` points per
+    theta is refused. Returns the maximum (...,) and the maximising point (..., 2).
     """
     theta = np.asarray(theta, float)
     if rho == 0:
         return fn(theta), theta.copy()
-    if h is not None:
-        n_radius = max(n_radius, int(np.ceil(rho / h)) + 1)
-        n_angle = max(n_angle, int(np.ceil(2 * np.pi * rho / h)))
-    r = np.linspace(0.0, rho, n_radius)
+    n_radius, n_angle = grid_size(rho, n_angle, n_radius, h)
+    if n_radius * n_angle > budget:
+        hint = (f"use rho <= {h * np.sqrt(budget / (2 * np.pi)):.3g} here (a ball about the "
+                f"size of the landscape's plotting box)" if h is not None else
+                "use a smaller rho or a coarser grid")
+        raise ValueError(f"rho={rho:g} needs a polar grid of {n_radius * n_angle:,} points per "
+                         f"theta, more than the budget of {budget:,} "
+                         f"(gamtoy.flatness.GRID_BUDGET): {hint}")
+    batch = theta.shape[:-1]
+    n = int(np.prod(batch))
+    per = n_radius * n_angle + (peaks + 1) * zoom_n ** 2
+    step = max(1, CHUNK // per)
+    if n > step:  # a large batch in chunks: the same result, bounded memory
+        flat = theta.reshape(-1, 2)
+        parts = [ball_max(fn, flat[i:i + step], rho, n_angle, n_radius, zooms, zoom_n, peaks,
+                          None, budget) for i in range(0, n, step)]
+        return (np.concatenate([p[0] for p in parts]).reshape(batch),
+                np.concatenate([p[1] for p in parts]).reshape(batch + (2,)))
+    r = np.linspace(0.0, rho, n_radius)[1:]
     a = np.linspace(0.0, 2 * np.pi, n_angle, endpoint=False)
     R, A = np.meshgrid(r, a, indexing="ij")
-    V = fn(theta[..., None, None, :] + np.stack([R * np.cos(A), R * np.sin(A)], -1))
-    # local maxima of the polar grid: angles wrap around, radii 0 and rho are open ends
-    edge = np.full(V.shape[:-2] + (1, n_angle), -np.inf)
-    peak = ((V >= np.concatenate([V[..., 1:, :], edge], -2))
-            & (V >= np.concatenate([edge, V[..., :-1, :]], -2))
-            & (V >= np.roll(V, 1, -1)) & (V >= np.roll(V, -1, -1)))
+    E = np.stack([R * np.cos(A), R * np.sin(A)], -1)  # (n_radius - 1, n_angle, 2) offsets
+    V = fn(theta[..., None, None, :] + E)
+    V0 = fn(theta)
+    # local maxima of the rings: angles wrap around, the first ring's inner neighbour is the
+    # centre, the sphere is an open end
+    inner = np.concatenate([np.broadcast_to(V0[..., None, None], V.shape[:-2] + (1, n_angle)),
+                            V[..., :-1, :]], -2)
+    outer = np.concatenate([V[..., 1:, :], np.full(V.shape[:-2] + (1, n_angle), -np.inf)], -2)
+    peak = (V >= inner) & (V >= outer) & (V >= np.roll(V, 1, -1)) & (V >= np.roll(V, -1, -1))
     score = np.where(peak, V, -np.inf).reshape(V.shape[:-2] + (-1,))
     k = min(peaks, score.shape[-1])
     top = np.argpartition(score, -k, axis=-1)[..., -k:]  # (..., k) cells
-    best_r, best_a = R.reshape(-1)[top], A.reshape(-1)[top]
-    best_v = np.take_along_axis(V.reshape(score.shape), top, -1)
-    best_r, best_a, best_v = _pattern_search(fn, theta[..., None, :], rho, best_r, best_a, best_v,
-                                             r[1] - r[0], a[1] - a[0], zooms, zoom_n)
-    i = np.argmax(best_v, -1)[..., None]
-    best_r, best_a, best_v = (np.take_along_axis(b, i, -1)[..., 0] for b in (best_r, best_a, best_v))
-    arg = theta + np.stack([best_r * np.cos(best_a), best_r * np.sin(best_a)], -1)
-    return best_v, arg
+    seeds = np.concatenate([np.zeros(batch + (1, 2)), E.reshape(-1, 2)[top]], -2)  # centre first
+    vals = np.concatenate([np.asarray(V0, float)[..., None],
+                           np.take_along_axis(V.reshape(score.shape), top, -1)], -1)
+    size = max(rho / (n_radius - 1), rho * 2 * np.pi / n_angle)  # the coarsest cell side
+    best_e, best_v = _pattern_search(fn, theta[..., None, :], rho, seeds, vals, size, zooms, zoom_n)
+    i = np.argmax(best_v, -1)
+    best_v = np.take_along_axis(best_v, i[..., None], -1)[..., 0]
+    best_e = np.take_along_axis(best_e, i[..., None, None], -2)[..., 0, :]
+    return best_v, theta + best_e
 
 
-def _pattern_search(fn, theta, rho, best_r, best_a, best_v, dr, da, rounds, m):
-    """Refine (r, a) maxima of fn(theta + r (cos a, sin a)), each with its own window size."""
+def _pattern_search(fn, theta, rho, best_e, best_v, size, rounds, m):
+    """Refine maxima of fn(theta + e), |e| <= rho, from offsets best_e (..., k, 2): a Cartesian
+    m x m window per seed, half-width `size` at first, moving while its best point is on its edge
+    (and inside the ball), shrinking otherwise."""
     u = np.linspace(-1.0, 1.0, m)
-    ur, ua = (w.ravel() for w in np.meshgrid(u, u, indexing="ij"))
-    sr, sa = np.full(best_r.shape, dr), np.full(best_a.shape, da)
+    ux, uy = (w.ravel() for w in np.meshgrid(u, u, indexing="ij"))
+    U = np.stack([ux, uy], -1)  # (m*m, 2)
+    edge = (np.abs(ux) == 1) | (np.abs(uy) == 1)
+    s = np.full(best_v.shape, float(size))
     for _ in range(rounds):
-        Rz = np.clip(best_r[..., None] + ur * sr[..., None], 0.0, rho)
-        Az = best_a[..., None] + ua * sa[..., None]
-        r2, a2, v2, i = _grid_eval(fn, theta, Rz, Az)
+        Ez = best_e[..., None, :] + U * s[..., None, None]  # (..., k, m*m, 2)
+        nz = np.sqrt(np.sum(Ez * Ez, -1))
+        out = nz > rho
+        Ez = np.where(out[..., None], Ez * (rho / np.where(out, nz, 1.0))[..., None], Ez)
+        Vz = fn(theta[..., None, :] + Ez)
+        j = np.argmax(Vz, -1)
+        v2 = np.take_along_axis(Vz, j[..., None], -1)[..., 0]
+        e2 = np.take_along_axis(Ez, j[..., None, None], -2)[..., 0, :]
         better = v2 > best_v
-        on_edge = (np.abs(ua[i]) == 1) | ((np.abs(ur[i]) == 1) & (r2 > 0) & (r2 < rho))
-        best_r = np.where(better, r2, best_r)
-        best_a = np.where(better, a2, best_a)
+        moved = better & edge[j] & ~np.take_along_axis(out, j[..., None], -1)[..., 0]
+        best_e = np.where(better[..., None], e2, best_e)
         best_v = np.where(better, v2, best_v)
-        shrink = np.where(better & on_edge, 1.0, 2.0 / (m - 1))
-        sr, sa = sr * shrink, sa * shrink
-    return best_r, best_a, best_v
-
-
-def _grid_eval(fn, theta, R, A):
-    """fn on theta + (R cos A, R sin A), R and A (..., k): the best (R, A, value, index) per point."""
-    P = theta[..., None, :] + np.stack([R * np.cos(A), R * np.sin(A)], -1)
-    V = fn(P)
-    i = np.argmax(V, axis=-1)
-    j = i[..., None]
-    return (np.take_along_axis(R, j, -1)[..., 0], np.take_along_axis(A, j, -1)[..., 0],
-            np.take_along_axis(V, j, -1)[..., 0], i)
+        s = s * np.where(moved, 1.0, 2.0 / (m - 1))
+    return best_e, best_v
 
 
 def r0(landscape, theta, rho, return_argmax=False):
