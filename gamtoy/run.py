@@ -62,6 +62,7 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps}")
     steps = int(steps)
+    opt.check_schedules(steps)  # a schedule out of range at any step: an error before the run
     lo, hi = _box(landscape) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
     batch = starts.shape[:-1]
     if fast is None:

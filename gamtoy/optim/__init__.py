@@ -9,12 +9,12 @@ gam_accel (Alg. 2, four gradients), sam+gam and gsam+gam (GAM whose oracle-loss 
 SAM's / GSAM's direction). `base=` picks sgd (default), momentum or adam for any of them.
 """
 import functools
-import math
 from typing import NamedTuple
 
 from . import estimators, schedules
 from .base import BASES, make_base
 from .schedules import as_schedule
+from ..validate import choice, real
 
 XI = 1e-12
 
@@ -64,6 +64,13 @@ class Optimizer:
     def init(self, theta):
         return State(0, self.base.init(theta))
 
+    def check_schedules(self, steps):
+        """Evaluate lr and rho at t = 1..steps: a ValueError naming the first bad step now,
+        before a run of `steps` steps starts (they are also checked at every step used)."""
+        self.lr.check(steps)
+        self.rho.check(steps)
+        return self
+
     def direction(self, oracle, theta, t=1, diag=False):
         """The estimator's direction at step t (t counts from 1), and its info dict."""
         return self.estimator(oracle, theta, self.rho(t), diag=diag)
@@ -76,22 +83,31 @@ class Optimizer:
         return theta + delta, State(t, bstate), info
 
 
-def _check_nonneg(name, value):
-    if isinstance(value, (int, float)) and (math.isnan(value) or value < 0):
-        raise ValueError(f"{name} must be non-negative, got {value}")
+# estimator hyper-parameters: (low, high, high_open, allow_none); every one also refuses bools,
+# strings, NaN and inf (gamtoy.validate.real)
+_RANGES = {"rho": (0.0, None, False, False), "alpha": (0.0, None, False, False),
+           "rho_prime": (0.0, None, False, False), "beta": (0.0, None, False, False),
+           "gamma": (0.0, None, False, False), "rho_sam": (0.0, None, False, True),
+           "alpha_gsam": (0.0, None, False, False)}
 
 
 def get(name, lr=0.1, **hyper):
     """The optimizer `name` with the papers' defaults for every hyper-parameter not given.
 
     Common: lr (float or schedule t -> lr), xi (1e-12), base ('sgd' | 'momentum' | 'adam'),
-    momentum (0.9), betas ((0.9, 0.999)), eps (1e-8), rho_schedule (None | 'lr': GSAM's rho
-    proportional to lr, from rho down to rho_min). Per name: rho, alpha, variant, rho_prime, beta,
-    gamma, rho_sam, alpha_gsam (see DEFAULTS). rho may also be a schedule.
+    momentum (0.9, base 'momentum' only), betas ((0.9, 0.999)) and eps (1e-8) (base 'adam' only),
+    rho_schedule (None | 'lr': GSAM's rho proportional to lr, from rho down to rho_min; lr must
+    then be a `schedules.Schedule`, whose vmax and vmin are lr_max and lr_min). Per name: rho,
+    alpha, variant, rho_prime, beta, gamma, rho_sam, alpha_gsam (see DEFAULTS). rho may also be a
+    schedule. Numbers may be Python or NumPy real scalars (or 0-d arrays); bools, strings, NaN and
+    inf are refused, and so is a keyword that would be ignored (momentum= with base 'sgd', ...).
+    Schedules are checked at every step they are used (lr > 0, rho >= 0).
     """
     if isinstance(name, Optimizer):
+        if hyper or lr != 0.1:
+            raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")
         return name
-    if name not in DEFAULTS:
+    if not isinstance(name, str) or name not in DEFAULTS:
         raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
     own, default_base = DEFAULTS[name]
     unknown = set(hyper) - set(own) - COMMON
@@ -100,41 +116,51 @@ def get(name, lr=0.1, **hyper):
         raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)} for {name!r}; "
                          f"valid: {', '.join(valid)}")
     hp = {**own, **{k: v for k, v in hyper.items() if k in own}}
-    xi = float(hyper.get("xi", XI))
-    if not xi >= 0:
-        raise ValueError(f"xi must be non-negative, got {xi}")
-    lr_s = _lr_schedule(lr)
-    base = make_base(hyper.get("base", default_base), momentum=hyper.get("momentum", 0.9),
-                     betas=tuple(hyper.get("betas", (0.9, 0.999))), eps=hyper.get("eps", 1e-8))
-    for k in ("rho", "alpha", "rho_prime", "beta", "gamma", "rho_sam", "alpha_gsam"):
-        _check_nonneg(k, hp.get(k))
+    xi = real("xi", hyper.get("xi", XI), low=0.0)
+    base_name = hyper.get("base", default_base)
+    if not isinstance(base_name, str) or base_name not in BASES:
+        raise ValueError(f"unknown base optimizer {base_name!r}; valid: {', '.join(BASES)}")
+    for k, only in (("momentum", "momentum"), ("betas", "adam"), ("eps", "adam")):
+        if k in hyper and base_name != only:
+            raise ValueError(f"{k}={hyper[k]!r} is used only with base={only!r}, but base is "
+                             f"{base_name!r}: drop it or pass base={only!r}")
+    how = hyper.get("rho_schedule")
+    choice("rho_schedule", how, (None, "lr"))
+    # (rho_schedule with sgd/momentum/adam, which have no rho, is accepted: it is what a sweep
+    # over every name passes, and it has nothing to change)
+    if "rho_min" in hyper and how != "lr":
+        raise ValueError(f"rho_min={hyper['rho_min']!r} is used only with rho_schedule='lr'")
+    # lr > 0 at the first step, then >= 0 (a cosine schedule ends at 0), finite, at every step
+    if not callable(lr):
+        real("lr", lr, low=0.0, low_open=True)
+    lr_s = schedules.checked(lr, "lr", low=0.0)
+    try:
+        real("lr", lr_s(1), low=0.0, low_open=True)
+    except ValueError as e:
+        raise ValueError(f"{e} (the lr schedule {lr_s!r} at step t=1)") from None
+    base = make_base(base_name, momentum=hyper.get("momentum", 0.9),
+                     betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8))
+    for k, (lo, hi, hi_open, none_ok) in _RANGES.items():
+        if k in hp and not (k == "rho" and callable(hp[k])):
+            hp[k] = real(k, hp[k], low=lo, high=hi, high_open=hi_open, allow_none=none_ok)
     for k in ("alpha", "beta"):
         if name == "gam_accel" and hp[k] > 1:
-            raise ValueError(f"gam_accel needs 0 <= {k} <= 1 (GAM Eq. 44), got {hp[k]}")
-    if hp.get("variant", "paper") not in VARIANTS:
-        raise ValueError(f"unknown variant {hp['variant']!r}; valid: {', '.join(VARIANTS)}")
-    rho_s = _rho_schedule(hp.get("rho", 0.0), hyper.get("rho_schedule"), lr_s,
-                          hyper.get("rho_min", 0.0))
+            raise ValueError(f"{k} must be in [0, 1] for gam_accel (GAM Eq. 44), got {hp[k]}")
+    if "variant" in hp:
+        choice("variant", hp["variant"], VARIANTS)
+    rho_s = _rho_schedule(hp.get("rho", 0.0), how if "rho" in own else None, lr_s, hyper.get("rho_min", 0.0))
     est = _estimator(name, hp, xi)
     return Optimizer(name, est, base, lr_s, rho_s, {"lr": lr, **hp, "xi": xi})
 
 
-def _lr_schedule(lr):
-    s = as_schedule(lr)
-    first = s(1)
-    if not (isinstance(first, (int, float)) and first > 0 and math.isfinite(first)):
-        raise ValueError(f"lr must be positive and finite, got {first}")
-    return s
-
-
 def _rho_schedule(rho, how, lr_s, rho_min):
     if how is None:
-        s = as_schedule(rho)
-        _check_nonneg("rho", s(1))
+        s = schedules.checked(rho, "rho", low=0.0)
+        s(1)
         return s
-    if how == "lr":
-        return schedules.proportional(lr_s, float(rho), float(rho_min))
-    raise ValueError(f"unknown rho_schedule {how!r}; valid: None, 'lr'")
+    if callable(rho):
+        raise TypeError("rho_schedule='lr' makes rho from lr: pass rho as a number (rho_max)")
+    return schedules.checked(schedules.proportional(lr_s, rho, rho_min), "rho", low=0.0)
 
 
 def _estimator(name, hp, xi):

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..validate import real
 from ..vec import Vec2
 
 
@@ -74,20 +75,17 @@ class Adam(NamedTuple):
 
 
 def make_base(name, momentum=0.9, betas=(0.9, 0.999), eps=1e-8):
-    """The base optimizer `name` in ('sgd', 'momentum', 'adam')."""
+    """The base optimizer `name` in ('sgd', 'momentum', 'adam'); its settings validated."""
     if name == "sgd":
         return SGD()
     if name == "momentum":
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        return Momentum(float(momentum))
+        return Momentum(real("momentum", momentum, low=0.0, high=1.0, high_open=True))
     if name == "adam":
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"adam betas must be in [0, 1), got {betas}")
-        if eps <= 0:
-            raise ValueError(f"adam eps must be positive, got {eps}")
-        return Adam((float(b1), float(b2)), float(eps))
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"adam betas must be a pair (beta1, beta2), got {betas!r}")
+        b1 = real("adam betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
+        b2 = real("adam betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
+        return Adam((b1, b2), real("adam eps", eps, low=0.0, low_open=True))
     raise ValueError(f"unknown base optimizer {name!r}; valid: sgd, momentum, adam")
 
 
