@@ -37,14 +37,50 @@ def _build(name, key):
         raise ValueError(f"bad parameters for landscape {name!r}: {e}") from None
 
 
-def from_function(fn, bounds=None, name="custom", minima=None):
+# probe points for from_function's checks, as fractions of the bounds (fixed, asymmetric)
+_PROBES = np.array([[0.31, 0.62], [0.77, 0.18], [0.45, 0.83], [0.12, 0.4], [0.58, 0.29]])
+
+
+def check_bounds(bounds, name="bounds"):
+    """bounds as ((xmin, xmax), (ymin, ymax)) of finite floats with min < max, or a clear error."""
+    from ..validate import real
+    try:
+        (x0, x1), (y0, y1) = bounds
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be ((xmin, xmax), (ymin, ymax)), got {bounds!r}") from None
+    out = []
+    for axis, (lo, hi) in zip("xy", ((x0, x1), (y0, y1))):
+        lo, hi = real(f"{name} {axis}min", lo), real(f"{name} {axis}max", hi)
+        if not lo < hi:
+            raise ValueError(f"{name} must have {axis}min < {axis}max, got ({lo}, {hi})")
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def from_function(fn, bounds=None, name="custom", minima=None, check=True):
     """A `Landscape` from any autograd-traceable `fn(W (..., 2)) -> (...)`.
 
     Derivatives come from autograd (exact, but ~ms per call: the built-ins are compiled instead).
-    `fn` must act on each point independently (it is differentiated through `sum(fn(W))`).
+    `fn` must act on each point independently (it is differentiated through `sum(fn(W))`) and be
+    written with `autograd.numpy`. With `check=True` (the default) this is verified at a few
+    probe points inside `bounds`: one value per point (a function that returns a single number
+    for a batch is refused), the same value for a point alone and in a batch, and the autograd
+    gradient equal to a central finite difference (a function that calls `numpy.asarray`,
+    `numpy.array` or in-place assignment is silently detached from autograd and its gradient
+    comes out 0: refused, with that explanation).
     """
     from autograd import elementwise_grad
     import autograd.numpy as anp
+
+    if not callable(fn):
+        raise TypeError(f"fn must be a callable W (..., 2) -> (...), got {fn!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {name!r}")
+    bounds = DEFAULT_BOUNDS if bounds is None else check_bounds(bounds)
+    if minima is not None:
+        m = np.asarray(minima, dtype=float)
+        if m.size == 0 or m.size % 2 or not np.all(np.isfinite(m)):
+            raise ValueError(f"minima must be finite points (k, 2), got {minima!r}")
 
     def f2(x, y):
         return fn(anp.stack([x, y], -1))
@@ -64,8 +100,59 @@ def from_function(fn, bounds=None, name="custom", minima=None):
     def f(x, y):
         return f2(np.asarray(x, float), np.asarray(y, float))
 
-    return Landscape(name, f, df, d2f, bounds=bounds or DEFAULT_BOUNDS, minima=minima,
-                     doc=fn.__doc__ or "A landscape from a user function (autograd derivatives).")
+    L = Landscape(name, f, df, d2f, bounds=bounds, minima=minima,
+                  doc=fn.__doc__ or "A landscape from a user function (autograd derivatives).")
+    if check:
+        with np.errstate(all="ignore"):
+            _check_function(L, fn)
+    return L
 
 
-__all__ = ["Landscape", "get", "names", "from_function", "check_points"]
+def _check_function(L, fn):
+    (x0, x1), (y0, y1) = L.bounds
+    P = np.array([x0, y0]) + _PROBES * np.array([x1 - x0, y1 - y0])
+    try:
+        out = fn(P)
+    except Exception as e:
+        raise ValueError(f"fn failed on a batch of points W of shape {P.shape}: "
+                         f"{type(e).__name__}: {e}") from e
+    shape = np.shape(out)
+    if shape != P.shape[:-1]:
+        raise ValueError(f"fn must return one value per point: for W of shape {P.shape} it "
+                         f"returned shape {shape} (expected {P.shape[:-1]}); reduce over the "
+                         f"last axis only, e.g. W[..., 0] ** 2 + W[..., 1] ** 2")
+    out = np.asarray(out, dtype=float)
+    for i, p in enumerate(P):
+        alone = np.asarray(fn(p[None]), dtype=float).reshape(-1)
+        if alone.shape != (1,) or not (alone[0] == out[i] or np.isclose(
+                alone[0], out[i], rtol=1e-9, atol=1e-12, equal_nan=True)):
+            raise ValueError(f"fn must act on each point independently: at W = {p.tolist()} it "
+                             f"gives {alone.tolist()} alone but {out[i]} in a batch")
+    ok = np.isfinite(out)
+    if not ok.any():
+        return
+    P = P[ok]
+    try:
+        g = L.grad(P)
+    except Exception as e:
+        raise ValueError(f"autograd could not differentiate fn ({type(e).__name__}: {e}); "
+                         f"write it with autograd.numpy (import autograd.numpy as anp)") from e
+    h = 1e-6 * np.array([x1 - x0, y1 - y0])
+    fd = np.stack([(L.value(P + h * e) - L.value(P - h * e)) / (2 * h[k])
+                   for k, e in enumerate(np.eye(2))], -1)
+    scale = np.linalg.norm(fd, axis=-1)
+    err = np.linalg.norm(g - fd, axis=-1)
+    bad = ~(err <= 1e-4 * scale + 1e-6 * (1 + np.abs(out[ok])))
+    bad &= np.all(np.isfinite(fd), -1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        zero = np.linalg.norm(g[i]) <= 1e-12 * (1 + scale[i]) or np.any(
+            (np.abs(g[i]) <= 1e-12) & (np.abs(fd[i]) > 1e-6))
+        why = (" (a component is exactly 0: fn probably calls numpy.asarray, numpy.array, float() or "
+               "assigns into an array, which detaches it from autograd; use autograd.numpy "
+               "operations only)" if zero else " (is fn smooth, and written with autograd.numpy?)")
+        raise ValueError(f"the autograd gradient of fn at W = {P[i].tolist()} is {g[i].tolist()}, "
+                         f"but a finite difference gives {fd[i].tolist()}{why}")
+
+
+__all__ = ["Landscape", "get", "names", "from_function", "check_points", "check_bounds"]

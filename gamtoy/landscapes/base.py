@@ -15,7 +15,17 @@ DEFAULT_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 
 def check_points(W, name="W"):
     """W as a float array of shape (..., 2), or a ValueError naming the problem."""
-    W = np.asarray(W, dtype=float)
+    if isinstance(W, np.ndarray) and W.dtype == float:
+        pass
+    elif isinstance(W, (str, bytes)) or np.iscomplexobj(W) or (
+            isinstance(W, np.ndarray) and W.dtype == bool):
+        raise TypeError(f"{name} must be real numbers of shape (..., 2), got {W!r:.80}")
+    else:
+        try:
+            W = np.asarray(W, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name} must be real numbers of shape (..., 2), got {W!r:.80} "
+                            f"({e})") from None
     if W.ndim == 0 or W.shape[-1] != 2:
         raise ValueError(f"{name} must have shape (..., 2) (2D points), got shape {W.shape}")
     return W
