@@ -14,7 +14,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# `make demo` installs only what the main job needs (the `demo` extra: no torch, no Jupyter),
+# with pip's progress shown, and has its own stamp; `make test` installs everything (.[all]).
+DEMO_STAMP := $(VENV)/.installed-demo
+
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	@echo "[make demo] installing gamtoy with the demo extra (numpy, scipy, matplotlib, sympy, autograd, scikit-learn; no torch, no Jupyter) ..."
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -e ".[demo]"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m gamtoy reproduce --out figures/
 
 test: $(STAMP)
