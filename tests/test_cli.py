@@ -1,4 +1,10 @@
-"""`python -m gamtoy reproduce`: runs every job, reports the files, and skips nothing silently."""
+"""`gamtoy` / `python -m gamtoy reproduce`: runs every job, reports the files, skips nothing
+silently, writes its manifest last, and refuses bad arguments with one line before any work.
+Most tests run the real command in a subprocess, with fast fake jobs (tests/_fake_jobs.py)."""
+import hashlib
+import json
+import os
+import pathlib
 import subprocess
 import sys
 
@@ -6,7 +12,32 @@ import pytest
 
 from gamtoy import cli
 
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
 
+
+def _env(**extra):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")])
+    env.update(extra)
+    return env
+
+
+def gamtoy(*args, fake=True, **env):
+    """Run the CLI (with the fake jobs) in a subprocess; the CompletedProcess."""
+    cmd = [sys.executable, str(HERE / "_fake_jobs.py")] if fake else [sys.executable, "-m", "gamtoy"]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, env=_env(**env),
+                          timeout=120)
+
+
+def _one_clean_line(r):
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2, r
+    assert "Traceback" not in r.stderr and len(lines) == 1, r.stderr
+    return lines[0]
+
+
+# ---- in-process ------------------------------------------------------------------------------
 def _fake_job(out, quick=True):
     p = f"{out}/fake.txt"
     with open(p, "w") as fh:
@@ -27,16 +58,119 @@ def test_reproduce_runs_each_job_and_returns_its_paths(tmp_path, monkeypatch, ca
 
 def test_every_job_module_of_the_main_job_exists():
     import importlib
-    for mod, fn in cli.JOBS:
+    for name, mod, fn in cli._job_list():
         assert callable(getattr(importlib.import_module(mod), fn)), mod
 
 
+def test_the_main_job_modules_import_neither_torch_nor_ipywidgets():
+    mods = ", ".join(m for _, m, _ in cli._job_list())
+    code = (f"import sys, importlib; [importlib.import_module(m) for m in '{mods}'.split(', ')]; "
+            f"import gamtoy.cli; bad = [m for m in ('torch', 'ipywidgets') if m in sys.modules]; "
+            f"print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
+                       timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---- the command line ------------------------------------------------------------------------
+def test_no_arguments_prints_help_and_version_prints_the_version():
+    from gamtoy import __version__
+    r = gamtoy(fake=False)
+    assert r.returncode == 0 and "usage: gamtoy" in r.stdout and "reproduce" in r.stdout
+    r = gamtoy("--version", fake=False)
+    assert r.returncode == 0 and r.stdout.strip() == f"gamtoy {__version__}"
+
+
 def test_cli_rejects_unknown_command():
-    r = subprocess.run([sys.executable, "-m", "gamtoy", "nonsense"], capture_output=True, text=True)
+    r = gamtoy("nonsense", fake=False)
     assert r.returncode != 0 and "invalid choice" in r.stderr
 
 
 @pytest.mark.parametrize("args", [["--help"], ["reproduce", "--help"]])
 def test_cli_help(args):
-    r = subprocess.run([sys.executable, "-m", "gamtoy", *args], capture_output=True, text=True)
+    r = gamtoy(*args, fake=False)
     assert r.returncode == 0 and "usage" in r.stdout
+
+
+def test_unknown_only_fails_listing_the_valid_jobs_before_any_work(tmp_path):
+    out = tmp_path / "out"
+    r = gamtoy("reproduce", "--out", str(out), "--only", "first", "nope", fake=True)
+    line = _one_clean_line(r)
+    assert "--only" in line and "'nope'" in line and "valid: first, second" in line
+    assert not out.exists()
+    r = gamtoy("reproduce", "--out", str(out), "--only", "nope", fake=False)
+    assert "valid: figures, lemmas, mlp" in _one_clean_line(r)
+
+
+def test_an_unusable_out_fails_before_any_work_with_one_line(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out, why in ((afile, "exists and is not a folder"),
+                     (afile / "sub", "not a writable folder"),
+                     ("/proc/gamtoy-out", "not a writable folder")):
+        r = gamtoy("reproduce", "--out", str(out))
+        line = _one_clean_line(r)
+        assert f"--out {out}" in line and why in line, line
+        assert "WROTE" not in r.stdout
+    assert afile.read_text() == "x"
+
+
+def test_out_with_a_tilde_is_the_home_folder(tmp_path):
+    r = gamtoy("reproduce", "--out", "~/figs", "--only", "second", HOME=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "figs" / "quick.txt").read_text() == "quick"
+    assert not (pathlib.Path.cwd() / "~").exists()
+
+
+def test_progress_one_line_per_job_with_elapsed_time_and_where_every_file_went(tmp_path):
+    r = gamtoy("reproduce", "--out", str(tmp_path), "--full")
+    assert r.returncode == 0, r.stderr
+    assert "[gamtoy] 1/2 first: 2 file(s) in" in r.stdout
+    assert "[gamtoy] 2/2 second: 1 file(s) in" in r.stdout and "s (total" in r.stdout
+    for f in ("a.txt", "b.txt", "full.txt", "manifest.json"):
+        assert str(tmp_path / f) in r.stdout
+
+
+def test_the_manifest_lists_every_file_with_size_and_sha256_settings_and_versions(tmp_path):
+    r = gamtoy("reproduce", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["complete"] is True and m["status"] == "complete"
+    assert m["settings"]["quick"] is True and m["settings"]["jobs"] == ["first", "second"]
+    assert m["versions"]["gamtoy"] and m["versions"]["numpy"]
+    assert [f["file"] for f in m["files"]] == ["a.txt", "b.txt", "quick.txt"]
+    for f in m["files"]:
+        data = (tmp_path / f["file"]).read_bytes()
+        assert f["size"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest()
+    # written last: no file is newer than the manifest
+    newest = max((tmp_path / f["file"]).stat().st_mtime_ns for f in m["files"])
+    assert (tmp_path / "manifest.json").stat().st_mtime_ns >= newest
+
+
+def test_the_folder_is_visibly_incomplete_while_a_job_fails(tmp_path):
+    r = gamtoy("reproduce", "--out", str(tmp_path), FAKE_IMPORT="no_such_module_xyz")
+    assert r.returncode != 0
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["complete"] is False and m["status"] == "failed" and m["files"] == []
+
+
+def test_the_main_job_may_not_import_torch_or_ipywidgets(tmp_path):
+    for mod in ("torch", "ipywidgets"):
+        r = gamtoy("reproduce", "--out", str(tmp_path), FAKE_IMPORT=mod)
+        assert r.returncode != 0
+        assert f"the main job must not import '{mod}'" in r.stderr
+
+
+def test_a_rerun_replaces_files_reports_them_and_cleans_stray_temporaries(tmp_path):
+    assert gamtoy("reproduce", "--out", str(tmp_path)).returncode == 0
+    (tmp_path / ".a.txt.x1y2.tmp").write_text("left by a killed run")
+    (tmp_path / "a.txt").write_text("stale")
+    r = gamtoy("reproduce", "--out", str(tmp_path), "--only", "first", FAKE_FILES="a.txt")
+    assert r.returncode == 0, r.stderr
+    assert "removed 1 stale temporary file(s)" in r.stdout
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+    assert (tmp_path / "a.txt").read_bytes().startswith(b"contents of a.txt")
+    assert "wrote 1 file(s)" in r.stdout and str(tmp_path / "a.txt") in r.stdout
+    assert "2 older file(s)" in r.stdout and "b.txt, quick.txt" in r.stdout
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert [f["file"] for f in m["files"]] == ["a.txt"] and m["complete"]
