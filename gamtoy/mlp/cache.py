@@ -3,7 +3,7 @@
 GAMTOY_CACHE=off disables the cache. No pickle: an entry is a NumPy `.npz` read with
 `allow_pickle=False`, holding the result's arrays, a JSON description of the structure around them
 (dicts, lists, tuples, Python and NumPy scalars, strings, None), the full key, a hash of the package
-source and a SHA-256 checksum of all of it. Reading one therefore cannot run code, and an entry that
+source and a SHA-256 checksum of all of it, followed by a SHA-256 of the file's every byte. Reading one therefore cannot run code, and an entry that
 is damaged, truncated, planted, or made for another key or another version of the code is
 recomputed (with a warning), never returned. The key holds a hash of the source of `gamtoy.mlp`,
 `gamtoy.optim` and `gamtoy.vec`, so editing the code that made a result never returns the stale one.
@@ -25,6 +25,7 @@ from .._io import atomic_open
 
 VERSION = 2
 FORMAT = "gamtoy-cache"
+_TRAILER = b"\nGAMTOY-CACHE-SHA256:"  # then the hex SHA-256 of every byte before it
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _warned = set()  # folders (and reasons) already warned about in this process
 
@@ -130,13 +131,21 @@ def dumps(obj, key="", src=""):
     members["sha256"] = np.frombuffer(_checksum(meta, arrays).encode(), np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **members)
-    return buf.getvalue()
+    body = buf.getvalue()
+    return body + _TRAILER + hashlib.sha256(body).hexdigest().encode()
 
 
 def loads(path, key=None, src=None):
     """The result stored in the entry at `path`; ValueError (or another Exception) if it is not a
     valid entry for `key` and `src` (None: any)."""
-    with np.load(path, allow_pickle=False) as z:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    n_tail = len(_TRAILER) + 64
+    body, tail = data[:-n_tail], data[-n_tail:]
+    if len(data) < n_tail or tail[:len(_TRAILER)] != _TRAILER or (
+            tail[len(_TRAILER):] != hashlib.sha256(body).hexdigest().encode()):
+        raise ValueError("the file's SHA-256 trailer is missing or does not match")
+    with np.load(io.BytesIO(body), allow_pickle=False) as z:
         if not isinstance(z, np.lib.npyio.NpzFile):
             raise ValueError("not an .npz archive")
         names = set(z.files)
