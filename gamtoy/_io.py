@@ -7,6 +7,24 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def _mode_for(path):
+    """The permissions the new file gets: the old file's, or the default of a new one (mkstemp's
+    0600 would make every figure unreadable to anyone else)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def _fsync_dir(folder):
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -31,6 +49,8 @@ def atomic_open(path, mode="wb"):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -62,7 +82,11 @@ def savefig(fig, path, **kw):
 def remove_stale_temporaries(folder):
     """Delete temporary files an interrupted atomic write left in `folder`; returns their names."""
     gone = []
-    for f in os.listdir(folder):
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return gone
+    for f in names:
         if f.startswith(".") and f.endswith(".tmp"):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, f))

@@ -320,3 +320,27 @@ def test_kill_9_at_random_moments_of_atomic_writes_leaves_a_whole_file(tmp_path)
     stale = _io.remove_stale_temporaries(tmp_path)
     assert all(f.endswith(".tmp") for f in stale)
     assert os.listdir(tmp_path) == ["result.bin"]
+
+
+def test_an_atomic_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    from gamtoy import _io
+    target = tmp_path / "fig.png"
+    _io.write_bytes(target, b"old")
+    with pytest.raises(RuntimeError):
+        with _io.atomic_open(target, "wb") as fh:
+            fh.write(b"half of the new")
+            raise RuntimeError("the figure failed")
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["fig.png"]
+
+
+def test_atomic_writes_give_normal_permissions_not_mkstemps_0600(tmp_path):
+    from gamtoy import _io
+    mask = os.umask(0o022)
+    os.umask(mask)
+    new = _io.write_text(tmp_path / "new.txt", "x")
+    assert os.stat(new).st_mode & 0o777 == 0o666 & ~mask
+    old = tmp_path / "old.txt"
+    old.write_text("x")
+    old.chmod(0o640)
+    _io.write_text(old, "y")
+    assert os.stat(old).st_mode & 0o777 == 0o640
