@@ -34,7 +34,8 @@ def real(name, value, low=None, high=None, low_open=False, high_open=False, allo
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating,
                                                                       np.integer)):
         none = " or None" if allow_none else ""
-        raise TypeError(f"{name} must be a real number ({allowed}){none}, got {value!r} "
+        what = "" if allowed == "a real number" else f" ({allowed})"
+        raise TypeError(f"{name} must be a real number{what}{none}, got {value!r} "
                         f"({type(value).__name__})")
     v = float(value)
     if not math.isfinite(v):

@@ -72,3 +72,22 @@ def test_points_must_be_real_numbers_of_shape_dots_2(W, err):
     L = gl.get("quadratic")
     with pytest.raises(err, match=r"W must (be real numbers of|have) shape \(\.\.\., 2\)"):
         L.value(W)
+
+
+@pytest.mark.parametrize("name,kw,err,match", [
+    ("quadratic", dict(a=np.nan), ValueError, "landscape 'quadratic': a must be finite, got nan"),
+    ("quadratic", dict(a="4"), TypeError, r"landscape 'quadratic': a must be a real number"),
+    ("quadratic", dict(b=True), TypeError, r"b must be a real number, got True \(bool\)"),
+    ("ridge", dict(wells=[[-2.1, 0.5], [-1.7, np.inf]]), ValueError, r"wells\[1\]\[1\] must be "
+                                                                     "finite"),
+    ("quadratic", dict(not_a_param=1.0), ValueError, "quadratic.*not_a_param"),
+])
+def test_bad_landscape_parameters_are_refused(name, kw, err, match):
+    with pytest.raises(err, match=match):
+        gl.get(name, **kw)
+
+
+def test_landscape_parameters_accept_numpy_scalars_and_nested_lists():
+    assert gl.get("quadratic", a=np.float32(2.0)) is gl.get("quadratic", a=2.0)
+    L = gl.get("ridge", wells=[[-2.1, 0.54], [-1.7, 0.26]])
+    assert L.params["wells"] == ((-2.1, 0.54), (-1.7, 0.26))

@@ -25,8 +25,20 @@ def get(name, **params):
         return name
     if name not in BUILDERS:
         raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(names())}")
-    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    key = tuple(sorted((k, _param(name, k, v)) for k, v in params.items()))
     return _build(name, key)
+
+
+def _param(landscape, key, v):
+    """A landscape parameter as a finite float (or a tuple of them, nested), or a clear error."""
+    from ..validate import real
+    if isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim > 0):
+        return tuple(_param(landscape, f"{key}[{i}]", x) for i, x in enumerate(v))
+    try:
+        x = real(f"{key}", v)
+        return int(v) if isinstance(v, (int, np.integer)) else x  # ints stay ints (counts)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"bad parameter for landscape {landscape!r}: {e}") from None
 
 
 @functools.lru_cache(maxsize=64)
