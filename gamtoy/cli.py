@@ -132,7 +132,9 @@ def read_manifest(out):
 
 
 def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
-    """Run the selected jobs into `out`; the written paths. manifest.json is written last."""
+    """Run the selected jobs into `out`; (the written paths, the names of older files in `out`
+    that this run did not write). manifest.json is written last; UsageError for a bad `only` or
+    `out`, before any work."""
     jobs = select(only)
     out = check_out(out)
     settings = {"out": out, "quick": bool(quick), "only": list(only or []),
