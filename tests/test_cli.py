@@ -102,16 +102,18 @@ def test_unknown_only_fails_listing_the_valid_jobs_before_any_work(tmp_path):
     assert "valid: figures, lemmas, mlp" in _one_clean_line(r)
 
 
-def test_an_unusable_out_fails_before_any_work_with_one_line(tmp_path):
+def test_an_unusable_out_fails_before_any_work_with_one_line(tmp_path, monkeypatch, capsys):
     afile = tmp_path / "afile"
     afile.write_text("x")
-    for out, why in ((afile, "exists and is not a folder"),
-                     (afile / "sub", "not a writable folder"),
-                     ("/proc/gamtoy-out", "not a writable folder")):
-        r = gamtoy("reproduce", "--out", str(out))
-        line = _one_clean_line(r)
-        assert f"--out {out}" in line and why in line, line
-        assert "WROTE" not in r.stdout
+    r = gamtoy("reproduce", "--out", str(afile))  # a real process: one line, no traceback
+    line = _one_clean_line(r)
+    assert f"--out {afile}: exists and is not a folder" in line and "WROTE" not in r.stdout
+    ran = []
+    monkeypatch.setattr(cli, "select", lambda only: ran.append(1) or [])
+    for out in (afile / "sub", "/proc/gamtoy-out"):
+        assert cli.main(["reproduce", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"--out {out}: not a writable folder" in err[0], err
     assert afile.read_text() == "x"
 
 
