@@ -344,3 +344,13 @@ def test_atomic_writes_give_normal_permissions_not_mkstemps_0600(tmp_path):
     old.chmod(0o640)
     _io.write_text(old, "y")
     assert os.stat(old).st_mode & 0o777 == 0o640
+
+
+def test_large_array_parameters_that_differ_in_the_middle_get_different_entries(cdir):
+    a = np.zeros(5000)
+    b = a.copy()
+    b[2500] = 1.0  # str() of both is the same "[0. 0. 0. ... 0. 0. 0.]"
+    assert str(a) == str(b)
+    assert cache.cached("arr", {"x": a}, lambda: 1) == 1
+    assert cache.cached("arr", {"x": b}, lambda: 2) == 2
+    assert cache.cached("arr", {"x": a.copy()}, lambda: 3) == 1

@@ -167,6 +167,23 @@ def loads(path, key=None, src=None):
     return _decode(info["tree"], arrays)
 
 
+def _key_part(v):
+    """JSON for what json cannot write itself: a NumPy array by its dtype, shape and a hash of
+    every element (str() would elide the middle of a large one: two arrays, one key)."""
+    if isinstance(v, np.ndarray):
+        a = np.ascontiguousarray(v)
+        if a.dtype.hasobject:
+            return {"object array": [_key_part(x) if not isinstance(x, (int, float, str))
+                                     else x for x in a.ravel().tolist()], "shape": a.shape}
+        return {"array": a.dtype.str, "shape": a.shape,
+                "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (set, frozenset)):
+        return sorted(map(repr, v))
+    return repr(v)
+
+
 def cached(name, params, compute, use_cache=True):
     """compute() once per (name, params); later calls read the entry back (no pickle, checked)."""
     d = cache_dir()
@@ -176,7 +193,7 @@ def cached(name, params, compute, use_cache=True):
         raise ValueError(f"cache name must be letters, digits, '_', '.', '+' or '-', got {name!r}")
     src = _source_hash()
     key = json.dumps({"v": VERSION, "src": src, "name": name, **params}, sort_keys=True,
-                     default=str)
+                     default=_key_part)
     path = os.path.join(d, f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz")
     if os.path.isfile(path):
         try:
