@@ -62,7 +62,8 @@ def choice(name, value, options):
 def positive_int(name, value, low=1):
     """`value` as a Python int >= low, or a clear error (bools and non-integral floats refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer >= {low}, got {value!r} "
+                        f"({type(value).__name__})")
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value}")
     return int(value)

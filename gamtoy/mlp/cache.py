@@ -1,11 +1,11 @@
-"""Results cached on disk by their parameters: `<GAMTOY_CACHE or ./.gamtoy_cache>/<name>-<hash>.npz`.
+"""Results cached on disk by their parameters: `<GAMTOY_CACHE or .gamtoy_cache>/<name>-<hash>.npz`.
 
 GAMTOY_CACHE=off disables the cache. No pickle: an entry is a NumPy `.npz` read with
 `allow_pickle=False`, holding the result's arrays, a JSON description of the structure around them
 (dicts, lists, tuples, Python and NumPy scalars, strings, None), the full key, a hash of the package
-source and a SHA-256 checksum of all of it, followed by a SHA-256 of the file's every byte. Reading one therefore cannot run code, and an entry that
-is damaged, truncated, planted, or made for another key or another version of the code is
-recomputed (with a warning), never returned. The key holds a hash of the source of `gamtoy.mlp`,
+source and a SHA-256 checksum of all of it, followed by a SHA-256 of the file's every byte.
+Reading one therefore cannot run code, and an entry that is damaged, truncated, planted, or made
+for another key or another version of the code is recomputed (with a warning), never returned. The key holds a hash of the source of `gamtoy.mlp`,
 `gamtoy.optim` and `gamtoy.vec`, so editing the code that made a result never returns the stale one.
 
 Entries are written atomically (`gamtoy._io`). A folder that cannot be used (a regular file,
@@ -64,7 +64,7 @@ class _Unsupported(TypeError):
 
 
 def _encode(obj, arrays):
-    """obj as JSON-able data; arrays (and NumPy scalars) appended to `arrays`, referenced by index."""
+    """obj as JSON-able data; arrays (and NumPy scalars) go to `arrays`, referenced by index."""
     if obj is None or isinstance(obj, str):
         return obj
     if isinstance(obj, (np.ndarray, np.generic)):

@@ -104,7 +104,7 @@ def get(name, lr=0.1, **hyper):
     Schedules are checked at every step they are used (lr > 0, rho >= 0).
     """
     if isinstance(name, Optimizer):
-        if hyper or lr != 0.1:
+        if hyper or not (isinstance(lr, float) and lr == 0.1):
             raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")
         return name
     if not isinstance(name, str) or name not in DEFAULTS:
@@ -148,7 +148,8 @@ def get(name, lr=0.1, **hyper):
             raise ValueError(f"{k} must be in [0, 1] for gam_accel (GAM Eq. 44), got {hp[k]}")
     if "variant" in hp:
         choice("variant", hp["variant"], VARIANTS)
-    rho_s = _rho_schedule(hp.get("rho", 0.0), how if "rho" in own else None, lr_s, hyper.get("rho_min", 0.0))
+    rho_s = _rho_schedule(hp.get("rho", 0.0), how if "rho" in own else None, lr_s,
+                          hyper.get("rho_min", 0.0))
     est = _estimator(name, hp, xi)
     return Optimizer(name, est, base, lr_s, rho_s, {"lr": lr, **hp, "xi": xi})
 
