@@ -162,7 +162,8 @@ def _check_function(L, fn):
             (np.abs(g[i]) <= 1e-12) & (np.abs(fd[i]) > 1e-6))
         why = (" (a component is exactly 0: fn probably calls numpy.asarray, numpy.array, "
                "float() or assigns into an array, which detaches it from autograd; use "
-               "autograd.numpy operations only)" if zero else " (is fn smooth, and written with autograd.numpy?)")
+               "autograd.numpy operations only)" if zero
+               else " (is fn smooth, and written with autograd.numpy?)")
         raise ValueError(f"the autograd gradient of fn at W = {P[i].tolist()} is {g[i].tolist()}, "
                          f"but a finite difference gives {fd[i].tolist()}{why}")
 

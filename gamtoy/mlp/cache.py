@@ -5,8 +5,9 @@ GAMTOY_CACHE=off disables the cache. No pickle: an entry is a NumPy `.npz` read 
 (dicts, lists, tuples, Python and NumPy scalars, strings, None), the full key, a hash of the package
 source and a SHA-256 checksum of all of it, followed by a SHA-256 of the file's every byte.
 Reading one therefore cannot run code, and an entry that is damaged, truncated, planted, or made
-for another key or another version of the code is recomputed (with a warning), never returned. The key holds a hash of the source of `gamtoy.mlp`,
-`gamtoy.optim` and `gamtoy.vec`, so editing the code that made a result never returns the stale one.
+for another key or another version of the code is recomputed (with a warning), never returned.
+The key holds a hash of the source of `gamtoy.mlp`, `gamtoy.optim` and `gamtoy.vec`, so editing
+the code that made a result never returns the stale one.
 
 Entries are written atomically (`gamtoy._io`). A folder that cannot be used (a regular file,
 read-only, a full disk) gives one warning and the computation goes on without caching: a result is
