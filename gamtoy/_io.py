@@ -38,6 +38,16 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+# callables path -> None, told of every file written through this module (the CLI's progress)
+listeners = []
+
+
+def _tell(path):
+    for fn in list(listeners):
+        with contextlib.suppress(Exception):
+            fn(path)
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode="wb"):
     """`with atomic_open(path, "w") as fh: ...` writes `path` atomically (binary by default)."""
@@ -57,6 +67,7 @@ def atomic_open(path, mode="wb"):
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+    _tell(path)
 
 
 def write_bytes(path, data):

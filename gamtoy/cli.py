@@ -149,6 +149,12 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
     guard = _Forbid(forbid) if forbid else None
     if guard:
         sys.meta_path.insert(0, guard)
+
+    def progress(path):  # one line per file, as it is written (every job writes through _io)
+        if os.path.basename(path) != MANIFEST:
+            log(f"[gamtoy]     {os.path.relpath(path, out)} ({time.time() - t0:.1f}s)",
+                flush=True)
+    _io.listeners.append(progress)
     try:
         for i, (name, mod, fn) in enumerate(jobs, 1):
             t = time.time()
@@ -167,6 +173,7 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
         status = "interrupted"
         raise
     finally:
+        _io.listeners.remove(progress)
         if guard:
             sys.meta_path.remove(guard)
         _io.remove_stale_temporaries(out)

@@ -129,6 +129,9 @@ def test_progress_one_line_per_job_with_elapsed_time_and_where_every_file_went(t
     assert r.returncode == 0, r.stderr
     assert "[gamtoy] 1/2 first: 2 file(s) in" in r.stdout
     assert "[gamtoy] 2/2 second: 1 file(s) in" in r.stdout and "s (total" in r.stdout
+    for f in ("a.txt", "b.txt", "full.txt"):  # and one line per file as it is written
+        assert f"[gamtoy]     {f} (" in r.stdout
+    assert r.stdout.index("    b.txt (") < r.stdout.index("2/2 second: running")
     for f in ("a.txt", "b.txt", "full.txt", "manifest.json"):
         assert str(tmp_path / f) in r.stdout
 
