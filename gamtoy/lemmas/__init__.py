@@ -48,7 +48,7 @@ def compute_all(quick=True):
         lemma41_2d=lemma41_2d(), lemma41_nd=lemma41_nd(n=50 if quick else 200),
         lemma41_min=lemma41_minima(), lemma41_mlp=lemma41_mlp(restarts=3 if quick else 6),
         eq15=eq15_h_norm(), eq15_map=eq15_failure_map(n=24 if quick else 49),
-        prop42=prop42_checks(n=7 if quick else 14),
+        prop42=prop42_checks(n=6 if quick else 14),
         eq13=eq13_angle(k=3 if quick else 4), eq38=eq38_fd(), accel=accel_theta_adv(),
         gnp=gnp_penalised(), gnp_sam=gnp_penalised(which="sam"),
         reductions=reductions(steps=50 if quick else 100, n=9 if quick else 25),

@@ -362,7 +362,7 @@ def prop42_checks(n=10, rhos=(0.05, 0.5), names=None, small_rhos=np.geomspace(1e
         W = grid_points(L, n).reshape(-1, 2)
         mins = []
         for rho in rhos:
-            R0, _ = r0_brute(L, W, rho)
+            R0, _ = r0_brute(L, W, rho, n_r=30, n_a=360)
             R1 = F.r1(L, W, rho)
             pos = R0 > 1e-12
             mins.append(float(np.min(R1[pos] / R0[pos])))

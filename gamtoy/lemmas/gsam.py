@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
+from ..optim import estimators
 from ._util import ball_argmax, fit_slope, grid_points, refine_min
 
 
@@ -119,7 +120,7 @@ def gsam_geometry(name="himmelblau", start=(-1.0, -1.5), steps=20, lr=0.004, rho
     +lr alpha g_perp (d's component -alpha g_perp) leaves the exact f_p unchanged to first order
     and lowers the exact h = f_p - f.
 
-    At each iterate w: g_perp (recomputed from g, g_p), the exact f_p's gradient (Danskin, from
+    At each iterate w: g_perp (from `estimators.gsam`), the exact f_p's gradient (Danskin, from
     the exact worst point d*), c_fp = <grad f_p, g_perp/|g_perp|> against the bound
     M |d* - rho g/|g|| (M = max ||H|| on the ball; grad f_p - g_p is that far and
     <g_p, g_perp> = 0), the slope of h along
@@ -132,9 +133,7 @@ def gsam_geometry(name="himmelblau", start=(-1.0, -1.5), steps=20, lr=0.004, rho
     g = L.grad(W)
     u = g / np.linalg.norm(g, axis=-1, keepdims=True)
     w_adv = W + rho * u
-    g_p = L.grad(w_adv)
-    e_p = g_p / np.linalg.norm(g_p, axis=-1, keepdims=True)
-    g_perp = g - np.sum(g * e_p, -1, keepdims=True) * e_p
+    g_perp = estimators.gsam(L, W, rho, alpha)[1]["g_perp"]     # the code under test
     n_perp = np.linalg.norm(g_perp, axis=-1)
     e_perp = g_perp / n_perp[:, None]
     fp, arg, grad_fp = _exact_fp(L, W, rho)
