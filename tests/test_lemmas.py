@@ -331,3 +331,36 @@ def test_notebook_03_is_committed_without_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "import gamtoy as gt" in code[0].source and "sys.path" not in code[0].source
     assert all(not c.outputs and c.execution_count is None for c in code)
+
+
+# ---- exercises (notebook 03) ---------------------------------------------------------------------
+def test_lemma_exercises_accept_the_reference_solutions():
+    from gamtoy.exercises import lemmas as X
+    from gamtoy.exercises import solutions as S
+    assert "correct" in X.check_penalised_gradient(S.solution_check_penalised_gradient)
+    assert "correct" in X.check_surrogate_gap(S.solution_check_surrogate_gap)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda grad, hvp, th, lam: grad(th) + lam * hvp(th, grad(th)), "H g/|g|"),
+    (lambda grad, hvp, th, lam: grad(th), "missing"),
+    (lambda grad, hvp, th, lam: grad(th) - lam * hvp(th, grad(th)) / np.linalg.norm(grad(th)),
+     "sign"),
+    (lambda grad, hvp, th, lam: np.zeros(3), "shape")])
+def test_penalised_gradient_exercise_names_what_is_wrong(wrong, words):
+    from gamtoy.exercises import ExerciseError
+    from gamtoy.exercises import lemmas as X
+    with pytest.raises(ExerciseError, match=words):
+        X.check_penalised_gradient(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda f, grad, w, rho: f(w + rho * grad(w)) - f(w), "rho g/|g|"),
+    (lambda f, grad, w, rho: f(w - rho * grad(w) / np.linalg.norm(grad(w))) - f(w), "downhill"),
+    (lambda f, grad, w, rho: f(w + rho * grad(w) / np.linalg.norm(grad(w))), "subtract"),
+    (lambda f, grad, w, rho: np.zeros(2), "float")])
+def test_surrogate_gap_exercise_names_what_is_wrong(wrong, words):
+    from gamtoy.exercises import ExerciseError
+    from gamtoy.exercises import lemmas as X
+    with pytest.raises(ExerciseError, match=words):
+        X.check_surrogate_gap(wrong)
