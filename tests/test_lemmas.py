@@ -234,6 +234,7 @@ def test_first_order_surrogate_gap_nonnegative_for_small_rho_and_fails_only_near
     d = LM.lemma32(rhos=(1e-3, 1e-2, 0.1, 0.5, 1.0), n=25)
     assert d["frac_at_smallest_rho"] == 0
     assert d["max_bound_ratio"] <= TOL["bound"]
+    assert d["max_bound_ratio"] > TOL["bound"] / 2                  # the constant 1/2 is sharp
     assert d["per"]["rastrigin"]["frac_negative"][-1] > 0
     assert d["per"]["quadratic"]["first_failing_rho"] is None
 
