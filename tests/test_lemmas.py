@@ -160,7 +160,7 @@ def test_brute_force_r0_agrees_with_flatness_r0():
     assert np.all(r0 - bf <= np.max(_util.gnorm(L, P)) * 2 * spacing + 1e-9)
 
 
-# ---- GNP -------------------------------------------------------------------------------------------
+# ---- GNP -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(LN.ANP))
 def test_autograd_copies_equal_the_builtin_landscapes(name, rng):
     L = gt.landscapes.get(name)

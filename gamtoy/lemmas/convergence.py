@@ -105,7 +105,8 @@ def constants(landscape, sigma, box=None, margin=0.0, n=301):
     f_min (min of L on the grid and at the known minima)."""
     L = _landscapes.get(landscape)
     (x0, x1), (y0, y1) = L.bounds if box is None else box
-    X, Y = np.meshgrid(np.linspace(x0 - margin, x1 + margin, n), np.linspace(y0 - margin, y1 + margin, n))
+    X, Y = np.meshgrid(np.linspace(x0 - margin, x1 + margin, n),
+                       np.linspace(y0 - margin, y1 + margin, n))
     W = np.stack([X, Y], -1)
     lip = float(np.max(np.abs(np.linalg.eigvalsh(L.hessian(W)))))
     G = float(np.max(np.linalg.norm(L.grad(W), axis=-1))) + float(sigma)
@@ -122,7 +123,8 @@ def harmonic(T, p=1):
 def bound_gsam(T, L, G, eta0, rho0, alpha, gap0):
     """GSAM Thm 5.1, App. A.4 Eq. 37-39: (1/T) sum E|grad f_p|^2 <=
     (f_p(w0) - f_min + E sum 1/t^2 + D sum 1/t)/(eta0 sqrt T), D = L(1+a)^2 G^2 eta0^2 +
-    L(1+a) G rho0 eta0, E = L^3 (1+a)^2 eta0^2 rho0^2 (the paper writes log T, pi^2/6 for the sums)."""
+    L(1+a) G rho0 eta0, E = L^3 (1+a)^2 eta0^2 rho0^2 (the paper writes log T and pi^2/6 for
+    the sums)."""
     D = L * (1 + alpha) ** 2 * G ** 2 * eta0 ** 2 + L * (1 + alpha) * G * rho0 * eta0
     E = L ** 3 * (1 + alpha) ** 2 * eta0 ** 2 * rho0 ** 2
     return (gap0 + E * harmonic(T, 2) + D * harmonic(T)) / (eta0 * np.sqrt(T))

@@ -326,7 +326,6 @@ def eq15_failure_map(name="himmelblau", index=0, rho=0.3, n=24, half=0.6):
     near = dist < rho
     return dict(name=name, minimum=w, rho=rho, P=P, angle_deg=ang, ratio=ratio, dist=dist,
                 near_max_angle=float(ang[near].max()), near_min_ratio=float(ratio[near].min()),
-                far_max_angle=float(ang[dist > 2 * half * 0.9].max()) if np.any(dist > 2 * half * 0.9) else None,
                 eig_ratio=float(ev[0] / ev[-1]))
 
 

@@ -38,7 +38,8 @@ def penalised_gradient(name, P, lam):
 
 def gnp_penalised(rs=np.geomspace(1e-4, 1e-2, 5), alpha=0.7, names=tuple(ANP), k=4, seed=0,
                   which="gnp"):
-    """|d(r) - grad(L + lambda|grad L|)| / |lambda grad|grad L|| at generic points, lambda = alpha r.
+    """|d(r) - grad(L + lambda|grad L|)| / |lambda grad|grad L||,
+    lambda = alpha r, at generic points.
 
     which="gnp": d from `estimators.gnp(..., alpha)` (paper variant); which="sam": d from
     `estimators.sam` with lambda = r (alpha = 1). Returns per landscape the median relative error

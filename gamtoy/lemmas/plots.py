@@ -10,6 +10,13 @@ def _ax(ax):
     return ax
 
 
+def _no_minor_labels(ax):
+    """Log axes: label only the decades (minor labels like 3e-3 4e-3 collide)."""
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
     arts = [ax.loglog(x, y, "o-", ms=3, label=lab)[0] for y, lab in zip(ys, labels)]
     if ref_slope is not None:
@@ -18,6 +25,7 @@ def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
                           label=f"slope {ref_slope:g}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=7)
+    _no_minor_labels(ax)
     return arts
 
 
@@ -119,6 +127,7 @@ def _order_panel(ax, per, xkey, ykey, xlabel, ylabel, title, order_key="order"):
         arts += ax.loglog(x, d[ykey][-1] * (x / x[-1]) ** d[order_key], "k--", lw=0.8, alpha=0.6)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=7)
+    _no_minor_labels(ax)
     return arts
 
 
@@ -207,6 +216,7 @@ def plot_sam_point(data, axs):
                title="loss gap, relative to R0")
     for ax in axs:
         ax.legend(fontsize=7)
+        _no_minor_labels(ax)
     return arts
 
 
