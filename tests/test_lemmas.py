@@ -315,7 +315,10 @@ def test_plots_draw_the_computed_numbers(data):
 
 
 def test_reproduce_writes_the_table_and_the_figures(tmp_path, monkeypatch, data):
+    from gamtoy.figures import style
+    real_save = style.save
     monkeypatch.setattr(LM, "compute_all", lambda quick=True: data)
+    monkeypatch.setattr(style, "save", lambda fig, d, stem: real_save(fig, d, stem, ("png",)))
     paths = LM.reproduce(str(tmp_path), quick=True)
     text = open(paths[0]).read()
     assert paths[0].endswith("lemmas.md") and "| FAILS |" not in text
