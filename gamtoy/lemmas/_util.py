@@ -6,9 +6,12 @@ from .. import landscapes as _landscapes
 
 
 def fit_slope(x, y):
-    """Least-squares slope of log y against log x (the order of a power law y ~ x^p)."""
+    """Least-squares slope of log y against log x (the order of a power law y ~ x^p); NaN when
+    fewer than two points are positive."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = (x > 0) & (y > 0) & np.isfinite(y)
+    if ok.sum() < 2:
+        return float("nan")          # no power law to fit (e.g. a sign change): no order
     return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
 
 

@@ -166,3 +166,213 @@ def accel_theta_adv(rho_primes=np.geomspace(1e-5, 1e-1, 9), name="himmelblau", r
     d = [np.max(np.linalg.norm(estimators.gam_accel(L, P, rho, rp, 0.5, 0.5, 0.3)[1]["theta_adv"]
                                - exact, axis=-1)) for rp in rho_primes]
     return dict(rho_primes=np.asarray(rho_primes), dist=np.array(d), slope=fit_slope(rho_primes, d))
+
+
+# ---- checks against independent references (issue 8) ---------------------------------------
+# Each returns numbers; `gamtoy.lemmas.table` turns them into rows with a tolerance and a verdict.
+
+def hessian_shift_bound(L, w, rho, n_r=16, n_a=96):
+    """B(rho) = int_0^1 Delta(s rho) ds + |g(w)|/rho, Delta(r) = max_{|e|<=r} ||H(w+e) - H(w)||_2.
+
+    Taylor with integral remainder: |grad L(w+e) - g(w) - H e| <= |e| int_0^1 Delta(s|e|) ds, so at
+    a minimum |R1/rho^2 - lambda_max| <= B(rho) (GAM Lemma 4.1's error, rigorous). Delta is
+    sampled on a polar grid; the integral is the right Riemann sum (an upper sum: Delta grows).
+    """
+    r = np.linspace(0, rho, n_r + 1)[1:]
+    a = np.linspace(0, 2 * np.pi, n_a, endpoint=False)
+    R, A = np.meshgrid(r, a, indexing="ij")
+    E = np.stack([R * np.cos(A), R * np.sin(A)], -1)
+    dH = L.hessian(w + E) - L.hessian(w)
+    spec = np.max(np.abs(np.linalg.eigvalsh(dH)), -1)          # ||dH||_2 on the grid
+    delta = np.maximum.accumulate(np.max(spec, -1))             # Delta(r_j), non-decreasing
+    return float(np.mean(delta) + np.linalg.norm(L.grad(w)) / rho)
+
+
+def third_derivative_along(L, w, v, s=1e-4):
+    """T[v, v, v] = d/ds v^T H(w + s v) v at s = 0 (central difference of the exact Hessian)."""
+    hp, hm = L.hessian(w + s * v), L.hessian(w - s * v)
+    return float(v @ (hp - hm) @ v / (2 * s))
+
+
+LEMMA41_CASES = (("himmelblau", 0), ("himmelblau", 2), ("rastrigin", 0), ("gsam_fig1", 2))
+
+
+def lemma41_minima(rhos=np.geomspace(0.004, 0.04, 6), cases=LEMMA41_CASES):
+    """GAM Lemma 4.1 at NON-quadratic minima: R1/rho^2 (exact ball max, `flatness.r1`) against
+    lambda_max (`numpy.linalg.eigvalsh` of the exact Hessian), with a rigorous error bound.
+
+    Per case: the relative error |R1/rho^2 - lambda_max|/lambda_max at each rho, the ratio of the
+    error to the Taylor bound B(rho) (`hessian_shift_bound`, must be <= 1), the fitted order and
+    the predicted order: 1 where T[v,v,v] != 0 along the top eigenvector v (the ball's steepest
+    point picks the side where the cubic term adds: error ~ |T[v,v,v]| rho/2), 2 at a symmetric
+    minimum (T = 0). The leading coefficient |T[v,v,v]|/2 is returned beside the fitted one.
+    """
+    out = {}
+    for name, i in cases:
+        L, w = _minimum(name, i)
+        ev, V = np.linalg.eigh(L.hessian(w))
+        lam, v = float(ev[-1]), V[:, -1]
+        t3 = third_derivative_along(L, w, v)
+        order = 1 if abs(t3) > 1e-6 * lam else 2
+        r1 = np.array([float(F.r1(L, w, rho)) for rho in rhos])
+        abs_err = np.abs(r1 / np.asarray(rhos) ** 2 - lam)
+        bound = np.array([hessian_shift_bound(L, w, rho) for rho in rhos])
+        out[f"{name}[{i}]"] = dict(
+            minimum=w, lambda_max=lam, rhos=np.asarray(rhos), rel_err=abs_err / lam,
+            bound_ratio=abs_err / bound, slope=fit_slope(rhos, abs_err), order=order,
+            t3=t3, coef=float(abs_err[0] / rhos[0]) if order == 1 else None)
+    return out
+
+
+def _mlp_minimum(seed=0, n_train=64, hidden=6, wd=1e-2):
+    """A small tanh MLP (2-hidden-2) on noisy moons, trained to a strict minimum: L-BFGS, then
+    Newton steps with the dense Hessian until |g| < 1e-11 (weight decay makes it strict)."""
+    from scipy.optimize import minimize
+    from .. import mlp
+    model = mlp.Model((2, hidden, 2), "tanh", wd)
+    data = mlp.make_data("moons", n_train=n_train, n_test=16, label_noise=0.1, seed=seed)
+    oracle = mlp.FullBatchOracle(model, data.X_train, data.y_train)
+    res = minimize(oracle.value_and_grad, model.init(seed), jac=True, method="L-BFGS-B",
+                   options=dict(maxiter=3000, gtol=1e-10))
+    theta = res.x
+    for _ in range(20):
+        g = oracle.grad(theta)
+        if np.linalg.norm(g) < 1e-11:
+            break
+        H = mlp.dense_hessian(oracle, theta)
+        theta = theta - np.linalg.solve(H, g)
+    return model, oracle, theta
+
+
+def mlp_r1(oracle, theta, rho, restarts=6, iters=300, seed=0):
+    """R1 = rho max_{|e|<=rho} |grad L(theta+e)| on an MLP: fixed-point ascent on |g|^2/2 over the
+    sphere (e <- rho grad(|g|^2/2)/|.|, gradients and HVPs of the MLP) from seeded random starts."""
+    rng = np.random.default_rng(seed)
+    best = 0.0
+    for _ in range(restarts):
+        e = rng.standard_normal(theta.size)
+        e *= rho / np.linalg.norm(e)
+        for _ in range(iters):
+            g = oracle.grad(theta + e)
+            d = oracle.hvp(theta + e, g)                    # grad of |g|^2 / 2
+            e = rho * d / np.linalg.norm(d)
+        best = max(best, float(np.linalg.norm(oracle.grad(theta + e))))
+    return rho * best
+
+
+def lemma41_mlp(rhos=np.geomspace(0.005, 0.05, 4), seed=0, restarts=4, iters=200):
+    """GAM Lemma 4.1 on an MLP minimum: R1/rho^2 (ascent over the ball) against lambda_max from
+    `eigsh` (`gamtoy.mlp.top_eigenvalues`, which="LA"); the relative error and its order."""
+    from .. import mlp
+    model, oracle, theta = _mlp_minimum(seed)
+    lam = float(mlp.top_eigenvalues(oracle, theta, k=1)[0])
+    lam_min = float(np.linalg.eigvalsh(mlp.dense_hessian(oracle, theta))[0])
+    r1 = np.array([mlp_r1(oracle, theta, rho, restarts, iters, seed) for rho in rhos])
+    err = np.abs(r1 / np.asarray(rhos) ** 2 / lam - 1)
+    return dict(n=model.n, grad_norm=float(np.linalg.norm(oracle.grad(theta))), lambda_max=lam,
+                lambda_min=lam_min, rhos=np.asarray(rhos), r1_over_rho2=r1 / np.asarray(rhos) ** 2,
+                rel_err=err, slope=fit_slope(rhos, err), order=1)
+
+
+def gam_h_norm(L, P, rho, alpha=0.7):
+    """GAM's h_norm / alpha = rho H(theta_adv) g_adv/|g_adv| (Alg. 1 line 8), from the estimator."""
+    return estimators.gam(L, P, rho, alpha)[1]["h_norm"]
+
+
+def fd_grad(fn, P, s):
+    """Central finite-difference gradient of a scalar field fn((..., 2)) -> (...)."""
+    e = np.eye(2)
+    return np.stack([(fn(P + s * e[i]) - fn(P - s * e[i])) / (2 * s) for i in range(2)], -1)
+
+
+def eq15_h_norm(rhos=np.geomspace(0.002, 0.02, 5), names=("himmelblau", "rosenbrock", "rastrigin"),
+                k=4, seed=0, s=1e-4):
+    """GAM Eq. 7/15: the gradient GAM follows, h_norm = rho grad|grad L|(theta_adv), against a
+    central finite-difference gradient of the EXACT R1 (`flatness.r1`) at generic points.
+
+    Danskin: grad R1 = rho grad|grad L|(theta + eps*), eps* the exact steepest point; theta_adv is
+    off eps* by O(rho^2), so the relative error is O(rho^2) (predicted order 2).
+    """
+    out = {}
+    for name in names:
+        L = _landscapes.get(name)
+        P = generic_points(L, k, seed)
+        err = []
+        for rho in rhos:
+            ref = fd_grad(lambda Q: F.r1(L, Q, rho), P, s)
+            err.append(np.linalg.norm(gam_h_norm(L, P, rho) - ref, axis=-1)
+                       / np.linalg.norm(ref, axis=-1))
+        err = np.array(err)
+        med = np.median(err, axis=1)
+        out[name] = dict(points=P, rhos=np.asarray(rhos), rel_err=err, median=med,
+                         slope=fit_slope(rhos, med), order=2)
+    return out
+
+
+def eq15_failure_map(name="himmelblau", index=0, rho=0.3, n=24, half=0.6):
+    """Where the first-order theta_adv fails: on an n x n grid of side 2*half around a minimum, the
+    angle between theta_adv - theta and the exact steepest point eps* (`_util.ball_argmax`), and
+    first-order R1~ = rho|g(theta_adv)| over exact R1 (`flatness.r1`)."""
+    L, w = _minimum(name, index)
+    u = np.linspace(-half, half, n)
+    X, Y = np.meshgrid(u + w[0], u + w[1])
+    P = np.stack([X, Y], -1)
+    first = F.gam_point(L, P, rho)
+    _, arg = ball_argmax(lambda Q: gnorm(L, Q), P, rho)
+    ang = np.degrees(angle(first - P, arg - P))
+    ratio = F.r1_first_order(L, P, rho) / F.r1(L, P, rho)
+    dist = np.linalg.norm(P - w, axis=-1)
+    ev = np.linalg.eigvalsh(L.hessian(w))
+    near = dist < rho
+    return dict(name=name, minimum=w, rho=rho, P=P, angle_deg=ang, ratio=ratio, dist=dist,
+                near_max_angle=float(ang[near].max()), near_min_ratio=float(ratio[near].min()),
+                eig_ratio=float(ev[0] / ev[-1]))
+
+
+def linear_landscape(a=(0.7, -0.3)):
+    """L = a . theta: the case where Prop. 4.2 is tight (R0 = R1 = rho |a|)."""
+    a = np.asarray(a, float)
+    return _landscapes.from_function(lambda W: W[..., 0] * a[0] + W[..., 1] * a[1],
+                                     name="linear")
+
+
+def r0_brute(L, theta, rho, n_r=40, n_a=720):
+    """R0 by brute force: L on a dense polar grid of the closed ball (no search, no flatness.py).
+    Its error is at most max|grad L| * (spacing), returned as the second value (an upper bound)."""
+    theta = np.asarray(theta, float)
+    r = np.linspace(0, rho, n_r + 1)
+    a = np.linspace(0, 2 * np.pi, n_a, endpoint=False)
+    R, A = np.meshgrid(r, a, indexing="ij")
+    E = np.stack([R * np.cos(A), R * np.sin(A)], -1).reshape(-1, 2)
+    V = L.value(theta[..., None, :] + E)
+    spacing = max(rho / n_r, rho * np.pi / n_a)
+    return V.max(-1) - L.value(theta), spacing
+
+
+def prop42_checks(n=10, rhos=(0.05, 0.5), names=None, small_rhos=np.geomspace(1e-3, 1e-2, 4),
+                  k=4, seed=0):
+    """GAM Prop. 4.2 (R1 >= R0) against brute-force R0: the minimum of R1/R0 over grids of every
+    built-in landscape, the tight linear case (R1/R0 = 1 up to the grid's angular error
+    (pi/n_a)^2/2), and rho -> 0 at generic points (R1/R0 - 1 = O(rho): predicted order 1)."""
+    names = names or _landscapes.names()
+    per = {}
+    for name in names:
+        L = _landscapes.get(name)
+        W = grid_points(L, n).reshape(-1, 2)
+        mins = []
+        for rho in rhos:
+            R0, _ = r0_brute(L, W, rho, n_r=30, n_a=360)
+            R1 = F.r1(L, W, rho)
+            pos = R0 > 1e-12
+            mins.append(float(np.min(R1[pos] / R0[pos])))
+        per[name] = min(mins)
+    lin = linear_landscape()
+    P = np.array([[0.3, -1.2], [-2.0, 0.5], [1.1, 1.9]])
+    n_a = 720
+    lin_ratio = F.r1(lin, P, 0.4) / r0_brute(lin, P, 0.4, n_a=n_a)[0]
+    Lh = _landscapes.get("himmelblau")
+    G = generic_points(Lh, k, seed)
+    gap = np.array([np.median(F.r1(Lh, G, r) / r0_brute(Lh, G, r)[0] - 1) for r in small_rhos])
+    return dict(per=per, min_ratio=min(per.values()), linear_ratio=lin_ratio,
+                linear_tol=(np.pi / n_a) ** 2 / 2, small_rhos=np.asarray(small_rhos), gap=gap,
+                gap_slope=fit_slope(small_rhos, gap), gap_order=1)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
+from ..optim import estimators
 from ._util import ball_argmax, fit_slope, grid_points, refine_min
 
 
@@ -33,7 +34,8 @@ def _max_curvature_on_segment(L, W, U, rho, k=33):
     return np.max(np.abs(e), axis=(0, -1))
 
 
-def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("rastrigin", 0.5)):
+def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("rastrigin", 0.5),
+            const=0.5):
     """GSAM Lemma 3.2: the first-order h~ >= 0 for small rho, and where it fails.
 
     Along u = g/|g|, h~ = int_0^rho u.g(w + s u) ds >= rho|g| - rho^2 M/2 (M: max |Hessian| on the
@@ -41,7 +43,8 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
     "Small rho" is pointwise (rho < 2|g|/M), not uniform. Returns, per landscape and rho, the
     fraction of grid points with h~ < 0, the largest |g|/(rho M/2) among them (<= 1 by the bound),
     the first rho with a failure and the grid point with the most negative h~ there; `example`
-    holds the map of `keep` = (landscape, rho).
+    holds the map of `keep` = (landscape, rho). `const` is the bound's constant (1/2 from the
+    Taylor remainder; a wrong constant makes the check fail, see the tests).
     """
     per, example = {}, None
     for name in names:
@@ -60,7 +63,7 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
                 if first_point is None:
                     first_point = W[np.argmin(h)]
                 M = _max_curvature_on_segment(L, W[neg], U[neg], rho)
-                worst.append(float(np.max(gn[neg] / (rho * M / 2))))
+                worst.append(float(np.max(gn[neg] / (const * rho * M))))
             else:
                 worst.append(0.0)
             if (name, rho) == keep or (name == keep[0] and np.isclose(rho, keep[1])):
@@ -101,4 +104,76 @@ def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
         err = np.abs(est / sig - 1)
         out[name] = dict(minimum=w, sigma_max=sig, rhos=np.asarray(rhos), two_h_over_rho2=est,
                          rel_err=err, slope=fit_slope(rhos, err) if np.all(err > 1e-12) else None)
+    return out
+
+
+# ---- GSAM Sec. 4 / Fig. 2 geometry, SAM's ascent point (issue 8) ------------------------------
+def _exact_fp(L, W, rho):
+    """Exact f_p = max_{|d|<=rho} f(w+d), its maximiser and (Danskin) gradient grad f(w + d*)."""
+    v, arg = ball_argmax(L.value, W, rho)
+    return v, arg, L.grad(arg)
+
+
+def gsam_geometry(name="himmelblau", start=(-1.0, -1.5), steps=20, lr=0.004, rho=0.05,
+                  alpha=0.3):
+    """GSAM Sec. 4 (Fig. 2): along a GSAM trajectory, the step's orthogonal part
+    +lr alpha g_perp (d's component -alpha g_perp) leaves the exact f_p unchanged to first order
+    and lowers the exact h = f_p - f.
+
+    At each iterate w: g_perp (from `estimators.gsam`), the exact f_p's gradient (Danskin, from
+    the exact worst point d*), c_fp = <grad f_p, g_perp/|g_perp|> against the bound
+    M |d* - rho g/|g|| (M = max ||H|| on the ball; grad f_p - g_p is that far and
+    <g_p, g_perp> = 0), the slope of h along
+    g_perp (dh = c_fp - |g_perp| < 0) and the exact change of h over the actual orthogonal step.
+    """
+    from ..run import run
+    L = _landscapes.get(name)
+    tr = run("gsam", L, np.asarray(start, float), steps, lr=lr, rho=rho, alpha=alpha)
+    W = tr.points[:-1]
+    g = L.grad(W)
+    u = g / np.linalg.norm(g, axis=-1, keepdims=True)
+    w_adv = W + rho * u
+    g_perp = estimators.gsam(L, W, rho, alpha)[1]["g_perp"]     # the code under test
+    n_perp = np.linalg.norm(g_perp, axis=-1)
+    e_perp = g_perp / n_perp[:, None]
+    fp, arg, grad_fp = _exact_fp(L, W, rho)
+    c_fp = np.sum(grad_fp * e_perp, -1)
+    # M = max ||H|| over the ball (it holds the segment from w_adv to w + d*), on a polar grid
+    r, a = np.linspace(0, rho, 9), np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    E = (r[:, None, None] * np.stack([np.cos(a), np.sin(a)], -1)[None]).reshape(-1, 2)
+    M = np.max(np.abs(np.linalg.eigvalsh(L.hessian(W[:, None, :] + E))), axis=(1, 2))
+    bound = M * np.linalg.norm(arg - w_adv, axis=-1)
+    dh = c_fp - n_perp
+    step = lr * alpha * g_perp
+    h0 = fp - L.value(W)
+    h1 = ball_argmax(L.value, W + step, rho)[0] - L.value(W + step)
+    fp1 = ball_argmax(L.value, W + step, rho)[0]
+    return dict(name=name, points=W, rho=rho, alpha=alpha, lr=lr, g_perp_norm=n_perp,
+                grad_fp_norm=np.linalg.norm(grad_fp, axis=-1), c_fp=c_fp, bound=bound,
+                bound_ratio=np.abs(c_fp) / bound, dh=dh, h_change=h1 - h0, fp_change=fp1 - fp,
+                step_norm=np.linalg.norm(step, axis=-1))
+
+
+def sam_ascent_point(rhos=np.geomspace(0.003, 0.03, 5), names=("himmelblau", "rosenbrock",
+                                                               "rastrigin"), k=4, seed=0):
+    """SAM's first-order worst point w + rho g/|g| (GSAM Eq. 3) against the exact worst point in the
+    ball: the angle (predicted O(rho), order 1) and the loss gap relative to R0 (predicted O(rho^2):
+    f along the sphere is flat to second order at its maximum, order 2)."""
+    from ._util import angle, generic_points
+    out = {}
+    for name in names:
+        L = _landscapes.get(name)
+        P = generic_points(L, k, seed)
+        g = L.grad(P)
+        u = g / np.linalg.norm(g, axis=-1, keepdims=True)
+        ang, gap = [], []
+        for rho in rhos:
+            v, arg = ball_argmax(L.value, P, rho)
+            ang.append(angle(rho * u, arg - P))
+            gap.append((v - L.value(P + rho * u)) / (v - L.value(P)))
+        ang, gap = np.array(ang), np.array(gap)
+        out[name] = dict(rhos=np.asarray(rhos), angle=ang, gap=gap,
+                         angle_median=np.median(ang, 1), gap_median=np.median(gap, 1),
+                         angle_slope=fit_slope(rhos, np.median(ang, 1)),
+                         gap_slope=fit_slope(rhos, np.median(gap, 1)))
     return out

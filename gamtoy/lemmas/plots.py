@@ -10,6 +10,13 @@ def _ax(ax):
     return ax
 
 
+def _no_minor_labels(ax):
+    """Log axes: label only the decades (minor labels like 3e-3 4e-3 collide)."""
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
     arts = [ax.loglog(x, y, "o-", ms=3, label=lab)[0] for y, lab in zip(ys, labels)]
     if ref_slope is not None:
@@ -18,6 +25,7 @@ def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
                           label=f"slope {ref_slope:g}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=7)
+    _no_minor_labels(ax)
     return arts
 
 
@@ -107,3 +115,123 @@ def plot_convergence(data, ax=None):
                    [f"{n} (slope {per[n]['slope']:.2f})" for n in names], "T",
                    r"$\frac{1}{T}\sum_t E|\nabla|^2$",
                    f"GAM Thm 4.4 / GSAM Thm 5.1 on {data['landscape']}", ref_slope=-0.5)
+
+
+def _order_panel(ax, per, xkey, ykey, xlabel, ylabel, title, order_key="order"):
+    """log-log of per-case curves with the predicted order drawn as a dashed reference."""
+    arts = []
+    for name, d in per.items():
+        arts += ax.loglog(d[xkey], d[ykey], "o-", ms=3,
+                          label=f"{name}: fit {d['slope']:.2f}, theory {d[order_key]}")
+        x = np.asarray(d[xkey])
+        arts += ax.loglog(x, d[ykey][-1] * (x / x[-1]) ** d[order_key], "k--", lw=0.8, alpha=0.6)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=7)
+    _no_minor_labels(ax)
+    return arts
+
+
+def plot_lemma41_minima(data, ax=None):
+    """GAM Lemma 4.1 at non-quadratic minima (`gam.lemma41_minima`, + `lemma41_mlp` if given)."""
+    ax = _ax(ax)
+    per = {k: v for k, v in data.items() if k != "mlp"}
+    arts = _order_panel(ax, per, "rhos", "rel_err", r"$\rho$",
+                        r"$|R^{(1)}/\rho^2-\lambda_{max}|/\lambda_{max}$",
+                        "GAM Lemma 4.1 at non-quadratic minima")
+    if "mlp" in data:
+        m = data["mlp"]
+        arts += ax.loglog(m["rhos"], m["rel_err"], "s-", ms=4, color="k",
+                          label=f"MLP ({m['n']} params, eigsh): fit {m['slope']:.2f}, theory 1")
+        ax.legend(fontsize=7)
+    return arts
+
+
+def plot_eq15(data, ax=None):
+    """GAM's h_norm vs finite differences of the exact R1 (`gam.eq15_h_norm`)."""
+    return _order_panel(_ax(ax), data, "rhos", "median", r"$\rho$",
+                        r"$|h_{norm}-\nabla_{FD}R^{(1)}|/|\nabla_{FD}R^{(1)}|$",
+                        "GAM Eq. 7/15: h_norm vs FD of exact R1")
+
+
+def plot_eq15_failure(data, axs):
+    """Two maps around a minimum (`gam.eq15_failure_map`): the angle between first-order
+    theta_adv and the exact steepest point, and first-order R1 / exact R1; colorbars, the ball."""
+    from ..figures.style import MARKERS
+    P, w, rho = data["P"], data["minimum"], data["rho"]
+    arts = []
+    for ax, Z, lab, cmap in ((axs[0], data["angle_deg"], "angle (deg)", "magma"),
+                             (axs[1], data["ratio"], r"$\tilde R^{(1)}/R^{(1)}$", "viridis")):
+        im = ax.pcolormesh(P[..., 0], P[..., 1], Z, shading="auto", cmap=cmap)
+        ax.figure.colorbar(im, ax=ax, label=lab)
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(w[0] + rho * np.cos(t), w[1] + rho * np.sin(t), "w--", lw=1,
+                label=r"$|\theta-\theta^*|=\rho$")
+        ax.plot(*w, **MARKERS["minimum"], label="minimum")
+        ax.set(xlabel="x", ylabel="y", aspect="equal")
+        ax.legend(fontsize=7, loc="lower right")
+        arts.append(im)
+    axs[0].set_title(f"{data['name']}, rho={rho}: max {data['near_max_angle']:.0f} deg near min")
+    axs[1].set_title(f"first-order/exact R1: min {data['near_min_ratio']:.2f}")
+    return arts
+
+
+def plot_gnp(data, ax=None):
+    """GNP's direction vs autograd of L + lambda|grad L| (`gnp.gnp_penalised`)."""
+    a = next(iter(data.values()))["alpha"]
+    return _order_panel(_ax(ax), data, "rs", "median", "r",
+                        r"$|d-\nabla(L+\lambda|\nabla L|)|/|\lambda\nabla|\nabla L||$",
+                        f"GNP (alpha={a:g}) vs autograd, lambda = alpha r")
+
+
+def plot_gsam_geometry(data, axs):
+    """GSAM Fig. 2 along a trajectory (`gsam.gsam_geometry`): the first-order change of f_p
+    against its bound, and the change of h over each orthogonal step (all negative)."""
+    t = np.arange(len(data["c_fp"]))
+    arts = axs[0].semilogy(t, np.abs(data["c_fp"]), "o-", ms=3,
+                           label=r"$|\langle\nabla f_p,\hat g_\perp\rangle|$")
+    arts += axs[0].semilogy(t, data["bound"], "k--", label=r"bound $M|\delta^*-\rho g/|g||$")
+    arts += axs[0].semilogy(t, data["g_perp_norm"], "s-", ms=3, label=r"$|g_\perp|$ (h's slope)")
+    axs[0].set(xlabel="step", ylabel="directional derivative",
+               title=f"GSAM on {data['name']}: f_p flat along g_perp")
+    axs[0].legend(fontsize=7)
+    arts += axs[1].plot(t, data["h_change"], "o-", ms=3, label=r"$\Delta h$ (exact)")
+    arts += axs[1].plot(t, data["fp_change"], "s-", ms=3, label=r"$\Delta f_p$ (exact)")
+    axs[1].axhline(0, color="k", lw=0.8)
+    axs[1].set(xlabel="step", ylabel=r"change over $+\eta\alpha g_\perp$",
+               title=rf"$\alpha$={data['alpha']}, $\rho$={data['rho']}: h falls")
+    axs[1].legend(fontsize=7)
+    return arts
+
+
+def plot_sam_point(data, axs):
+    """SAM's first-order ascent point vs the exact worst point (`gsam.sam_ascent_point`)."""
+    arts = []
+    for name, d in data.items():
+        arts += axs[0].loglog(d["rhos"], d["angle_median"], "o-", ms=3,
+                              label=f"{name}: fit {d['angle_slope']:.2f}, theory 1")
+        arts += axs[1].loglog(d["rhos"], d["gap_median"], "o-", ms=3,
+                              label=f"{name}: fit {d['gap_slope']:.2f}, theory 2")
+    axs[0].set(xlabel=r"$\rho$", ylabel="angle (rad)", title="SAM's w_adv vs exact worst point")
+    axs[1].set(xlabel=r"$\rho$", ylabel=r"$(f(w+\delta^*)-f(w_{adv}))/R^{(0)}$",
+               title="loss gap, relative to R0")
+    for ax in axs:
+        ax.legend(fontsize=7)
+        _no_minor_labels(ax)
+    return arts
+
+
+def plot_convergence_bound(data, ax=None):
+    """Measured average squared gradient (mean over starts) against each theorem's explicit
+    bound (`convergence.convergence_check`), SGD as the control."""
+    ax = _ax(ax)
+    arts = []
+    colors = {"sgd": "0.4", "gsam": "C0", "gam": "C3"}
+    for name, d in data["per"].items():
+        c = colors.get(name)
+        arts += ax.loglog(d["T"], d["mean"], "o-", ms=3, color=c, label=f"{name} measured")
+        arts += ax.loglog(d["T"], d["bound"], "--", color=c,
+                          label=f"{name} bound (max ratio {d['ratio'].max():.2f})")
+    ax.set(xlabel="T", ylabel=r"$\frac{1}{T}\sum_{t\leq T}E|\nabla|^2$",
+           title=f"GAM Thm 4.4 / GSAM Thm 5.1 on {data['landscape']}, sigma={data['sigma']:g}")
+    ax.legend(fontsize=7, ncol=2)
+    return arts
