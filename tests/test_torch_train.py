@@ -57,25 +57,6 @@ def _same_weights(path_a, path_b):
     return a.keys() == b.keys() and all(torch.equal(a[k].cpu(), b[k].cpu()) for k in a)
 
 
-def test_train_command_runs_as_a_module_with_a_flatness_bar_and_a_summary(tmp_path, device):
-    """`python -m` on a CIFAR-format folder, with `~` in --data and --out (HOME=tmp_path)."""
-    _fake_cifar(str(tmp_path / "data" / "cifar-10-batches-py"), n=16)
-    cmd = [sys.executable, "-m", "gamtoy.torch.train", "--model", "mlp", "--data", "cifar10:~/data",
-           "--optimizer", "gam", "--epochs", "1", "--width", "8", "--batch-size", "16",
-           "--device", device, "--out", "~/run", "--probes", "3", "--lanczos-steps", "10"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT,
-                         env=_env(HOME=str(tmp_path)))
-    assert res.returncode == 0, res.stderr
-    out = tmp_path / "run"
-    rows = _rows(out / "metrics.jsonl")
-    assert rows[0]["epoch"] == 1 and 0 <= rows[0]["test_acc"] <= 1
-    assert {"grad_norm", "h", "r1"} <= set(rows[0]["diagnostics"])
-    assert len(rows[-1]["flatness"]["eigenvalues"]) == 3
-    assert "flatness: Lanczos + Hutchinson" in res.stderr  # the tqdm bar of the flatness step
-    assert "top Hessian eigenvalues" in res.stdout and "test loss" in res.stdout
-    assert f"wrote {out / 'metrics.jsonl'}" in res.stdout
-
-
 def test_resume_with_more_epochs_equals_a_fresh_run_on_the_longer_cosine(tmp_path, device):
     """--epochs 1, then --resume --epochs 3: bit-equal to a fresh 3-epoch run (epoch 0 has the
     peak rate in both schedules); the rates are torch's CosineAnnealingLR over 3 epochs."""
@@ -124,20 +105,21 @@ def test_resume_refuses_other_settings_and_fewer_epochs(tmp_path):
                            "--resume"])
 
 
-# one child process runs every bad command line through the CLI entry point (one torch import)
+# one child process (one torch import) runs command lines through the CLI entry point: the
+# good one first, then every bad one, then a bad one through `python -m`'s path (runpy)
 _DRIVER = r"""
 import contextlib, io, json, runpy, sys, traceback
 from gamtoy.torch import train
 res = []
 for argv in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             rc = train._cli(argv)
         except BaseException:
             traceback.print_exc()
             rc = "raised"
-    res.append({"rc": rc, "stderr": err.getvalue()})
+    res.append({"rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()})
 print(json.dumps(res))
 sys.argv = ["train", "--epochs", "-1"]  # the real `python -m` entry point: its exit status
 import warnings; warnings.simplefilter("ignore", RuntimeWarning)  # runpy: already imported
@@ -201,15 +183,35 @@ class _Evil:
         return (os.system, (self.cmd,))
 
 
-def test_every_bad_argument_is_one_line_naming_the_flag_or_file_before_any_work(tmp_path):
+def test_the_cli_trains_with_a_flatness_bar_and_refuses_every_bad_argument_in_one_line(
+        tmp_path, device):
+    """Good: a CIFAR-format folder, `~` in --data and --out (HOME=tmp_path), a flatness bar, a
+    summary. Bad: exit status 2, one line on stderr naming the flag or file, no traceback, no
+    training started, the planted pickle never ran."""
     home = tmp_path
+    _fake_cifar(str(home / "data" / "cifar-10-batches-py"), n=16)
+    good = ["--model", "mlp", "--data", "cifar10:~/data", "--optimizer", "gam", "--epochs", "1",
+            "--width", "8", "--batch-size", "16", "--device", device, "--out", "~/run",
+            "--probes", "3", "--lanczos-steps", "10"]
     cases, marker, fresh = _bad_cases(tmp_path, home)
-    argvs = [TINY + argv for argv, _ in cases]
+    argvs = [good] + [TINY + argv for argv, _ in cases]
     res = subprocess.run([sys.executable, "-c", _DRIVER, json.dumps(argvs)], capture_output=True,
                          text=True, timeout=300, cwd=ROOT, env=_env(HOME=str(home)))
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "--epochs must be an integer >= 1, got -1" in res.stderr
-    for (argv, names), got in zip(cases, json.loads(res.stdout.splitlines()[-1])):
+    ok, *bad = json.loads(res.stdout.splitlines()[-1])
+
+    assert ok["rc"] == 0, ok["stderr"]
+    out = home / "run"
+    rows = _rows(out / "metrics.jsonl")
+    assert rows[0]["epoch"] == 1 and 0 <= rows[0]["test_acc"] <= 1
+    assert {"grad_norm", "h", "r1"} <= set(rows[0]["diagnostics"])
+    assert len(rows[-1]["flatness"]["eigenvalues"]) == 3
+    assert "flatness: Lanczos + Hutchinson" in ok["stderr"]  # the tqdm bar of the flatness step
+    assert "top Hessian eigenvalues" in ok["stdout"] and "test loss" in ok["stdout"]
+    assert f"wrote {out / 'metrics.jsonl'}" in ok["stdout"]
+
+    for (argv, names), got in zip(cases, bad):
         lines = got["stderr"].splitlines()
         assert got["rc"] == 2 and len(lines) == 1, (argv, got)
         assert "Traceback" not in got["stderr"] and names in lines[0], (argv, lines)
@@ -316,3 +318,17 @@ def test_lanczos_and_hutchinson_match_the_dense_hessian():
 
 def _split(v, params):
     return [t.view_as(p) for t, p in zip(torch.split(v, [p.numel() for p in params]), params)]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_out_folder_is_refused_before_any_work(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(train.UsageError, match=r"--out .*not a writable folder"):
+            train.main(TINY + ["--out", str(ro)])
+        with pytest.raises(train.UsageError, match=r"--out .*not a writable folder"):
+            train.main(TINY + ["--out", str(ro / "sub")])
+    finally:
+        ro.chmod(0o700)
