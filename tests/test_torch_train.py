@@ -147,6 +147,10 @@ def _bad_cases(tmp_path, home):
         blob = fh.read()
     with open(os.path.join(trunc, "checkpoint.pt"), "wb") as fh:
         fh.write(blob[:len(blob) // 2])
+    planted = str(tmp_path / "planted")  # a checkpoint whose unpickling would run a command
+    os.makedirs(planted)
+    torch.save({"epoch": 1, "model": _Evil(f"touch {marker}"), "optimizer": {}},
+               os.path.join(planted, "checkpoint.pt"))
     fresh = str(tmp_path / "fresh")
     cases = [  # (argv, what the one line must name)
         (["--out", str(afile)], "--out"),
@@ -165,6 +169,7 @@ def _bad_cases(tmp_path, home):
         (["--data", f"cifar10:{corrupt}", "--out", fresh], os.path.join(corrupt, "data_batch_3")),
         (["--data", f"cifar10:{evil}", "--out", fresh], os.path.join(evil, "data_batch_2")),
         (["--out", trunc, "--resume"], os.path.join(trunc, "checkpoint.pt")),
+        (["--out", planted, "--resume"], os.path.join(planted, "checkpoint.pt")),
         (["--optimizer", "gam", "--out", ckpt, "--resume"], "--optimizer sam"),
         (["--device", "cuda:7" if torch.cuda.is_available() else "cuda", "--out", fresh],
          "--device"),
@@ -215,7 +220,7 @@ def test_the_cli_trains_with_a_flatness_bar_and_refuses_every_bad_argument_in_on
         lines = got["stderr"].splitlines()
         assert got["rc"] == 2 and len(lines) == 1, (argv, got)
         assert "Traceback" not in got["stderr"] and names in lines[0], (argv, lines)
-    assert not marker.exists()  # the planted pickle did not run
+    assert not marker.exists()  # neither planted pickle ran
     assert not os.path.exists(os.path.join(fresh, "metrics.jsonl"))  # nothing trained
 
 
