@@ -8,7 +8,7 @@ under one time budget (`--budget-s`, default 270 s; what does not fit is recorde
 
 - tests:  the torch tests on the device (`GAMTOY_TEST_DEVICES=<device> pytest tests/test_torch*.py`)
 - parity: device vs CPU in float64 for every optimizer and variant of `gamtoy.torch.get`
-          (a small MLP, same init and batch on both): max |theta_device - theta_cpu| after a few steps
+          (a small MLP, same init and batch on both): max |theta_device - theta_cpu| after 3 steps
 - amp:    autocast in bfloat16, and in float16 with a GradScaler: a few steps, losses finite,
           steps taken (not all skipped), parameters finite and moved
 - sync:   one step with diagnostics unread under torch.cuda.set_sync_debug_mode("error"): which
@@ -338,7 +338,8 @@ def environment(dev):
     if dev.type == "cuda":
         p = torch.cuda.get_device_properties(dev)
         env.update(model=torch.cuda.get_device_name(dev), cuda=torch.version.cuda,
-                   cudnn=torch.backends.cudnn.version(), memory_gib=round(p.total_memory / 2**30, 1),
+                   cudnn=torch.backends.cudnn.version(),
+                   memory_gib=round(p.total_memory / 2**30, 1),
                    capability=f"{p.major}.{p.minor}")
     else:
         env["model"] = platform.processor() or platform.machine() or "cpu"
@@ -392,7 +393,8 @@ def markdown(res):
         out += ["", "## Host synchronisation inside a step (diagnostics unread)", "",
                 "| optimizer | syncs | where |", "|---|---|---|"]
         out += [f"| {r['optimizer']} | {r.get('syncs', r['status'])} | "
-                f"{(r.get('where') or r.get('error') or '').replace('|', '/')} |" for r in p["rows"]]
+                f"{(r.get('where') or r.get('error') or '').replace('|', '/')} |"
+                for r in p["rows"]]
     p = res["parts"].get("bench")
     if p and "rows" in p:
         out += ["", f"## {p['model']}, batch {p['batch']} x {'x'.join(map(str, p['input']))}, "
@@ -406,8 +408,9 @@ def markdown(res):
                            f"{r.get('error', r.get('why', ''))} | | | | |")
                 continue
             mib = r["peak_bytes"] / 2**20 if r["peak_bytes"] else None
-            out.append(f"| {r['optimizer']} | {r['step_ms']:.1f} | {_fmt(r.get('time_vs_sgd'), '.2f')}"
-                       f" | {r['images_per_s']:.0f} | {_fmt(mib, '.0f')} | "
+            out.append(f"| {r['optimizer']} | {r['step_ms']:.1f} | "
+                       f"{_fmt(r.get('time_vs_sgd'), '.2f')} | {r['images_per_s']:.0f} | "
+                       f"{_fmt(mib, '.0f')} | "
                        f"{_fmt(r.get('memory_vs_sgd'), '.2f')} |")
     return "\n".join(out) + "\n"
 

@@ -157,7 +157,7 @@ def _config(args):
 
 
 def _hyper(args):
-    """The estimator's keyword arguments from the flags; a flag the optimizer has not is an error."""
+    """The estimator's keywords from the flags; a flag the optimizer does not have is an error."""
     own = DEFAULTS[args.optimizer][0]
     hyper = {}
     for k in ("rho", "alpha", "variant"):
@@ -180,7 +180,7 @@ def _hyper(args):
 
 
 def cosine_lr(lr, epoch, epochs):
-    """The rate of epoch `epoch` (0-based) of a cosine schedule over `epochs` epochs from `lr` to 0."""
+    """The rate of epoch `epoch` (0-based) of a cosine over `epochs` epochs from `lr` to 0."""
     return lr * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
 
@@ -204,7 +204,7 @@ def load_checkpoint(path, device):
 
 
 def read_metrics(path):
-    """The rows of a metrics.jsonl; a torn line (a kill during its write) is dropped with a warning."""
+    """The rows of a metrics.jsonl; a torn line (a kill during a write) is dropped, with a warning."""
     with open(path, "rb") as fh:
         lines = [x for x in fh.read().split(b"\n") if x.strip()]
     rows, bad = [], []
@@ -350,8 +350,8 @@ def run(s):
             first = []
 
             def closure():
-                ctx = torch.autocast(device.type, dtype=amp_dtype) if amp else contextlib.nullcontext()
-                with ctx:
+                with (torch.autocast(device.type, dtype=amp_dtype) if amp
+                      else contextlib.nullcontext()):
                     out = model(xb)
                     if not first:
                         first.append(out.detach())  # accuracy at theta, no extra forward
@@ -401,7 +401,8 @@ def _summary(s, row, flat, seconds):
     a = s.args
     head = f"{a.optimizer} ({a.base}) on {a.data}, {a.model}, epochs {s.start + 1}-{a.epochs}"
     if row is None:
-        head = f"{a.optimizer} ({a.base}) on {a.data}, {a.model}: nothing to train (at epoch {a.epochs})"
+        head = (f"{a.optimizer} ({a.base}) on {a.data}, {a.model}: nothing to train (at epoch "
+                f"{a.epochs})")
         parts = []
     else:
         parts = [f"train loss {row['train_loss']:.4g} acc {row['train_acc']:.3f}",
