@@ -105,6 +105,20 @@ def test_resume_refuses_other_settings_and_fewer_epochs(tmp_path):
                            "--resume"])
 
 
+def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path):
+    import inspect
+    argv = TINY + ["--optimizer", "sam+gam", "--hvp", "forward_over_reverse", "--out",
+                   str(tmp_path / "run")]
+    if "hvp" in inspect.signature(train.CLASSES["gam"].__init__).parameters:
+        train.main(argv)
+        assert [r["epoch"] for r in _rows(tmp_path / "run" / "metrics.jsonl")] == [1]
+    else:
+        with pytest.raises(train.UsageError, match="--hvp forward_over_reverse: .* no hvp"):
+            train.main(argv)
+    with pytest.raises(train.UsageError, match="--hvp auto: only gam, sam\+gam and gsam\+gam"):
+        train.main(TINY + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
+
+
 # one child process (one torch import) runs command lines through the CLI entry point: the
 # good one first, then every bad one, then a bad one through `python -m`'s path (runpy)
 _DRIVER = r"""

@@ -43,7 +43,8 @@ from .optimizers import CLASSES, get
 
 OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam")
 HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
-# the settings a checkpoint must share with the run that resumes it (--epochs may differ)
+# the settings a checkpoint must share with the run that resumes it (--epochs may differ, and
+# --hvp: both HVP modes compute the same step)
 RESUME_KEYS = ("model", "data", "width", "optimizer", "base", "lr", "weight_decay", "rho",
                "alpha", "variant", "batch_size", "max_batches", "augment", "amp", "seed")
 CHECKPOINT, METRICS = "checkpoint.pt", "metrics.jsonl"
@@ -399,7 +400,8 @@ def run(s):
 
 def _summary(s, row, flat, seconds):
     a = s.args
-    head = f"{a.optimizer} ({a.base}) on {a.data}, {a.model}, epochs {s.start + 1}-{a.epochs}"
+    span = f"epoch {a.epochs}" if s.start + 1 == a.epochs else f"epochs {s.start + 1}-{a.epochs}"
+    head = f"{a.optimizer} ({a.base}) on {a.data}, {a.model}, {span}"
     if row is None:
         head = (f"{a.optimizer} ({a.base}) on {a.data}, {a.model}: nothing to train (at epoch "
                 f"{a.epochs})")
