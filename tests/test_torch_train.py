@@ -115,7 +115,7 @@ def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path):
     else:
         with pytest.raises(train.UsageError, match="--hvp forward_over_reverse: .* no hvp"):
             train.main(argv)
-    with pytest.raises(train.UsageError, match="--hvp auto: only gam, sam\+gam and gsam\+gam"):
+    with pytest.raises(train.UsageError, match=r"--hvp auto: only gam, sam\+gam and gsam\+gam"):
         train.main(TINY + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
 
 
