@@ -42,7 +42,8 @@ def test_quick_cpu_run_covers_every_optimizer_and_writes_json_and_markdown(tmp_p
     with open(md) as fh:
         text = fh.read()
     env = res["environment"]
-    assert env["date"] in text and env["torch"] in text
+    assert env["date"] in text and env["torch"] in text and res["complete"]
+    assert "INCOMPLETE" not in text
     assert "| optimizer | step ms | time / SGD | images/s | peak MiB | memory / SGD |" in text
     assert "| gam_accel[official] | 0.00e+00 | ok |" in text
 
@@ -95,3 +96,17 @@ def test_bad_arguments_are_refused():
             continue
         with pytest.raises(SystemExit):
             gpu_check.parse(argv)
+
+
+def test_results_so_far_are_on_disk_when_the_run_is_stopped(tmp_path, monkeypatch):
+    def stop(*a):
+        raise KeyboardInterrupt  # a timeout's signal or ^C during the third part
+
+    monkeypatch.setitem(gpu_check.PART_FUNCS, "sync", stop)
+    monkeypatch.setattr(gpu_check, "variants", lambda hvp=True: [("gsam", "gsam", {})])
+    with pytest.raises(KeyboardInterrupt):
+        gpu_check.main(["--device", "cpu", "--quick", "--skip", "tests", "--out", str(tmp_path)])
+    with open(tmp_path / "gpu_check_cpu.json") as fh:
+        res = json.load(fh)
+    assert res["complete"] is False and res["parts"]["amp"]["status"] == "ok"
+    assert "INCOMPLETE" in (tmp_path / "gpu_check_cpu.md").read_text()

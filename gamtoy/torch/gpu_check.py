@@ -320,8 +320,15 @@ RESERVE = {"tests": 90.0, "parity": 60.0, "amp": 45.0, "sync": 40.0, "bench": 0.
 
 
 def _err(e):
+    """One line: the exception and the deepest gamtoy frame it passed (where to look)."""
     first = (str(e).strip().splitlines() or [""])[0]
-    return f"{type(e).__name__}: {first[:300]}"
+    ours = [f for f in traceback.extract_tb(e.__traceback__)
+            if os.sep + "gamtoy" + os.sep in f.filename and "gpu_check" not in f.filename]
+    at = ""
+    if ours:
+        f = ours[-1]
+        at = f" (at {os.path.relpath(f.filename, ROOT)}:{f.lineno} in {f.name}: {f.line})"
+    return f"{type(e).__name__}: {first[:300]}{at}"
 
 
 def _worst(rows):
@@ -362,7 +369,8 @@ def markdown(res):
            f"{e['date']}; device {e['device']}; torch {e['torch']}"
            + (f", CUDA {e['cuda']}, cuDNN {e['cudnn']}" if e.get("cuda") else "")
            + f"; Python {e['python']}; {res['mode']} mode; {res['seconds']:.0f} s of a "
-           f"{res['budget_s']:.0f} s budget.", "",
+           f"{res['budget_s']:.0f} s budget"
+           + ("." if res.get("complete") else "; INCOMPLETE (stopped during the next part)."), "",
            "`" + res["command"] + "`", "", "| part | status | seconds |", "|---|---|---|"]
     for name, p in res["parts"].items():
         out.append(f"| {name} | {p['status']}{' (' + p['why'] + ')' if p.get('why') else ''}"
@@ -450,8 +458,15 @@ def main(argv=None):
     dev, budget, t_all = a.device, Budget(a.budget_s), time.monotonic()
     res = {"command": "python -m gamtoy.torch.gpu_check " + " ".join(
         argv if argv is not None else sys.argv[1:]), "mode": "quick" if a.quick else "full",
-        "budget_s": a.budget_s, "environment": environment(dev), "parts": {}}
+        "budget_s": a.budget_s, "environment": environment(dev), "parts": {}, "complete": False}
     skip = {s for s in a.skip.split(",") if s}
+    stem = os.path.join(a.out, f"gpu_check_{_slug(dev, res['environment'])}")
+
+    def write():  # after every part: a kill (timeout, crash) keeps what was measured
+        res["seconds"] = round(time.monotonic() - t_all, 1)
+        return (write_text(stem + ".json", json.dumps(res, indent=1) + "\n"),
+                write_text(stem + ".md", markdown(res)))
+
     for name in PARTS:
         if name in skip:
             res["parts"][name] = {"status": "skipped", "why": "--skip"}
@@ -473,11 +488,9 @@ def main(argv=None):
         res["parts"][name] = part
         print(f"gpu_check: {name}: {part['status']} ({part['seconds']} s)", file=sys.stderr,
               flush=True)
-    res["seconds"] = round(time.monotonic() - t_all, 1)
-    stem = os.path.join(a.out, f"gpu_check_{_slug(dev, res['environment'])}")
-    paths = (write_text(stem + ".json", json.dumps(res, indent=1) + "\n"),
-             write_text(stem + ".md", markdown(res)))
-    return res, paths
+        write()
+    res["complete"] = True
+    return res, write()
 
 
 def _cli():
