@@ -17,7 +17,8 @@ seed, ...). The learning rate follows a cosine over --epochs: lr_e = lr (1 + cos
 for epoch e = 0..E-1. Resuming with another --epochs E' re-plans the remaining epochs on the
 cosine over E' (epoch e trains at the rate a fresh E'-epoch run uses at epoch e); the epochs
 already done keep theirs. A half-written last line of metrics.jsonl (a kill during its write) is
-dropped on resume with a warning.
+dropped on resume with a warning. Without --resume a run starts afresh: metrics.jsonl is replaced
+at the start, checkpoint.pt at the end of the first epoch.
 """
 import argparse
 import contextlib
