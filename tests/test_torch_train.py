@@ -119,6 +119,28 @@ def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path):
         train.main(TINY + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
 
 
+def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    import errno
+    out, calls, real_save = str(tmp_path / "run"), [], torch.save
+
+    def save(obj, fh, *a, **k):
+        calls.append(obj["epoch"])
+        if len(calls) == 2:
+            fh.write(b"PK\x03\x04 partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, fh, *a, **k)
+
+    monkeypatch.setattr(torch, "save", save)
+    with pytest.raises(train.TrainError, match=r"writing epoch 2 .*\(No space left on device\).*"
+                                               r"kept: epoch 1"):
+        train.main(TINY + ["--out", out, "--epochs", "3"])
+    monkeypatch.undo()
+    assert torch.load(os.path.join(out, "checkpoint.pt"), weights_only=True)["epoch"] == 1
+    assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
+    train.main(TINY + ["--out", out, "--epochs", "3", "--resume"])
+    assert [r["epoch"] for r in _rows(os.path.join(out, "metrics.jsonl"))] == [1, 2, 3]
+
+
 # one child process (one torch import) runs command lines through the CLI entry point: the
 # good one first, then every bad one, then a bad one through `python -m`'s path (runpy)
 _DRIVER = r"""
@@ -252,10 +274,16 @@ def test_train_on_a_generated_cifar_folder(tmp_path, model, optimizer, device):
     assert np.isfinite(rows[-1]["flatness"]["trace"])
 
 
-@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize("protocol", [2, 4, 5, "numpy1"])
 def test_restricted_unpickler_reads_cifar_batches_as_plain_pickle_does(tmp_path, protocol):
-    folder = _fake_cifar(str(tmp_path / "c"), n=5, protocol=protocol)
+    folder = _fake_cifar(str(tmp_path / "c"), n=5, protocol=2 if protocol == "numpy1" else protocol)
     path = os.path.join(folder, "data_batch_4")
+    if protocol == "numpy1":  # the released CIFAR files name numpy 1's module numpy.core
+        with open(path, "rb") as fh:
+            blob = fh.read()
+        assert b"cnumpy._core.multiarray\n_reconstruct\n" in blob
+        with open(path, "wb") as fh:
+            fh.write(blob.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
     x, y = data.read_batch(path)
     with open(path, "rb") as fh:
         ref = pickle.load(fh, encoding="bytes")  # trusted here: we wrote it

@@ -51,7 +51,11 @@ RESUME_KEYS = ("model", "data", "width", "optimizer", "base", "lr", "weight_deca
 CHECKPOINT, METRICS = "checkpoint.pt", "metrics.jsonl"
 
 
-class UsageError(Exception):
+class TrainError(Exception):
+    """A run that cannot go on (e.g. its folder is full): one line from the CLI, exit status 1."""
+
+
+class UsageError(TrainError):
     """A bad argument or input file: the CLI prints the message as one line and exits 2."""
 
 
@@ -373,12 +377,17 @@ def run(s):
                "train_acc": correct / max(n_seen, 1), "test_loss": test_loss, "test_acc": test_acc,
                "lr": lr, "seconds": time.time() - t0, "skipped_steps": len(batches) - n_seen,
                "diagnostics": {k: v / max(n_seen, 1) for k, v in sums.items() if k != "loss"}}
-        _append(s.metrics_path, row)
         state = {"epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "config": _config(args)}
         if scaler is not None:
             state["scaler"] = scaler.state_dict()
-        save_checkpoint(state, s.ckpt_path)
+        try:
+            _append(s.metrics_path, row)
+            save_checkpoint(state, s.ckpt_path)
+        except OSError as e:  # full disk, folder removed, ...: the previous checkpoint is kept
+            kept = f"epoch {epoch}" if epoch else "none"
+            raise TrainError(f"writing epoch {epoch + 1} to {s.out} failed ({e.strerror or e}); "
+                             f"the checkpoint kept: {kept}; free the space and --resume") from None
 
     flat = None
     if args.flatness_batches:
@@ -428,9 +437,9 @@ def _cli(argv=None):
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
         main(argv)
-    except UsageError as e:
+    except TrainError as e:
         print(f"python -m gamtoy.torch.train: error: {e}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(e, UsageError) else 1
     except KeyboardInterrupt:
         print("python -m gamtoy.torch.train: interrupted; the checkpoint of the last complete "
               "epoch is kept: continue with --resume", file=sys.stderr)
