@@ -204,7 +204,8 @@ def load_checkpoint(path, device):
         first = (str(e).strip().splitlines() or [""])[0][:160]
         raise UsageError(f"--resume: {path} is unreadable, truncated or not a plain checkpoint "
                          f"({type(e).__name__}: {first}); delete it to start afresh") from None
-    if not isinstance(ckpt, dict) or not {"epoch", "model", "optimizer"} <= set(ckpt):
+    if not isinstance(ckpt, dict) or not {"epoch", "model", "optimizer"} <= set(ckpt) \
+            or type(ckpt["epoch"]) is not int or ckpt["epoch"] < 0:
         raise UsageError(f"--resume: {path} is not a gamtoy.torch.train checkpoint")
     return ckpt
 
@@ -320,7 +321,12 @@ def setup(argv=None):
                              f"({type(e).__name__}: {first})") from None
         start = int(ckpt["epoch"])
         if os.path.exists(metrics_path):  # the epochs up to the checkpoint; drop old flatness
-            rows = [r for r in read_metrics(metrics_path) if r.get("epoch", start + 1) <= start]
+            try:
+                rows = [r for r in read_metrics(metrics_path)
+                        if type(r.get("epoch")) is int and r["epoch"] <= start]
+            except OSError as e:
+                raise UsageError(f"--resume: {metrics_path} is unreadable "
+                                 f"({e.strerror or e})") from None
     elif args.resume:
         _warn(f"--resume: no {CHECKPOINT} in {out}: starting afresh")
     return argparse.Namespace(
