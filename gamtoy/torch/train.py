@@ -15,8 +15,9 @@ any moment leaves the previous checkpoint intact. --resume continues from OUT/ch
 checkpoint written with other settings (optimizer, model, data, hyper-parameters, batch size,
 seed, ...). The learning rate follows a cosine over --epochs: lr_e = lr (1 + cos(pi e / E)) / 2
 for epoch e = 0..E-1. Resuming with another --epochs E' re-plans the remaining epochs on the
-cosine over E' (epoch e trains at the rate a fresh E'-epoch run uses at epoch e); the epochs
-already done keep theirs. A half-written last line of metrics.jsonl (a kill during its write) is
+cosine over E' (epoch e trains at the rate a fresh E'-epoch run uses at epoch e: a longer run
+restarts warm, e.g. from near 0 back to lr/2); the epochs already done keep theirs; E' below the
+checkpoint's epoch is refused. A half-written last line of metrics.jsonl (a kill during its write) is
 dropped on resume with a warning. Without --resume a run starts afresh: metrics.jsonl is replaced
 at the start, checkpoint.pt at the end of the first epoch.
 """
