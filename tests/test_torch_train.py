@@ -260,17 +260,20 @@ def test_the_cli_trains_with_a_flatness_bar_and_refuses_every_bad_argument_in_on
     assert not os.path.exists(os.path.join(fresh, "metrics.jsonl"))  # nothing trained
 
 
-@pytest.mark.parametrize("model,optimizer", [("resnet18", "gam_accel"), ("wrn28-2", "gsam"),
-                                             ("mlp", "sgd")])
-def test_train_on_a_generated_cifar_folder(tmp_path, model, optimizer, device):
+@pytest.mark.parametrize("model,optimizer,amp", [("resnet18", "gam_accel", False),
+                                                 ("wrn28-2", "gsam", False), ("mlp", "sgd", False),
+                                                 ("resnet18", "gam", True)])
+def test_train_on_a_generated_cifar_folder(tmp_path, model, optimizer, amp, device):
     _fake_cifar(str(tmp_path / "cifar-10-batches-py"), n=8)
     out = str(tmp_path / "run")
     train.main(["--model", model, "--data", f"cifar10:{tmp_path}", "--optimizer", optimizer,
                 "--epochs", "1", "--width", "2", "--batch-size", "4", "--max-batches", "2",
                 "--out", out, "--probes", "2", "--eigenvalues", "2", "--flatness-batches", "1",
-                "--lanczos-steps", "3", "--device", device, "--no-progress"])
+                "--lanczos-steps", "3", "--device", device, "--no-progress"]
+               + (["--amp"] if amp else []))
     rows = _rows(os.path.join(out, "metrics.jsonl"))
     assert rows[0]["epoch"] == 1 and np.isfinite(rows[0]["train_loss"])
+    assert rows[0]["skipped_steps"] < 2  # at least one step taken (GradScaler on CUDA)
     assert np.isfinite(rows[-1]["flatness"]["trace"])
 
 
