@@ -14,8 +14,8 @@ from gamtoy.torch import data, models, train  # noqa: E402
 from gamtoy.torch.hessian import flatness  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--data", "moons", "--width", "4", "--batch-size", "128", "--flatness-batches", "0",
-        "--no-progress"]
+TINY = ["--data", "moons", "--device", "cpu", "--width", "4", "--batch-size", "128",
+        "--flatness-batches", "0", "--no-progress"]
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -26,8 +26,9 @@ from gamtoy.torch import train  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLOW_SAVE_S = 0.6
-ARGS = ["--data", "moons", "--optimizer", "gsam", "--alpha", "0.7", "--width", "6",
-        "--batch-size", "64", "--flatness-batches", "0", "--no-progress", "--epochs", "9"]
+ARGS = ["--data", "moons", "--device", "cpu", "--optimizer", "gsam", "--alpha", "0.7",
+        "--width", "6", "--batch-size", "64", "--flatness-batches", "0", "--no-progress",
+        "--epochs", "9"]
 
 _CHILD = r"""
 import io, json, os, sys, time
