@@ -43,3 +43,12 @@ docs-figures: demo
 
 clean:
 	rm -rf $(VENV) figures .gamtoy_cache
+
+# The prepared GPU check (issue 11): one script, <= 5 minutes on one GPU; results (JSON +
+# markdown, with the date and the GPU model) in docs/benchmarks/. GPU_PY=python uses an
+# interpreter that already has a CUDA build of torch (no install).
+GPU_PY ?= $(BIN)/python
+.PHONY: gpu-check
+gpu-check:
+	@if [ "$(GPU_PY)" = "$(BIN)/python" ]; then $(MAKE) --no-print-directory $(STAMP); fi
+	PYTHONPATH=$(CURDIR) timeout 330 $(GPU_PY) -m gamtoy.torch.gpu_check --out docs/benchmarks/
