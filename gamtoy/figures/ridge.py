@@ -120,12 +120,12 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
 
 
 def claims(pop):
-    """The paper's two Fig. 3 claims as population statistics of one `ridge_population`.
+    """The paper's Fig. 3 claims as population statistics of one `ridge_population`.
 
     "sam_other": among starts where SGD and SAM both end in a sharp well, the fraction where the
-    wells differ (reproduces if its interval lies above 1/2, contradicts below 1/2).
-    "gsam_flat": GSAM ends flat more often than SGD and than SAM (Newcombe intervals of the
-    differences; reproduces if both lie above 0, contradicts if either lies below 0).
+    wells differ (Wilson interval; reproduces if it lies above 1/2, contradicts if below 1/2).
+    "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's (Newcombe interval;
+    reproduces above 0, contradicts below 0, else inconclusive).
     """
     per, n = pop["per"], pop["n"]
     bs, bm = per["sgd"]["basin"], per["sam"]["basin"]
@@ -134,22 +134,30 @@ def claims(pop):
     if m:
         lo, hi = stats.wilson(k, m)
         v = "reproduces" if lo > 0.5 else "contradicts" if hi < 0.5 else "inconclusive"
-        sam_other = {"k": k, "n": m, "p": k / m, "lo": lo, "hi": hi, "verdict": v}
+        out = {"sam_other": {"k": k, "n": m, "p": k / m, "lo": lo, "hi": hi, "verdict": v}}
     else:
-        sam_other = {"k": 0, "n": 0, "p": float("nan"), "lo": 0.0, "hi": 1.0,
-                     "verdict": "inconclusive"}
+        out = {"sam_other": {"k": 0, "n": 0, "p": float("nan"), "lo": 0.0, "hi": 1.0,
+                             "verdict": "inconclusive"}}
     flat = {nm: per[nm]["counts"]["flat"] for nm in per}
-    d_sgd = stats.fraction_diff(flat["gsam"], n, flat["sgd"], n)
-    d_sam = stats.fraction_diff(flat["gsam"], n, flat["sam"], n)
-    vs = [stats.verdict(d["lo"], d["hi"], +1) for d in (d_sgd, d_sam)]
-    v = "contradicts" if "contradicts" in vs else "reproduces" if vs == ["reproduces"] * 2 \
-        else "inconclusive"
-    return {"sam_other": sam_other,
-            "gsam_flat": {"vs_sgd": d_sgd, "vs_sam": d_sam, "verdict": v}}
+    for ref in ("sgd", "sam"):
+        d = stats.fraction_diff(flat["gsam"], n, flat[ref], n)
+        d["verdict"] = stats.verdict(d["lo"], d["hi"], +1)
+        out[f"gsam_vs_{ref}"] = d
+    return out
 
 
-CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (GSAM Fig. 3)",
-              "gsam_flat": "GSAM reaches the flat region more often than SGD and SAM (GSAM Fig. 3)"}
+CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima",
+              "gsam_vs_sgd": "GSAM reaches the flat region more often than SGD",
+              "gsam_vs_sam": "GSAM reaches the flat region more often than SAM"}
+
+
+def summarise_verdicts(words):
+    """One word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i contradict)'."""
+    if len(set(words)) == 1:
+        return words[0]
+    c = {w: words.count(w) for w in ("reproduces", "inconclusive", "contradicts")}
+    return (f"mixed ({c['reproduces']} reproduce, {c['inconclusive']} inconclusive, "
+            f"{c['contradicts']} contradict)")
 
 
 def neighbourhood(factors=FACTORS, one_at_a_time=False):
@@ -165,21 +173,19 @@ def neighbourhood(factors=FACTORS, one_at_a_time=False):
 
 
 def ridge_robustness(n=20, steps=RIDGE_STEPS, factors=FACTORS, one_at_a_time=False,
-                     optimizers=HEADLINE):
-    """`claims` in every cell of `neighbourhood`; {"cells": [(lr, rho, alpha, claims, fracs)],
-    "verdict": {claim: word if the same in every cell, else "mixed (k/m reproduce)"}}."""
+                     optimizers=HEADLINE, centre=None):
+    """`claims` in every cell of `neighbourhood`; {"cells": [{lr, rho, alpha, claims, flat}],
+    "verdict": {claim: `summarise_verdicts` of its cells}}. `centre`: a population already run at
+    the centre setting (reused, not rerun)."""
     rows = []
     for lr, rho, alpha in neighbourhood(factors, one_at_a_time):
-        pop = ridge_population(n, lr, rho, alpha, steps, optimizers)
+        if centre is not None and (lr, rho, alpha) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA):
+            pop = centre
+        else:
+            pop = ridge_population(n, lr, rho, alpha, steps, optimizers)
         rows.append({"lr": lr, "rho": rho, "alpha": alpha, "claims": claims(pop),
                      "flat": {nm: pop["per"][nm]["frac"]["flat"] for nm in pop["per"]}})
-    verdict = {}
-    for c in CLAIM_TEXT:
-        words = [r["claims"][c]["verdict"] for r in rows]
-        if len(set(words)) == 1:
-            verdict[c] = words[0]
-        else:
-            verdict[c] = f"mixed ({words.count('reproduces')}/{len(words)} cells reproduce)"
+    verdict = {c: summarise_verdicts([r["claims"][c]["verdict"] for r in rows]) for c in CLAIM_TEXT}
     return {"cells": rows, "verdict": verdict, "factors": factors, "n": n * n, "steps": steps,
             "one_at_a_time": one_at_a_time}
 
@@ -218,16 +224,17 @@ def population_table_markdown(pop):
 def robustness_table_markdown(rob):
     """One row per (lr, rho, alpha) cell: flat fractions and both claims' statistics."""
     rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM in another well "
-            "(of both sharp) | gsam - sam flat | verdicts |", "|---|---|---|---|---|---|---|---|---|"]
+            "(of both sharp) | gsam - sam flat | verdicts (3 claims) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in rob["cells"]:
         c = r["claims"]
-        so, gd = c["sam_other"], c["gsam_flat"]["vs_sam"]
+        so, gd = c["sam_other"], c["gsam_vs_sam"]
         so_txt = f"{so['p']:.2f} [{so['lo']:.2f}, {so['hi']:.2f}] (n={so['n']})" if so["n"] \
             else "no run pair ends sharp"
         rows.append(f"| {r['lr']:.4g} | {r['rho']:.3g} | {r['alpha']:.3g} | "
                     f"{_f(r['flat']['sgd'])} | {_f(r['flat']['sam'])} | {_f(r['flat']['gsam'])} | "
                     f"{so_txt} | {gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
-                    f"{so['verdict']}, {c['gsam_flat']['verdict']} |")
+                    + ", ".join(c[k]["verdict"] for k in CLAIM_TEXT) + " |")
     return "\n".join(rows)
 
 
@@ -252,3 +259,204 @@ def ridge_report_markdown(pop, rob, pop_all=None):
     parts += ["", "## Every optimizer at the centre setting", "", population_table_markdown(pop_all or pop),
               "", "## The neighbourhood", "", robustness_table_markdown(rob), ""]
     return "\n".join(parts)
+
+
+# ---- figures -----------------------------------------------------------------------------
+WELLS_VIEW = ((-2.55, -0.85), (0.0, 0.62))   # the inset: the row of sharp wells
+OUTCOME_COLOURS = {"flat": "tab:green", "sgd_well": "tab:orange", "other_well": "tab:purple",
+                   "elsewhere": "0.6", "diverged": "k"}
+OUTCOME_LABELS = {"flat": "flat basin", "sgd_well": "SGD's sharp well",
+                  "other_well": "another sharp well", "elsewhere": "none of the minima",
+                  "diverged": "diverged"}
+WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
+
+
+def story_fraction(pop):
+    """Starts where all three claims hold at once (SGD sharp, SAM in another well, GSAM flat):
+    (k, n, p, lo, hi)."""
+    per = pop["per"]
+    ok = (per["sgd"]["basin"] > 0) & (per["sam"]["outcome"] == "other_well") & \
+        (per["gsam"]["outcome"] == "flat")
+    k = int(np.sum(ok))
+    return (k, pop["n"], k / pop["n"]) + stats.wilson(k, pop["n"])
+
+
+def ridge_caption(data, pop):
+    """What the single-trajectory figure shows, and which part of the population it is."""
+    L = _landscapes.get("ridge")
+    ends = {nm: int(end_basin(L, tr.final, tr.diverged)[0]) for nm, tr in data["runs"].items()}
+    name = lambda b: "diverged" if b == -2 else "none of the minima" if b < 0 else WELL_NAMES[b]
+    k, n, p, lo, hi = story_fraction(pop)
+    fl = {nm: pop["per"][nm]["frac"]["flat"] for nm in ("sgd", "sam", "gsam")}
+    start = data["runs"]["sgd"].points[0]
+    return (f"One start, ({start[0]:g}, {start[1]:g}): SGD -> {name(ends['sgd'])}, SAM -> "
+            f"{name(ends['sam'])}, GSAM -> {name(ends['gsam'])}. It is one of the {p:.0%} "
+            f"[{lo:.0%}, {hi:.0%}] of {n} starts where all three happen at once. Flat fractions over "
+            f"the starts: SGD {_f(fl['sgd'])}, SAM {_f(fl['sam'])}, GSAM {_f(fl['gsam'])}.")
+
+
+def plot_ridge_figure(data, pop, fig=None):
+    """The slide: trajectories on the ridge (all optimizers) with an inset on the sharp wells,
+    GSAM's decomposition (GSAM Fig. 2) at one step, and the caption. Returns the artists."""
+    import matplotlib.pyplot as plt
+    from mpl_toolkits.axes_grid1.inset_locator import mark_inset
+    from .common import plot_landscape
+    from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
+    from .style import MARKERS
+    if fig is None:
+        fig = plt.figure(figsize=(15, 7.4))
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], height_ratios=[1, 1], wspace=0.12, hspace=0.3)
+    ax = fig.add_subplot(gs[:, 0])
+    L = _landscapes.get("ridge")
+    from .common import landscape_grid
+    big = landscape_grid(L, 420, ((-3.5, 4.0), (-1.2, 2.0)))
+    art = plot_trajectories(data, ax, ascent=False, grid=big, legend=False)
+    cb = fig.colorbar(ax.collections[0], ax=ax, fraction=0.025, pad=0.01)
+    cb.set_label("log(1 + L - min L)")
+    ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
+    ax.set_xlabel("x"), ax.set_ylabel("y")
+    ax.set_title("GSAM Fig. 3 on `ridge`: cosine lr 0.05 -> 0.0025, rho_t ~ lr_t (rho_max 0.3), "
+                 "alpha 0.3", fontsize=12)
+    ax.annotate("flat basin", L.minima[0], xytext=(0, 12), textcoords="offset points", ha="center",
+                fontsize=10, color="w")
+    ax.legend(loc="lower left", fontsize=9, ncol=4, framealpha=0.85)
+    # inset: the sharp wells, resolved
+    ins = ax.inset_axes([0.50, 0.56, 0.48, 0.42])
+    (x0, x1), (y0, y1) = WELLS_VIEW
+    fine = landscape_grid(L, 260, WELLS_VIEW)
+    plot_landscape(fine, ins, levels=40, title=False)
+    for nm, tr in data["runs"].items():
+        ins.plot(tr.points[:, 0], tr.points[:, 1], color=art[nm].get_color(), ls=art[nm].get_linestyle(),
+                 lw=art[nm].get_linewidth())
+        ins.plot(*tr.final, **{**MARKERS["end"], "mfc": art[nm].get_color()})
+    for i, m in enumerate(L.minima[1:], 1):
+        ins.annotate(str(i), m, xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9,
+                     color="w", weight="bold")
+    ins.set_xlim(x0, x1), ins.set_ylim(y0, y1)
+    ins.set_aspect("auto")
+    ins.tick_params(labelsize=8, colors="w")
+    ins.set_title("zoom: the sharp wells 1-4", fontsize=9, color="w", pad=2)
+    mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
+    # GSAM's decomposition
+    axd = fig.add_subplot(gs[0, 1])
+    v = decomposition_data(data, step=20)
+    plot_decomposition(v, axd)
+    axd.set_xlabel("x"), axd.set_ylabel("y")
+    axd.legend(fontsize=8, loc="lower left")
+    axd.set_title(f"GSAM Fig. 2 at step {v['step']}: d = g_p - alpha g_perp", fontsize=10)
+    axt = fig.add_subplot(gs[1, 1])
+    axt.axis("off")
+    import textwrap
+    axt.text(0, 1, "\n".join(textwrap.wrap(ridge_caption(data, pop), 48)), va="top", fontsize=10,
+             transform=axt.transAxes)
+    return {"main": ax, "inset": ins, "decomposition": axd, "lines": art}
+
+
+def plot_ridge_population(pop, axes=None):
+    """Per optimizer: each start coloured by where its run ends; titles give the flat fraction
+    with its interval. Returns {name: QuadMesh}."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+    per = pop["per"]
+    if axes is None:
+        fig, axes = plt.subplots(2, 4, figsize=(15, 7.6), constrained_layout=True)
+        axes = axes.ravel()
+    n = int(round(np.sqrt(pop["n"])))
+    S = pop["starts"].reshape(n, n, 2)
+    cmap = ListedColormap([OUTCOME_COLOURS[c] for c in OUTCOMES])
+    out = {}
+    for ax, (nm, d) in zip(axes, per.items()):
+        code = np.array([OUTCOMES.index(o) for o in d["outcome"]]).reshape(n, n)
+        out[nm] = ax.pcolormesh(S[..., 0], S[..., 1], code, cmap=cmap, vmin=-0.5,
+                                vmax=len(OUTCOMES) - 0.5, shading="nearest")
+        p, lo, hi = d["frac"]["flat"]
+        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}]", fontsize=11)
+        ax.set_xlabel("start x")
+        ax.set_ylabel("start y")
+        ax.set_aspect("equal")
+    for ax in list(axes)[len(per):]:
+        ax.axis("off")
+        ax.legend(handles=[Patch(color=OUTCOME_COLOURS[c], label=OUTCOME_LABELS[c]) for c in OUTCOMES],
+                  loc="center", title="the run ends in", fontsize=10)
+    s = pop["setting"]
+    axes[0].figure.suptitle(f"Ridge: where runs from {pop['n']} starts end (lr {s['lr']:g}, "
+                            f"rho_max {s['rho']:g}, GSAM alpha {s['alpha']:g}, {s['steps']} steps)",
+                            fontsize=13)
+    return out
+
+
+def plot_ridge_robustness(rob, ax=None):
+    """Flat fraction (95% Wilson) of SGD, SAM, GSAM in every cell of the neighbourhood."""
+    import matplotlib.pyplot as plt
+    from .common import COLORS
+    if ax is None:
+        ax = plt.subplots(figsize=(max(8, 0.45 * len(rob["cells"]) + 3), 4.6), constrained_layout=True)[1]
+    xs = np.arange(len(rob["cells"]))
+    out = {}
+    for j, nm in enumerate(HEADLINE):
+        P = np.array([r["flat"][nm] for r in rob["cells"]])
+        err = np.clip([P[:, 0] - P[:, 1], P[:, 2] - P[:, 0]], 0, None)
+        out[nm] = ax.errorbar(xs + (j - 1) * 0.22, P[:, 0], yerr=err,
+                              fmt="o", ms=4, capsize=2, color=COLORS[nm], label=nm)
+    labels = [f"{r['lr'] / RIDGE_LR:.2g}/{r['rho'] / RIDGE_RHO:.2g}/{r['alpha'] / RIDGE_ALPHA:.2g}"
+              for r in rob["cells"]]
+    ax.set_xticks(xs, labels, rotation=90, fontsize=8)
+    ax.set_xlabel("cell: lr / rho / alpha, each as a multiple of (0.05, 0.3, 0.3)")
+    ax.set_ylabel("fraction ending flat")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title(f"Flat fraction in each cell of the neighbourhood ({rob['n']} starts per cell)")
+    return out
+
+
+def ridge_animation(data, path, frames=40, fps=10, dpi=72):
+    """A GIF of the trajectories growing (matplotlib.animation, PillowWriter), small enough for a
+    slide (a few hundred kB). Returns the path (written atomically)."""
+    import os
+    import tempfile
+
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from .. import _io
+    from .common import COLORS, landscape_grid, plot_landscape
+    from .style import MARKERS, context
+    from .trajectories import LINESTYLES, LINEWIDTHS
+    L = _landscapes.get("ridge")
+    with context():
+        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        plot_landscape(landscape_grid(L, 300, ((-3.5, 4.0), (-1.2, 2.0))), ax, title=False)
+        ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
+        ax.set_xlabel("x"), ax.set_ylabel("y")
+        runs = data["runs"]
+        first = next(iter(runs.values()))
+        ax.plot(*first.points[0], **MARKERS["start"])
+        lines = {nm: ax.plot([], [], color=COLORS.get(nm, "k"), ls=LINESTYLES.get(nm, "-"),
+                             lw=LINEWIDTHS.get(nm, 1.6), label=nm)[0] for nm in runs}
+        heads = {nm: ax.plot([], [], **{**MARKERS["end"], "mfc": COLORS.get(nm, "k")})[0] for nm in runs}
+        ax.legend(loc="lower left", fontsize=7, ncol=4)
+        title = ax.set_title("", fontsize=10)
+        steps = first.points.shape[0] - 1
+        idx = np.unique(np.round(np.linspace(0, steps, frames)).astype(int))
+
+        def draw(t):
+            for nm, tr in runs.items():
+                lines[nm].set_data(tr.points[: t + 1, 0], tr.points[: t + 1, 1])
+                heads[nm].set_data([tr.points[t, 0]], [tr.points[t, 1]])
+            title.set_text(f"ridge, GSAM's schedule: step {t} / {steps}")
+            return list(lines.values()) + list(heads.values()) + [title]
+
+        fig.tight_layout()
+        anim = FuncAnimation(fig, draw, frames=idx, blit=False)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(suffix=".gif", dir=folder)
+        os.close(fd)
+        try:
+            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
+            with open(tmp, "rb") as fh:
+                _io.write_bytes(path, fh.read())
+        finally:
+            os.remove(tmp)
+        plt.close(fig)
+    return path
