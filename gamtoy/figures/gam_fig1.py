@@ -69,17 +69,17 @@ def plot_fig1_1d(data, ax=None, inset=None):
         ax.annotate(lab, (c, 0.02 * top), ha="center", fontsize=12, weight="bold")
     ax.set_xlabel("x (along y = 0)")
     ax.set_ylabel("loss")
-    ax.legend(fontsize=8, loc="upper center", ncol=2)
+    ax.legend(fontsize=8, loc="upper center", ncol=3, bbox_to_anchor=(0.5, -0.16), frameon=False)
     ax.set_title(f"{data['name']}: the loss along y = 0, rho = {rho:g}")
     out = {"loss": loss, "test": test, "balls": spans, "R0": r0, "worst": worst, "steepest": steep}
     if inset if inset is not None else data["name"] == "fig1a":
         c = m[1, 0]
-        ins = ax.inset_axes([0.60, 0.30, 0.37, 0.36])
+        ins = ax.inset_axes([0.37, 0.40, 0.27, 0.5])
         sel = np.abs(data["x"] - c) <= 1.15 * rho
         ins.plot(data["x"][sel], data["loss"][sel], "k-", lw=1.3)
         ins.plot(data["x"][sel], (data["x"][sel] - c) ** 2 * data.get("c", 1.0), color="0.6", lw=1,
                  ls="--")
-        ins.set_title("valley B: the ripple (dashed: smooth c u^2)", fontsize=8)
+        ins.set_title("zoom on B: the ripple\n(dashed: smooth c u^2)", fontsize=8)
         ins.tick_params(labelsize=7)
         out["inset"] = ins
     return out
@@ -102,12 +102,16 @@ def plot_fig1_2d(data, ax=None, inset=None):
         L = _landscapes.get(data["name"])
         c, r = data["minima"][1], 1.1 * data["rho"]
         X, Y, Z = L.grid(200, ((c[0] - r, c[0] + r), (c[1] - r, c[1] + r)))
-        ins = ax.inset_axes([0.62, 0.56, 0.36, 0.42])
-        ins.contourf(X, Y, Z, levels=np.linspace(Z.min(), Z.min() + 0.35, 36), cmap="magma", extend="max")
+        cc, cy = float(L.params.get("c", 1.0)), float(L.params.get("cy", 0.5))
+        ripple = Z - (cc * (X - c[0]) ** 2 + cy * (Y - c[1]) ** 2)   # B minus its smooth part
+        ins = ax.inset_axes([0.385, 0.28, 0.23, 0.44])
+        q = ins.contourf(X, Y, ripple, levels=24, cmap="magma")
         ins.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1))
         ins.set_xticks([]), ins.set_yticks([])
         ins.set_aspect("equal")
-        ins.set_title("zoom on B: ripple rings", fontsize=8, color="w", pad=2)
+        ins.set_title("B minus (c u^2 + cy y^2):\nthe ripple rings", fontsize=8, color="w", pad=2)
+        ax.annotate("", xy=(c[0] - data["rho"], c[1]), xytext=(0.62, 0.5), textcoords="axes fraction",
+                    arrowprops=dict(arrowstyle="->", color="w", lw=1))
         art["inset"] = ins
     return art
 

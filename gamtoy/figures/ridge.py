@@ -9,8 +9,9 @@ while GSAM reaches a flat region." Here each claim is a fraction over >= 400 sta
 box `RIDGE_BOX` around the figure's start) with a 95% Wilson interval, in every cell of the
 neighbourhood lr, rho, alpha each x `FACTORS` (27 cells); a verdict is printed as a headline only if
 it is the same in every cell. Where a run ends: "flat" (the flat basin, minima[0]), "sgd_well" (the
-sharp well SGD ends in from the same start), "other_well" (another sharp well), "elsewhere" (none
-of the known minima), "diverged".
+sharp well SGD ends in from the same start), "other_well" (another sharp well), "stalled" (next
+to a sharp well but not in its basin of attraction: SAM's trap, w_adv in the well), "elsewhere",
+"diverged" (see `end_basin`).
 """
 import itertools
 
@@ -32,9 +33,10 @@ RIDGE_ALPHA = 0.3        # GSAM's alpha (paper range 0.01-0.3)
 RIDGE_BOX = ((-3.4, -2.6), (1.1, 1.9))   # starts: an n x n grid on this box (x, y)
 FACTORS = (0.8, 1.0, 1.25)               # the neighbourhood: lr, rho, alpha each times these
 HEADLINE = ("sgd", "sam", "gsam")        # the optimizers the paper's claims are about
-OUTCOMES = ("flat", "sgd_well", "other_well", "elsewhere", "diverged")
+OUTCOMES = ("flat", "sgd_well", "other_well", "stalled", "elsewhere", "diverged")
 # a run ends in minimum i when within this distance of it (flat basin, sharp wells)
-RADIUS_FLAT, RADIUS_WELL = 0.8, 0.2
+RADIUS_FLAT, RADIUS_WELL, RADIUS_NEAR = 0.8, 0.05, 0.25
+FLOW_STEPS, FLOW_LR = 3000, 0.01  # gradient descent from each end point before it is classified
 
 
 def ridge_hyper(lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=RIDGE_STEPS,
@@ -68,16 +70,34 @@ def ridge_starts(n=20, box=RIDGE_BOX):
     return np.stack([X.ravel(), Y.ravel()], -1)
 
 
-def end_basin(landscape, points, diverged=None):
-    """Index of the known minimum each point ended in: 0 flat basin, 1.. sharp wells, -1 none of
-    them, -2 diverged. Within RADIUS_FLAT of the flat basin or RADIUS_WELL of a well."""
+def end_basin(landscape, points, diverged=None, flow_steps=FLOW_STEPS, flow_lr=FLOW_LR):
+    """Where each end point is: 0 the flat basin (within RADIUS_FLAT of it), i >= 1 sharp well i
+    (within RADIUS_NEAR of it AND in its basin of attraction: plain gradient descent from the end
+    point, `flow_steps` steps of `flow_lr`, stable on every well, converges to it), -3 stalled next
+    to a well (within RADIUS_NEAR of it, but gradient descent leaves it: e.g. SAM's fixed point
+    g(w + rho g/|g|) = 0 with g != 0), -1 anywhere else, -2 diverged."""
     L = _landscapes.get(landscape)
-    P = np.asarray(points, float).reshape(-1, 2)
+    P0 = np.asarray(points, float).reshape(-1, 2)
     M = L.minima
-    d = np.linalg.norm(P[:, None] - M[None], axis=-1)
-    r = np.array([RADIUS_FLAT] + [RADIUS_WELL] * (len(M) - 1))
-    inside = d < r
-    b = np.where(inside.any(1), np.argmin(np.where(inside, d, np.inf), 1), -1)
+    d0 = np.linalg.norm(P0[:, None] - M[None], axis=-1)   # end point to each minimum
+    near = np.argmin(d0[:, 1:], 1) + 1
+    near_d = d0[np.arange(len(P0)), near]
+    P = P0.copy()
+    sel = (near_d < RADIUS_NEAR) & np.all(np.isfinite(P0), -1)   # only those need the flow
+    if np.any(sel):
+        Q = P0[sel]
+        with np.errstate(all="ignore"):
+            for _ in range(int(flow_steps)):
+                Q = Q - flow_lr * L.grad(Q)
+        P[sel] = Q
+    d1 = np.linalg.norm(P[:, None] - M[None], axis=-1)    # where it flows to
+    flows_to = np.argmin(d1, 1)
+    converged = d1[np.arange(len(P0)), flows_to] < RADIUS_WELL
+    b = np.full(len(P0), -1)
+    b[near_d < RADIUS_NEAR] = -3
+    in_well = (near_d < RADIUS_NEAR) & converged & (flows_to == near)
+    b[in_well] = near[in_well]
+    b[d0[:, 0] < RADIUS_FLAT] = 0
     if diverged is not None:
         b = np.where(np.asarray(diverged).reshape(-1), -2, b)
     return b
@@ -90,6 +110,7 @@ def outcomes(basin, sgd_basin):
     out[b == 0] = "flat"
     out[(b > 0) & (b == s)] = "sgd_well"
     out[(b > 0) & (b != s)] = "other_well"
+    out[b == -3] = "stalled"
     out[b == -2] = "diverged"
     return out
 
@@ -122,15 +143,16 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
 def claims(pop):
     """The paper's Fig. 3 claims as population statistics of one `ridge_population`.
 
-    "sam_other": among starts where SGD and SAM both end in a sharp well, the fraction where the
-    wells differ (Wilson interval; reproduces if it lies above 1/2, contradicts if below 1/2).
+    "sam_other": among starts where SGD ends in a sharp well, the fraction where SAM ends in a
+    different sharp well (in its basin of attraction; Wilson interval; reproduces if it lies above
+    1/2, contradicts if below 1/2).
     "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's (Newcombe interval;
     reproduces above 0, contradicts below 0, else inconclusive).
     """
     per, n = pop["per"], pop["n"]
     bs, bm = per["sgd"]["basin"], per["sam"]["basin"]
-    both = (bs > 0) & (bm > 0)
-    k, m = int(np.sum(both & (bs != bm))), int(np.sum(both))
+    sharp = bs > 0
+    k, m = int(np.sum(sharp & (bm > 0) & (bm != bs))), int(np.sum(sharp))
     if m:
         lo, hi = stats.wilson(k, m)
         v = "reproduces" if lo > 0.5 else "contradicts" if hi < 0.5 else "inconclusive"
@@ -146,7 +168,7 @@ def claims(pop):
     return out
 
 
-CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima",
+CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (where SGD ends sharp)",
               "gsam_vs_sgd": "GSAM reaches the flat region more often than SGD",
               "gsam_vs_sam": "GSAM reaches the flat region more often than SAM"}
 
@@ -208,8 +230,8 @@ def _f(t):
 def population_table_markdown(pop):
     """Per optimizer the fraction of runs per outcome with 95% Wilson intervals (markdown)."""
     s = pop["setting"]
-    rows = ["| optimizer | flat | in SGD's well | in another sharp well | elsewhere | diverged |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| optimizer | flat | in SGD's well | in another sharp well | stalled next to a well | "
+            "elsewhere | diverged |", "|---|---|---|---|---|---|---|"]
     for nm, d in pop["per"].items():
         rows.append(f"| {nm} | " + " | ".join(_f(d["frac"][c]) for c in OUTCOMES) + " |")
     (x0, x1), (y0, y1) = pop["box"]
@@ -224,13 +246,13 @@ def population_table_markdown(pop):
 def robustness_table_markdown(rob):
     """One row per (lr, rho, alpha) cell: flat fractions and both claims' statistics."""
     rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM in another well "
-            "(of both sharp) | gsam - sam flat | verdicts (3 claims) |",
+            "(of SGD sharp) | gsam - sam flat | verdicts (3 claims) |",
             "|---|---|---|---|---|---|---|---|---|"]
     for r in rob["cells"]:
         c = r["claims"]
         so, gd = c["sam_other"], c["gsam_vs_sam"]
         so_txt = f"{so['p']:.2f} [{so['lo']:.2f}, {so['hi']:.2f}] (n={so['n']})" if so["n"] \
-            else "no run pair ends sharp"
+            else "SGD never ends sharp"
         rows.append(f"| {r['lr']:.4g} | {r['rho']:.3g} | {r['alpha']:.3g} | "
                     f"{_f(r['flat']['sgd'])} | {_f(r['flat']['sam'])} | {_f(r['flat']['gsam'])} | "
                     f"{so_txt} | {gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
@@ -264,18 +286,18 @@ def ridge_report_markdown(pop, rob, pop_all=None):
 # ---- figures -----------------------------------------------------------------------------
 WELLS_VIEW = ((-2.55, -0.85), (0.0, 0.62))   # the inset: the row of sharp wells
 OUTCOME_COLOURS = {"flat": "tab:green", "sgd_well": "tab:orange", "other_well": "tab:purple",
-                   "elsewhere": "0.6", "diverged": "k"}
+                   "stalled": "gold", "elsewhere": "0.6", "diverged": "k"}
 OUTCOME_LABELS = {"flat": "flat basin", "sgd_well": "SGD's sharp well",
-                  "other_well": "another sharp well", "elsewhere": "none of the minima",
-                  "diverged": "diverged"}
+                  "other_well": "another sharp well", "stalled": "stalled next to a well",
+                  "elsewhere": "elsewhere", "diverged": "diverged"}
 WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
 
 
 def story_fraction(pop):
-    """Starts where all three claims hold at once (SGD sharp, SAM in another well, GSAM flat):
-    (k, n, p, lo, hi)."""
+    """Starts that look like the paper's picture: SGD in a sharp well, SAM neither in SGD's well
+    nor flat (in another well, or stalled next to one), GSAM flat: (k, n, p, lo, hi)."""
     per = pop["per"]
-    ok = (per["sgd"]["basin"] > 0) & (per["sam"]["outcome"] == "other_well") & \
+    ok = (per["sgd"]["basin"] > 0) & np.isin(per["sam"]["outcome"], ["other_well", "stalled"]) & \
         (per["gsam"]["outcome"] == "flat")
     k = int(np.sum(ok))
     return (k, pop["n"], k / pop["n"]) + stats.wilson(k, pop["n"])
@@ -285,13 +307,14 @@ def ridge_caption(data, pop):
     """What the single-trajectory figure shows, and which part of the population it is."""
     L = _landscapes.get("ridge")
     ends = {nm: int(end_basin(L, tr.final, tr.diverged)[0]) for nm, tr in data["runs"].items()}
-    name = lambda b: "diverged" if b == -2 else "none of the minima" if b < 0 else WELL_NAMES[b]
+    name = lambda b: {-1: "elsewhere", -2: "diverged", -3: "a stall next to a well"}.get(b) or WELL_NAMES[b]
     k, n, p, lo, hi = story_fraction(pop)
     fl = {nm: pop["per"][nm]["frac"]["flat"] for nm in ("sgd", "sam", "gsam")}
     start = data["runs"]["sgd"].points[0]
     return (f"One start, ({start[0]:g}, {start[1]:g}): SGD -> {name(ends['sgd'])}, SAM -> "
-            f"{name(ends['sam'])}, GSAM -> {name(ends['gsam'])}. It is one of the {p:.0%} "
-            f"[{lo:.0%}, {hi:.0%}] of {n} starts where all three happen at once. Flat fractions over "
+            f"{name(ends['sam'])}, GSAM -> {name(ends['gsam'])}. Starts like this one (SGD in a "
+            f"sharp well, SAM in another well or stalled next to one, GSAM flat) are {p:.0%} "
+            f"[{lo:.0%}, {hi:.0%}] of the {n} starts. Flat fractions over "
             f"the starts: SGD {_f(fl['sgd'])}, SAM {_f(fl['sam'])}, GSAM {_f(fl['gsam'])}.")
 
 
@@ -304,8 +327,8 @@ def plot_ridge_figure(data, pop, fig=None):
     from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
     from .style import MARKERS
     if fig is None:
-        fig = plt.figure(figsize=(15, 7.4))
-    gs = fig.add_gridspec(2, 2, width_ratios=[2.3, 1], height_ratios=[1, 1], wspace=0.12, hspace=0.3)
+        fig = plt.figure(figsize=(16, 5.8))
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.1], wspace=0.16, hspace=0.3)
     ax = fig.add_subplot(gs[:, 0])
     L = _landscapes.get("ridge")
     from .common import landscape_grid
@@ -321,21 +344,26 @@ def plot_ridge_figure(data, pop, fig=None):
                 fontsize=10, color="w")
     ax.legend(loc="lower left", fontsize=9, ncol=4, framealpha=0.85)
     # inset: the sharp wells, resolved
-    ins = ax.inset_axes([0.50, 0.56, 0.48, 0.42])
+    ins = ax.inset_axes([0.47, 0.55, 0.52, 0.43])
     (x0, x1), (y0, y1) = WELLS_VIEW
     fine = landscape_grid(L, 260, WELLS_VIEW)
     plot_landscape(fine, ins, levels=40, title=False)
-    for nm, tr in data["runs"].items():
+    order = [nm for nm in data["runs"] if nm not in HEADLINE] + [nm for nm in HEADLINE if nm in data["runs"]]
+    for z, nm in enumerate(order):
+        tr = data["runs"][nm]
         ins.plot(tr.points[:, 0], tr.points[:, 1], color=art[nm].get_color(), ls=art[nm].get_linestyle(),
-                 lw=art[nm].get_linewidth())
-        ins.plot(*tr.final, **{**MARKERS["end"], "mfc": art[nm].get_color()})
+                 lw=art[nm].get_linewidth(), zorder=2 + z)
+        big = nm in HEADLINE
+        ins.plot(*tr.final, **{**MARKERS["end"], "mfc": art[nm].get_color(), "ms": 9 if big else 6},
+                 zorder=20 + z)
     for i, m in enumerate(L.minima[1:], 1):
         ins.annotate(str(i), m, xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9,
                      color="w", weight="bold")
     ins.set_xlim(x0, x1), ins.set_ylim(y0, y1)
     ins.set_aspect("auto")
-    ins.tick_params(labelsize=8, colors="w")
-    ins.set_title("zoom: the sharp wells 1-4", fontsize=9, color="w", pad=2)
+    ins.tick_params(labelsize=8)
+    ins.text(0.99, 0.03, "zoom: the sharp wells 1-4", ha="right", va="bottom", fontsize=9,
+             color="w", transform=ins.transAxes)
     mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
     # GSAM's decomposition
     axd = fig.add_subplot(gs[0, 1])
@@ -347,8 +375,14 @@ def plot_ridge_figure(data, pop, fig=None):
     axt = fig.add_subplot(gs[1, 1])
     axt.axis("off")
     import textwrap
-    axt.text(0, 1, "\n".join(textwrap.wrap(ridge_caption(data, pop), 48)), va="top", fontsize=10,
-             transform=axt.transAxes)
+    ends = {}
+    for nm, tr in data["runs"].items():
+        b = int(end_basin(L, tr.final, tr.diverged)[0])
+        ends.setdefault({-1: "elsewhere", -2: "diverged", -3: "stalled next to a well"}.get(b)
+                        or WELL_NAMES[b], []).append(nm)
+    table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
+    axt.text(0, 1.02, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
+             + table, va="top", fontsize=10, transform=axt.transAxes)
     return {"main": ax, "inset": ins, "decomposition": axd, "lines": art}
 
 
@@ -399,13 +433,13 @@ def plot_ridge_robustness(rob, ax=None):
         err = np.clip([P[:, 0] - P[:, 1], P[:, 2] - P[:, 0]], 0, None)
         out[nm] = ax.errorbar(xs + (j - 1) * 0.22, P[:, 0], yerr=err,
                               fmt="o", ms=4, capsize=2, color=COLORS[nm], label=nm)
-    labels = [f"{r['lr'] / RIDGE_LR:.2g}/{r['rho'] / RIDGE_RHO:.2g}/{r['alpha'] / RIDGE_ALPHA:.2g}"
+    labels = [f"{r['lr'] / RIDGE_LR:g}/{r['rho'] / RIDGE_RHO:g}/{r['alpha'] / RIDGE_ALPHA:g}"
               for r in rob["cells"]]
     ax.set_xticks(xs, labels, rotation=90, fontsize=8)
     ax.set_xlabel("cell: lr / rho / alpha, each as a multiple of (0.05, 0.3, 0.3)")
     ax.set_ylabel("fraction ending flat")
     ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=10)
     ax.set_title(f"Flat fraction in each cell of the neighbourhood ({rob['n']} starts per cell)")
     return out
 

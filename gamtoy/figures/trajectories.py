@@ -64,7 +64,9 @@ def plot_trajectories(data, ax=None, ascent=True, every=10, grid=None, legend=Tr
         c = COLORS.get(nm, "k")
         (out[nm],) = ax.plot(tr.points[:, 0], tr.points[:, 1], ls=LINESTYLES.get(nm, "-"), color=c,
                              lw=LINEWIDTHS.get(nm, 1.6), label=nm)
-        (out[f"{nm}:end"],) = ax.plot(*tr.final, **{**MARKERS["end"], "mfc": c})
+        top = nm in ("sgd", "sam", "gsam")  # the paper's three on top where ends coincide
+        (out[f"{nm}:end"],) = ax.plot(*tr.final, **{**MARKERS["end"], "mfc": c, "ms": 9 if top else 6},
+                                      zorder=6 if top else 5)
         if not ascent:
             continue
         for key, mk in (("w_adv", "w_adv"), ("theta_adv", "theta_adv")):
