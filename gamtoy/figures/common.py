@@ -37,6 +37,7 @@ def plot_landscape(grid, ax=None, levels=30, log=True, minima=True, colorbar=Fal
     if log:
         Z = np.log1p(Z - np.min(Z))
     cs = ax.contourf(grid["X"], grid["Y"], Z, levels=levels, cmap="viridis")
+    cs.set_rasterized(True)  # SVGs stay small and quick to write (the lines and text stay vector)
     mk = None
     if minima and grid.get("minima") is not None:
         m = grid["minima"]

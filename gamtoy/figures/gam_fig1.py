@@ -106,6 +106,7 @@ def plot_fig1_2d(data, ax=None, inset=None):
         ripple = Z - (cc * (X - c[0]) ** 2 + cy * (Y - c[1]) ** 2)   # B minus its smooth part
         ins = ax.inset_axes([0.385, 0.28, 0.23, 0.44])
         q = ins.contourf(X, Y, ripple, levels=24, cmap="magma")
+        q.set_rasterized(True)
         ins.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1))
         ins.set_xticks([]), ins.set_yticks([])
         ins.set_aspect("equal")
@@ -216,7 +217,7 @@ def plot_prop42(data, axes=None):
     ratio = data["R0"] / np.maximum(data["R1"], 1e-300)
     out = []
     for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (<= 1)")):
-        q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto",
+        q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto", rasterized=True,
                           vmin=0 if t.startswith("R0 /") else None, vmax=1 if t.startswith("R0 /") else None)
         ax.figure.colorbar(q, ax=ax)
         ax.set_title(f"{data['name']}, rho={data['rho']:g}: {t}")
@@ -361,8 +362,8 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
     with context():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         X, Y, Z = L.grid(220, ((c[0] - h, c[0] + h), (c[1] - h * 0.75, c[1] + h * 0.75)))
-        cs = ax.contourf(X, Y, Z, levels=np.linspace(Z.min(), Z.min() + 1.6 * rho ** 2 * 4, 40),
-                         cmap="viridis", extend="max")
+        cs = ax.imshow(np.minimum(Z, Z.min() + 6.4 * rho ** 2), origin="lower", cmap="viridis",
+                       extent=(X.min(), X.max(), Y.min(), Y.max()), interpolation="bilinear")
         cb = fig.colorbar(cs, ax=ax, fraction=0.04, pad=0.02)
         cb.set_label("L")
         ax.set_aspect("equal")

@@ -403,7 +403,7 @@ def plot_ridge_population(pop, axes=None):
     for ax, (nm, d) in zip(axes, per.items()):
         code = np.array([OUTCOMES.index(o) for o in d["outcome"]]).reshape(n, n)
         out[nm] = ax.pcolormesh(S[..., 0], S[..., 1], code, cmap=cmap, vmin=-0.5,
-                                vmax=len(OUTCOMES) - 0.5, shading="nearest")
+                                vmax=len(OUTCOMES) - 0.5, shading="nearest", rasterized=True)
         p, lo, hi = d["frac"]["flat"]
         ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}]", fontsize=11)
         ax.set_xlabel("start x")
@@ -460,7 +460,10 @@ def ridge_animation(data, path, frames=40, fps=10, dpi=72):
     L = _landscapes.get("ridge")
     with context():
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
-        plot_landscape(landscape_grid(L, 300, ((-3.5, 4.0), (-1.2, 2.0))), ax, title=False)
+        g = landscape_grid(L, 300, ((-3.5, 4.0), (-1.2, 2.0)))
+        ax.imshow(np.log1p(g["Z"] - g["Z"].min()), origin="lower", cmap="viridis", aspect="equal",
+                  extent=(-3.5, 4.0, -1.2, 2.0), interpolation="bilinear")   # cheap to redraw
+        ax.plot(L.minima[:, 0], L.minima[:, 1], **MARKERS["minimum"])
         ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
         ax.set_xlabel("x"), ax.set_ylabel("y")
         runs = data["runs"]
