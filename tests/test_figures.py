@@ -317,3 +317,57 @@ def test_notebooks_are_committed_without_outputs():
     for nb in pathlib.Path(__file__).parent.parent.glob("notebooks/0[12]_*.ipynb"):
         cells = json.loads(nb.read_text())["cells"]
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
+
+
+# ---- exercises for notebooks 01 and 02 -----------------------------------------------------
+def test_exercise_references_pass():
+    from gamtoy import exercises as E
+    from gamtoy.exercises import solutions as S
+    assert "correct" in E.check_r0(S.solution_r0)
+    assert "correct" in E.check_r1(S.solution_r1)
+    assert "correct" in E.check_sam_direction(S.solution_sam_direction)
+    assert "correct" in E.check_gsam_direction(S.solution_gsam_direction)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda L, th, rho: np.linalg.norm(L.grad(th)) * rho, "gradient at the centre"),
+    (lambda L, th, rho: gt.flatness.r1(L, th, rho) / rho, "forgot the factor rho"),
+    (lambda L, th, rho: gt.flatness.r1(L, th, rho) * rho, "twice"),
+    (lambda L, th, rho: np.array([1.0, 2.0]), "one number"),
+])
+def test_check_r1_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_r1(wrong)
+
+
+def test_check_r0_spots_the_first_order_guess_and_the_missing_subtraction():
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match="first-order R0"):
+        E.check_r0(lambda L, th, rho: gt.flatness.surrogate_gap(L, th, rho))
+    with pytest.raises(E.ExerciseError, match="subtract L"):
+        E.check_r0(lambda L, th, rho: gt.flatness.r0(L, th, rho) + L.value(th))
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda grad, w, rho: grad(w), "SGD's direction"),
+    (lambda grad, w, rho: grad(w - rho * grad(w) / np.linalg.norm(grad(w))), "sign"),
+    (lambda grad, w, rho: grad(w + rho * grad(w)), "normalise"),
+])
+def test_check_sam_direction_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_sam_direction(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda g, gp, a: gp + a * (g - (g @ gp) / (gp @ gp) * gp), "sign"),
+    (lambda g, gp, a: gp - (g - (g @ gp) / (gp @ gp) * gp), "left out alpha"),
+    (lambda g, gp, a: gp - a * (gp - (gp @ g) / (g @ g) * g), "decomposed g_p along g"),
+    (lambda g, gp, a: gp - a * (g - (g @ gp) * gp), "denominator"),
+    (lambda g, gp, a: gp, "off"),
+])
+def test_check_gsam_direction_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_gsam_direction(wrong)
