@@ -358,7 +358,7 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
     P = np.stack([xs, np.full_like(xs, c[1])], -1)
     r0, worst = F.r0(L, P, rho, return_argmax=True)
     r1, steep = F.r1(L, P, rho, return_argmax=True)
-    h = 2.4 * rho
+    h = 2.8 * rho   # the ball at the ends of the sweep stays in view
     with context():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         X, Y, Z = L.grid(220, ((c[0] - h, c[0] + h), (c[1] - h * 0.75, c[1] + h * 0.75)))
