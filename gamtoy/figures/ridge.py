@@ -328,7 +328,7 @@ def plot_ridge_figure(data, pop, fig=None):
     from .style import MARKERS
     if fig is None:
         fig = plt.figure(figsize=(16, 5.8))
-    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.1], wspace=0.16, hspace=0.3)
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16, hspace=0.3)
     ax = fig.add_subplot(gs[:, 0])
     L = _landscapes.get("ridge")
     from .common import landscape_grid
@@ -370,7 +370,7 @@ def plot_ridge_figure(data, pop, fig=None):
     v = decomposition_data(data, step=20)
     plot_decomposition(v, axd)
     axd.set_xlabel("x"), axd.set_ylabel("y")
-    axd.legend(fontsize=8, loc="lower left")
+    axd.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     axd.set_title(f"GSAM Fig. 2 at step {v['step']}: d = g_p - alpha g_perp", fontsize=10)
     axt = fig.add_subplot(gs[1, 1])
     axt.axis("off")
@@ -381,7 +381,7 @@ def plot_ridge_figure(data, pop, fig=None):
         ends.setdefault({-1: "elsewhere", -2: "diverged", -3: "stalled next to a well"}.get(b)
                         or WELL_NAMES[b], []).append(nm)
     table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
-    axt.text(0, 1.02, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
+    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
              + table, va="top", fontsize=10, transform=axt.transAxes)
     return {"main": ax, "inset": ins, "decomposition": axd, "lines": art}
 
