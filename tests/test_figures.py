@@ -371,3 +371,11 @@ def test_check_gsam_direction_says_what_is_wrong(wrong, words):
     from gamtoy import exercises as E
     with pytest.raises(E.ExerciseError, match=words):
         E.check_gsam_direction(wrong)
+
+
+def test_fig1_robustness_summarises_every_cell(monkeypatch):
+    rob = G.fig1_robustness("fig1a", factors=(0.8, 1.25), n=5, steps=60)
+    assert len(rob["cells"]) == 4 and {c["rho"] for c in rob["cells"]} == {0.4, 0.625}
+    for k, word in rob["verdict"].items():
+        assert word == R.summarise_verdicts([c["compare"][k]["verdict"] for c in rob["cells"]])
+    assert "| gam - sgd |" in G.fig1_robustness_markdown(rob)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .common import COLORS, generalisation_error, landscape_grid, plot_landscape
 from .gam_fig1 import (describe_rho_range, fig1_data, fig1_population, fig1_population_markdown,
+                       fig1_robustness, fig1_robustness_markdown,
                        lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
                        plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,
                        rho_range_data)
@@ -20,6 +21,7 @@ from .ridge import (CLAIM_TEXT, FACTORS, RIDGE_ALPHA, RIDGE_BOX, RIDGE_HYPER, RI
                     population_table_markdown, ridge_animation, ridge_basin_data, ridge_caption,
                     ridge_data, ridge_hyper, ridge_population, ridge_report_markdown,
                     ridge_robustness, robustness_table_markdown, story_fraction)
+from .ridge import headline_lines as ridge_headline_lines
 from . import style
 
 
@@ -61,6 +63,12 @@ def reproduce(out_dir, quick=True):
         paths += style.save(plt.gcf(), out_dir, "gam_fig1_population")
         md = "# GAM Fig. 1: where optimizers end on fig1a / fig1b\n\n" + \
             "\n\n".join(fig1_population_markdown(p) for p in pops) + "\n"
+        if not quick:  # the neighbourhood (18 more populations): full mode only
+            md += "\n## The neighbourhood\n\n" + "\n\n".join(
+                fig1_robustness_markdown(fig1_robustness(nm)) for nm in ("fig1a", "fig1b")) + "\n"
+        else:
+            md += ("\nQuick mode: the centre setting only; `reproduce(quick=False)` adds the verdicts "
+                   "over lr and rho each x {0.8, 1, 1.25}.\n")
         path = os.path.join(out_dir, "gam_fig1_population.md")
         _io.write_text(path, md)
         paths.append(path)
@@ -76,6 +84,10 @@ def reproduce(out_dir, quick=True):
         pop = ridge_population(20)
         rob = ridge_robustness(20, one_at_a_time=quick, centre=pop)
         _progress("ridge populations", t0)
+        import sys
+        print("GSAM Fig. 3 on ridge (verdict over the neighbourhood):", file=sys.stderr)
+        for line in ridge_headline_lines(rob):
+            print("  " + line.replace("**", ""), file=sys.stderr)
         d = ridge_data()
         plot_ridge_figure(d, pop)
         paths += style.save(plt.gcf(), out_dir, "ridge_trajectories")

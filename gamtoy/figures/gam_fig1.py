@@ -397,3 +397,29 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
             os.remove(tmp)
         plt.close(fig)
     return {"path": path, "x": xs, "R0": r0, "R1": r1}
+
+
+def fig1_robustness(name="fig1a", factors=(0.8, 1.0, 1.25), n=20, steps=500, lr=0.05):
+    """`fig1_population` in every cell lr x factors, rho x factors (rho from the landscape): per
+    comparison the verdict word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i
+    contradict)'. Returns {"cells": [{lr, rho, compare}], "verdict": {comparison: word}}."""
+    from .ridge import summarise_verdicts
+    L = _landscapes.get(name)
+    cells = []
+    for fl in factors:
+        for fr in factors:
+            p = fig1_population(name, n=n, steps=steps, lr=lr * fl, rho=L.rho * fr)
+            cells.append({"lr": lr * fl, "rho": L.rho * fr, "compare": p["compare"]})
+    keys = list(cells[0]["compare"])
+    return {"name": L.name, "factors": tuple(factors), "n": n * n, "cells": cells,
+            "verdict": {k: summarise_verdicts([c["compare"][k]["verdict"] for c in cells]) for k in keys}}
+
+
+def fig1_robustness_markdown(rob):
+    """The verdict of each comparison over the lr x rho neighbourhood, as markdown."""
+    f = ", ".join(f"{v:g}" for v in rob["factors"])
+    rows = [f"### {rob['name']}: over lr = 0.05 and rho = the landscape's, each x {{{f}}} "
+            f"({len(rob['cells'])} cells, {rob['n']} starts each)", "",
+            "| difference in the fraction ending where R1 prefers | verdict over the cells |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in rob["verdict"].items()]
+    return "\n".join(rows)
