@@ -379,3 +379,13 @@ def test_fig1_robustness_summarises_every_cell(monkeypatch):
     for k, word in rob["verdict"].items():
         assert word == R.summarise_verdicts([c["compare"][k]["verdict"] for c in rob["cells"]])
     assert "| gam - sgd |" in G.fig1_robustness_markdown(rob)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: R.ridge_population(0), "n"), (lambda: R.ridge_population(5, alpha=2.0), "alpha"),
+    (lambda: R.ridge_population(5, lr=-0.1), "lr"), (lambda: R.ridge_population(5, optimizers=("sgdd",)), "sgdd"),
+    (lambda: G.fig1_population("fig1a", steps=0), "steps"), (lambda: G.fig1_population("ridge"), "fig1a"),
+])
+def test_population_bad_input_is_refused_before_any_work(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()

@@ -10,7 +10,7 @@ from matplotlib.patches import Circle
 from .. import flatness as F
 from .. import landscapes as _landscapes
 from .. import optim as _optim
-from .. import stats
+from .. import stats, validate
 from ..run import run
 from .common import generalisation_error, get_ax, intervals, landscape_grid, plot_landscape
 
@@ -255,7 +255,12 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
     for SAM, GAM (Alg. 1) and GAM Alg. 2; lr constant.
     """
     L = _landscapes.get(name)
-    rho = float(L.rho if rho is None else rho)
+    if getattr(L, "rho", None) is None:
+        raise ValueError(f"fig1_population needs fig1a or fig1b (a landscape with two valleys and a rho), "
+                         f"got {L.name!r}")
+    n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
+    lr = validate.real("lr", lr, low=0, low_open=True)
+    rho = validate.real("rho", L.rho if rho is None else rho, low=0, low_open=True)
     m = valley_measures(L, L.minima[:2], rho, rho)
     prefer = int(np.argmin(m["R1"]))
     (x0, x1), (y0, y1) = L.bounds

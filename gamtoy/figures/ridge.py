@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import landscapes as _landscapes
 from .. import optim as _optim
-from .. import stats
+from .. import stats, validate
 from ..optim import schedules
 from ..run import run
 from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
@@ -123,6 +123,13 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
     "counts": {outcome: k}, "frac": {outcome: (p, lo, hi)}}}, "n"}; SGD always runs (the
     reference for "sgd_well").
     """
+    n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
+    lr = validate.real("lr", lr, low=0, low_open=True)
+    rho = validate.real("rho", rho, low=0)
+    alpha = validate.real("alpha", alpha, low=0, high=1)   # GSAM's range (paper: 0.01-0.3, <= 1)
+    for nm in optimizers:
+        if nm not in _optim.DEFAULTS:
+            raise ValueError(f"unknown optimizer {nm!r} in optimizers; valid: {', '.join(_optim.names())}")
     names = ["sgd"] + [nm for nm in optimizers if nm != "sgd"]
     S = ridge_starts(n, box)
     hyper = ridge_hyper(lr, rho, alpha, steps, names)
