@@ -213,14 +213,15 @@ def plot_prop42(data, axes=None):
     """Three panels: R0, R1 and R0/R1 (<= 1 by Prop. 4.2). Returns the three QuadMeshes."""
     if axes is None:
         import matplotlib.pyplot as plt
-        axes = plt.subplots(1, 3, figsize=(13, 3.4))[1]
+        axes = plt.subplots(3, 1, figsize=(8, 9.5), constrained_layout=True)[1]
     ratio = data["R0"] / np.maximum(data["R1"], 1e-300)
     out = []
-    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (<= 1)")):
+    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)")):
         q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto", rasterized=True,
                           vmin=0 if t.startswith("R0 /") else None, vmax=1 if t.startswith("R0 /") else None)
-        ax.figure.colorbar(q, ax=ax)
-        ax.set_title(f"{data['name']}, rho={data['rho']:g}: {t}")
+        ax.figure.colorbar(q, ax=ax, shrink=0.9).set_label(t.split(" (")[0])
+        ax.set_title(f"{data['name']}, rho = {data['rho']:g}: {t}", fontsize=12)
+        ax.set_xlabel("x"), ax.set_ylabel("y")
         ax.set_aspect("equal", adjustable="box")
         out.append(q)
     return out
@@ -242,7 +243,9 @@ def plot_periods(data, ax=None):
         (out[k],) = ax.plot(data["periods"], data[k], "o-", color=c, label=k)
     ax.set_xlabel("ripple rings m inside the ball (fig1a, valley B)")
     ax.set_xticks(data["periods"])
-    ax.set_title(f"rho = {data['rho']:g}: R0 is blind to the ripples", fontsize=9)
+    ax.set_ylabel("value at valley B")
+    ax.set_title(f"rho = {data['rho']:g}: R0 stays at {data['R0'][0]:.3f}, R1 grows with the ripples",
+                 fontsize=11)
     ax.legend(fontsize=8)
     return out
 

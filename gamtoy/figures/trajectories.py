@@ -24,8 +24,10 @@ def plot_gallery(data, axes=None):
         import matplotlib.pyplot as plt
         cols = 4
         rows = -(-len(data) // cols)
-        axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows))[1].ravel()
-    arts = [plot_landscape(g, ax) for g, ax in zip(data, axes)]
+        fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows),
+                                 gridspec_kw={"hspace": 0.45, "wspace": 0.35})
+        axes = axes.ravel()
+    arts = [plot_landscape(g, ax, colorbar=True) for g, ax in zip(data, axes)]
     for ax in list(axes)[len(data):]:
         ax.set_visible(False)
     return arts
