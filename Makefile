@@ -39,7 +39,7 @@ bench: $(STAMP)
 # refresh the README's figures from the main job's output
 docs-figures: demo
 	mkdir -p docs/figures
-	for f in gam_fig1a gam_fig1b gam_prop42 ridge_trajectories ridge_basins lemma33_gap convergence mlp_hessian_spectrum; do cp figures/$$f.png docs/figures/; done
+	for f in gam_fig1a gam_fig1b gam_fig1_population gam_prop42 ridge_trajectories ridge_basins ridge_neighbourhood lemma33_gap convergence mlp_hessian_spectrum; do cp figures/$$f.png docs/figures/; done
 
 clean:
 	rm -rf $(VENV) figures .gamtoy_cache

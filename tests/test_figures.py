@@ -1,26 +1,59 @@
-"""GAM Fig. 1 and GSAM Fig. 3 claims as numbers; figure functions return the right artist data."""
+"""GAM Fig. 1 and GSAM Fig. 3 claims as numbers (fractions, intervals, exact minima, titles that
+match the data); figure functions return the right artist data."""
 import numpy as np
 import pytest
 
 import gamtoy as gt
 from gamtoy import figures as G
+from gamtoy import stats
+from gamtoy.figures import ridge as R
 
 RHOS_1B = np.linspace(0.44, 0.56, 5)  # inside the analytic window (0.42, 0.59) for rho = 0.5
 
 
-@pytest.mark.parametrize("r", [0.5])
-def test_fig1a_r0_ties_while_r1_and_test_prefer_smooth_valley_A(r):
-    d = G.rho_range_data("fig1a", rhos=[r])
+# ---- exact minima ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", gt.landscapes.names())
+def test_minima_are_exact_strict_minima(name):
+    L = gt.landscapes.get(name)
+    M = L.minima
+    assert np.all(np.linalg.norm(L.grad(M), axis=-1) < 1e-10)
+    assert np.all(np.linalg.eigvalsh(L.hessian(M))[:, 0] > 0)
+    # independent of the compiled gradient: the value is below a ring of points around each one
+    a = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    ring = M[:, None] + 1e-3 * np.stack([np.cos(a), np.sin(a)], -1)
+    assert np.all(L.value(ring) > L.value(M)[:, None])
+
+
+def test_fig1a_minimum_A_was_off_by_1e5_and_is_now_exact():
+    L = gt.landscapes.get("fig1a")
+    assert np.linalg.norm(L.grad(np.array([-2.0, 0.0]))) > 1e-6   # the nominal point is not it
+    assert np.linalg.norm(L.grad(L.minima[0])) < 1e-10
+    assert np.linalg.norm(L.minima[0] - [-2.0, 0.0]) < 1e-4
+
+
+# ---- GAM Fig. 1: the measures and the titles --------------------------------------------
+def test_fig1a_r0_ties_at_the_landscape_rho_while_r1_and_test_prefer_A():
+    d = G.rho_range_data("fig1a", rhos=[0.5])
     R0, R1, test = d["R0"][0], d["R1"][0], d["test"][0]
     assert R0[1] == pytest.approx(R0[0], rel=1e-3)
     assert R1[0] < 0.85 * R1[1]
     assert test[0] < test[1]
 
 
-def test_fig1a_r1_and_test_prefer_A_on_a_grid_of_radii():
-    d = G.rho_range_data("fig1a", rhos=np.linspace(0.2, 0.8, 7))
-    assert np.all(d["R1"][:, 0] < d["R1"][:, 1]) and np.all(d["test"][:, 0] < d["test"][:, 1])
-    assert np.all(d["R0"][:, 1] >= d["R0"][:, 0] - 1e-9)  # B = A + a non-negative ripple
+def test_fig1a_r0_does_not_tie_at_other_radii_and_the_title_says_so():
+    d = G.rho_range_data("fig1a", n=17)
+    ratio = d["R0"][:, 1] / d["R0"][:, 0]
+    assert ratio.max() > 1.4           # the ripple adds to R0(B) away from r = rho
+    head, tail = G.describe_rho_range(d)
+    assert f"{ratio.min():.2f}-{ratio.max():.2f}" in head and "= 1.00 at rho = 0.5" in head
+    art = G.plot_rho_range(d)
+    assert art["title"] == head
+    assert "R0 ties (within 5%)," not in head
+    # every range printed is where the ordering holds on the sampled radii
+    for key, ranges in d["ranges"].items():
+        if key != "claim":
+            assert f"{key} on r in" in tail
+    assert "R1 prefers A on r in 0.20-0.31, 0.39-0.80" in tail   # not on all radii
 
 
 def test_fig1a_more_ripples_leave_r0_unchanged_and_raise_r1():
@@ -54,55 +87,186 @@ def test_generalisation_error_of_a_quadratic_is_c_sigma_squared():
     assert G.generalisation_error(L, np.zeros(2), 0.3) == pytest.approx(2.0 * 0.3 ** 2, rel=1e-9)
 
 
+# ---- GAM Fig. 1: populations ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fig1a_pop():
+    return G.fig1_population("fig1a", n=12, steps=400)
+
+
+def test_fig1_population_fractions_intervals_and_differences(fig1a_pop):
+    pop = fig1a_pop
+    assert pop["prefer"] == "A" and pop["R1"][0] < pop["R1"][1]
+    for nm, d in pop["per"].items():
+        end = d["end"]
+        assert sum(d["counts"].values()) == pop["n"] == 144
+        assert d["counts"]["A"] == np.sum(end == 0) and d["counts"]["diverged"] == np.sum(end == -2)
+        for c, (p, lo, hi) in d["frac"].items():
+            assert (lo, hi) == stats.wilson(d["counts"][c], pop["n"]) and lo <= p <= hi
+    # the difference and its verdict come from the counts, by the Newcombe interval
+    diff = pop["compare"]["gam - sgd"]
+    want = stats.fraction_diff(pop["per"]["gam"]["counts"]["A"], 144, pop["per"]["sgd"]["counts"]["A"], 144)
+    assert diff["mean"] == pytest.approx(want["mean"]) and diff["lo"] == pytest.approx(want["lo"])
+    assert diff["verdict"] == stats.verdict(diff["lo"], diff["hi"], +1)
+
+
+def test_fig1a_gam_ends_in_A_more_often_than_sgd_and_sam_but_diverges_sometimes(fig1a_pop):
+    c = fig1a_pop["compare"]
+    assert c["gam - sgd"]["verdict"] == "reproduces" and c["gam - sam"]["verdict"] == "reproduces"
+    assert c["gam_accel - sgd"]["verdict"] == "inconclusive"
+    assert fig1a_pop["per"]["gam"]["counts"]["diverged"] > 0   # reported, not hidden
+    md = G.fig1_population_markdown(fig1a_pop)
+    assert "| gam - sgd |" in md and "inconclusive" in md
+
+
+# ---- GSAM Fig. 3 on the ridge: population statistics --------------------------------------
+@pytest.fixture(scope="module")
+def ridge_pop():
+    return R.ridge_population(20, optimizers=("sgd", "sam", "gsam"))
+
+
+def test_ridge_schedule_is_gsams_cosine_lr_with_rho_proportional_to_lr():
+    h = R.ridge_hyper(optimizers=("sgd", "gsam", "gam_accel"), alpha=0.375)
+    opt = gt.optim.get("gsam", **h["gsam"])
+    T = R.RIDGE_STEPS
+    assert opt.lr(1) == pytest.approx(0.05) and opt.lr(T) == pytest.approx(0.0025)
+    assert opt.rho(1) == pytest.approx(0.3) and opt.rho(T) == pytest.approx(0.0, abs=1e-12)
+    t = 400
+    assert opt.rho(t) == pytest.approx(0.3 * (opt.lr(t) - 0.0025) / (0.05 - 0.0025))
+    assert h["gsam"]["alpha"] == 0.375 <= 1
+    assert h["gam_accel"]["alpha"] == pytest.approx(0.5 * 1.25)
+
+
+def test_end_basin_names_minima_stalls_and_divergence():
+    L = gt.landscapes.get("ridge")
+    M = L.minima
+    b = R.end_basin(L, np.vstack([M, [[0.0, 0.0]]]), diverged=[False] * len(M) + [True])
+    assert b.tolist() == list(range(len(M))) + [-2]
+    # a point 0.2 downhill of well 2 (outside its basin): "stalled next to a well", not well 2
+    p = M[2] + [0.2, -0.1]
+    assert R.end_basin(L, p[None])[0] == -3
+    assert R.end_basin(L, (M[2] + [0.01, 0.0])[None])[0] == 2
+
+
+def test_ridge_population_counts_and_wilson_intervals(ridge_pop):
+    pop = ridge_pop
+    assert pop["n"] == 400
+    for nm, d in pop["per"].items():
+        assert sum(d["counts"].values()) == 400
+        for c in R.OUTCOMES:
+            k = int(np.sum(d["outcome"] == c))
+            assert d["counts"][c] == k and d["frac"][c][1:] == stats.wilson(k, 400)
+    # "in SGD's well" is per start: the same well SGD ends in from that start
+    s, g = pop["per"]["sgd"]["basin"], pop["per"]["gsam"]["basin"]
+    assert pop["per"]["gsam"]["counts"]["sgd_well"] == int(np.sum((g > 0) & (g == s)))
+
+
+def test_ridge_headline_numbers(ridge_pop):
+    """The numbers README and ridge_basins.md quote at the centre setting."""
+    f = {nm: d["frac"] for nm, d in ridge_pop["per"].items()}
+    assert f["sgd"]["flat"][2] < 0.3 and f["sgd"]["sgd_well"][1] > 0.7     # SGD: sharp wells
+    assert f["sam"]["other_well"][0] == 0 and f["sam"]["sgd_well"][0] == 0  # SAM: never in a well
+    assert f["sam"]["stalled"][1] > 0.25                                    # ... it stalls beside one
+    assert f["gsam"]["flat"][1] > 0.7
+    c = R.claims(ridge_pop)
+    assert c["sam_other"]["verdict"] == "contradicts" and c["sam_other"]["hi"] < 0.5
+    assert c["gsam_vs_sgd"]["verdict"] == "reproduces" and c["gsam_vs_sgd"]["lo"] > 0.4
+    assert c["gsam_vs_sam"]["verdict"] == "reproduces"
+
+
+def test_claims_on_a_hand_made_population():
+    def per(basins):
+        return {"basin": np.array(basins)}
+    sgd, sam, gsam = [1, 1, 2, 0, 1], [2, 1, -3, 0, 3], [0, 0, 0, 0, 1]
+    pop = {"n": 5, "per": {"sgd": per(sgd), "sam": per(sam), "gsam": per(gsam)}}
+    for nm, b in (("sgd", sgd), ("sam", sam), ("gsam", gsam)):
+        o = R.outcomes(np.array(b), np.array(sgd))
+        pop["per"][nm].update(outcome=o, counts={c: int(np.sum(o == c)) for c in R.OUTCOMES})
+    c = R.claims(pop)
+    assert (c["sam_other"]["k"], c["sam_other"]["n"]) == (2, 4)   # starts 0 and 4
+    assert c["gsam_vs_sgd"]["mean"] == pytest.approx(4 / 5 - 1 / 5)
+    assert R.summarise_verdicts(["reproduces"] * 3) == "reproduces"
+    assert R.summarise_verdicts(["reproduces", "inconclusive", "contradicts"]) == \
+        "mixed (1 reproduce, 1 inconclusive, 1 contradict)"
+
+
+def test_neighbourhood_cells():
+    full, one = R.neighbourhood(), R.neighbourhood(one_at_a_time=True)
+    assert len(full) == 27 and len(one) == 7 and one[0] == (0.05, 0.3, 0.3)
+    assert (0.0625, 0.24, 0.375) in full
+
+
+def test_robustness_reuses_the_centre_and_reports_every_cell(ridge_pop, monkeypatch):
+    calls = []
+    real = R.ridge_population
+    monkeypatch.setattr(R, "ridge_population", lambda n, lr, rho, alpha, steps, opts: calls.append(
+        (lr, rho, alpha)) or real(4, lr, rho, alpha, 200, opts))
+    rob = R.ridge_robustness(20, one_at_a_time=True, centre=ridge_pop)
+    assert len(rob["cells"]) == 7 and len(calls) == 6 and (0.05, 0.3, 0.3) not in calls
+    for c, word in rob["verdict"].items():
+        words = [r["claims"][c]["verdict"] for r in rob["cells"]]
+        assert word == R.summarise_verdicts(words)
+    md = R.ridge_report_markdown(ridge_pop, rob)
+    assert "x {0.8, 1, 1.25}" in md and "| gsam |" in md
+
+
+def test_caption_quotes_the_population(ridge_pop):
+    d = R.ridge_data(optimizers=("sgd", "sam", "gsam"))
+    cap = R.ridge_caption(d, ridge_pop)
+    k, n, p, lo, hi = R.story_fraction(ridge_pop)
+    assert f"{p:.0%} [{lo:.0%}, {hi:.0%}] of the 400 starts" in cap
+    assert stats.fmt(*ridge_pop["per"]["gsam"]["frac"]["flat"], digits=2) in cap
+
+
+def test_single_trajectory_is_stable_under_slider_snapping():
+    """The figure's start: SGD in well 1, GSAM flat, also when lr 0.05 -> 0.0501 and the start
+    moves by the explorer's slider step (0.0125)."""
+    L = gt.landscapes.get("ridge")
+    S = np.array(R.RIDGE_START) + np.array([[0, 0], [0.0125, 0], [-0.0125, 0], [0, 0.0125], [0, -0.0125]])
+    for lr in (0.05, 0.0501):
+        h = R.ridge_hyper(lr=lr, optimizers=("sgd", "gsam"))
+        ends = {nm: R.end_basin(L, gt.run(nm, L, S, R.RIDGE_STEPS, **h[nm]).final) for nm in h}
+        assert np.all(ends["sgd"] == 1) and np.all(ends["gsam"] == 0)
+    tr = gt.run("sgd", L, np.array(R.RIDGE_START), R.RIDGE_STEPS, **R.ridge_hyper()["sgd"])
+    assert gt.flatness.lambda_max(L, tr.final) > 10
+
+
+# ---- plots ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ridge():
-    return G.ridge_data()
+    return G.ridge_data(optimizers=("sgd", "sam", "gsam", "gam"))
 
 
-def test_ridge_sgd_ends_in_a_sharp_well_and_gsam_in_the_flat_basin(ridge):
-    L = gt.landscapes.get("ridge")
-    fin = {k: t.final for k, t in ridge["runs"].items()}
-    assert G.basin_of(L, fin["sgd"]) == 1 and gt.flatness.lambda_max(L, fin["sgd"]) > 10
-    assert G.basin_of(L, fin["gsam"]) == 0 and gt.flatness.lambda_max(L, fin["gsam"]) < 0.5
-
-
-def test_ridge_sam_stalls_off_minimum_with_its_ascent_point_in_sgds_well(ridge):
-    """The toy refutes 'SAM ends in a different sharp minimum': it stalls where g_p = 0, g != 0."""
-    L = gt.landscapes.get("ridge")
-    tr = ridge["runs"]["sam"]
-    w = tr.final
-    assert G.basin_of(L, w) != 0
-    assert np.linalg.norm(L.grad(w)) > 0.1
-    w_adv = gt.flatness.sam_point(L, w, 0.2)
-    assert np.linalg.norm(w_adv - L.minima[1]) < 0.05
-
-
-def test_ridge_grid_flat_fraction_gsam_above_sam_and_sgd():
-    g = G.ridge_basin_data(n=20, optimizers=("sgd", "sam", "gsam"))
-    f = {k: v["flat"] for k, v in g["per"].items()}
-    assert g["X"].size >= 400
-    assert f["gsam"] > f["sam"] + 0.2 and f["sam"] >= f["sgd"]
-    assert "| gsam |" in G.basin_table_markdown(g)
-
-
-def test_plot_fig1_1d_draws_the_loss_curve():
-    d = G.fig1_data("fig1b", n2d=30)
+def test_plot_fig1_1d_draws_the_loss_curve_and_the_fig1a_inset():
+    d = G.fig1_data("fig1a", n2d=30)
     art = G.plot_fig1_1d(d)
-    xy = art["loss"].get_xydata()
-    np.testing.assert_allclose(xy[:, 1], d["loss"])
+    np.testing.assert_allclose(art["loss"].get_xydata()[:, 1], d["loss"])
     np.testing.assert_allclose(art["steepest"].get_xydata()[:, 0], d["steepest"][:, 0])
+    assert "inset" in art
+    assert art["worst"].get_marker() == G.style.MARKERS["r0_exact"]["marker"]
 
 
-def test_plot_fig1_bars_heights_are_r0_r1_test():
+def test_plot_fig1_2d_has_a_colorbar_and_labels():
+    d = G.fig1_data("fig1a", n2d=30)
+    art = G.plot_fig1_2d(d)
+    assert art["colorbar"] is not None and "inset" in art
+    ax = art["contour"].axes
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+
+
+def test_plot_fig1_bars_heights_and_title_match_the_data():
     d = G.fig1_data("fig1a", n2d=30)
     bars = G.plot_fig1_bars(d)
     np.testing.assert_allclose([b.get_height() for b in bars["B"]], [d["R0"][1], d["R1"][1], d["test"][1]])
+    title = bars["B"][0].axes.get_title()
+    assert f"R0(B)/R0(A) = {d['R0'][1] / d['R0'][0]:.2f}" in title and "R1 prefers A" in title
 
 
 def test_plot_trajectories_lines_are_the_points(ridge):
     art = G.plot_trajectories(ridge)
     np.testing.assert_allclose(art["gsam"].get_xydata(), ridge["runs"]["gsam"].points)
+    np.testing.assert_allclose(art["gsam:end"].get_xydata()[0], ridge["runs"]["gsam"].final)
     assert "sam:w_adv" in art and "gam:theta_adv" in art
+    assert len({art[nm].get_linestyle() + str(art[nm].get_linewidth()) for nm in ridge["runs"]}) == 4
 
 
 def test_decomposition_parts_sum_to_g(ridge):
@@ -118,12 +282,33 @@ def test_gallery_has_every_builtin():
     assert len(G.plot_gallery(data)) == len(data)
 
 
-def test_reproduce_writes_pngs_and_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(G, "ridge_basin_data", lambda n=20: G.basin_grid_data(
-        "ridge", ("sgd", "gsam"), 5, 50, G.RIDGE_HYPER, bounds=((-3.4, -2.4), (-1.6, 1.6))))
+def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
+    small = lambda n=20, *a, **k: R.ridge_population(4, steps=100, optimizers=("sgd", "sam", "gsam"))
+    monkeypatch.setattr(G, "ridge_population", small)
+    monkeypatch.setattr(G, "ridge_robustness", lambda n=20, one_at_a_time=True, centre=None: R.ridge_robustness(
+        3, steps=60, factors=(1.0,)))
+    monkeypatch.setattr(G, "ridge_data", lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
+    monkeypatch.setattr(G, "fig1_population", lambda name, n=20, steps=500: G.gam_fig1.fig1_population(
+        name, n=4, steps=50))
     monkeypatch.setattr(G, "prop42_data", lambda L, rho, n=24: G.gam_fig1.prop42_data(L, rho, n=6))
+    monkeypatch.setattr(G, "rho_range_data", lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
+    monkeypatch.setattr(G, "gallery_data", lambda n=100: G.trajectories.gallery_data(n=12))
+    monkeypatch.setattr(G, "fig1_data", lambda name: G.gam_fig1.fig1_data(name, n1d=101, n2d=30))
+    monkeypatch.setattr(G, "periods_data", lambda: G.gam_fig1.periods_data((1, 2)))
+    monkeypatch.setattr(G, "lens_animation", lambda path, frames=24: G.gam_fig1.lens_animation(
+        path, frames=3))
     paths = G.reproduce(str(tmp_path), quick=True)
-    assert any(p.endswith(".md") for p in paths) and sum(p.endswith(".png") for p in paths) >= 7
+    names = {p.split("/")[-1] for p in paths}
+    for stem in ("gam_fig1a", "gam_fig1b", "ridge_trajectories", "ridge_basins", "ridge_neighbourhood",
+                 "gam_fig1_population", "gam_prop42"):
+        assert f"{stem}.png" in names and f"{stem}.svg" in names
+    for gif in ("ridge_trajectories.gif", "gam_fig1a_lens.gif"):
+        path = tmp_path / gif
+        assert path.read_bytes()[:3] == b"GIF" and path.stat().st_size < 2_000_000
+    md = (tmp_path / "ridge_basins.md").read_text()
+    assert "Wilson" in md and "## Verdicts" in md
+    from PIL import Image
+    assert Image.open(tmp_path / "ridge_basins.png").info["dpi"][0] == pytest.approx(G.style.DPI, abs=1)
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -132,3 +317,75 @@ def test_notebooks_are_committed_without_outputs():
     for nb in pathlib.Path(__file__).parent.parent.glob("notebooks/0[12]_*.ipynb"):
         cells = json.loads(nb.read_text())["cells"]
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
+
+
+# ---- exercises for notebooks 01 and 02 -----------------------------------------------------
+def test_exercise_references_pass():
+    from gamtoy import exercises as E
+    from gamtoy.exercises import solutions as S
+    assert "correct" in E.check_r0(S.solution_r0)
+    assert "correct" in E.check_r1(S.solution_r1)
+    assert "correct" in E.check_sam_direction(S.solution_sam_direction)
+    assert "correct" in E.check_gsam_direction(S.solution_gsam_direction)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda L, th, rho: np.linalg.norm(L.grad(th)) * rho, "gradient at the centre"),
+    (lambda L, th, rho: gt.flatness.r1(L, th, rho) / rho, "forgot the factor rho"),
+    (lambda L, th, rho: gt.flatness.r1(L, th, rho) * rho, "twice"),
+    (lambda L, th, rho: np.array([1.0, 2.0]), "one number"),
+])
+def test_check_r1_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_r1(wrong)
+
+
+def test_check_r0_spots_the_first_order_guess_and_the_missing_subtraction():
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match="first-order R0"):
+        E.check_r0(lambda L, th, rho: gt.flatness.surrogate_gap(L, th, rho))
+    with pytest.raises(E.ExerciseError, match="subtract L"):
+        E.check_r0(lambda L, th, rho: gt.flatness.r0(L, th, rho) + L.value(th))
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda grad, w, rho: grad(w), "SGD's direction"),
+    (lambda grad, w, rho: grad(w - rho * grad(w) / np.linalg.norm(grad(w))), "sign"),
+    (lambda grad, w, rho: grad(w + rho * grad(w)), "normalise"),
+])
+def test_check_sam_direction_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_sam_direction(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda g, gp, a: gp + a * (g - (g @ gp) / (gp @ gp) * gp), "sign"),
+    (lambda g, gp, a: gp - (g - (g @ gp) / (gp @ gp) * gp), "left out alpha"),
+    (lambda g, gp, a: gp - a * (gp - (gp @ g) / (g @ g) * g), "decomposed g_p along g"),
+    (lambda g, gp, a: gp - a * (g - (g @ gp) * gp), "denominator"),
+    (lambda g, gp, a: gp, "off"),
+])
+def test_check_gsam_direction_says_what_is_wrong(wrong, words):
+    from gamtoy import exercises as E
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_gsam_direction(wrong)
+
+
+def test_fig1_robustness_summarises_every_cell(monkeypatch):
+    rob = G.fig1_robustness("fig1a", factors=(0.8, 1.25), n=5, steps=60)
+    assert len(rob["cells"]) == 4 and {c["rho"] for c in rob["cells"]} == {0.4, 0.625}
+    for k, word in rob["verdict"].items():
+        assert word == R.summarise_verdicts([c["compare"][k]["verdict"] for c in rob["cells"]])
+    assert "| gam - sgd |" in G.fig1_robustness_markdown(rob)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: R.ridge_population(0), "n"), (lambda: R.ridge_population(5, alpha=2.0), "alpha"),
+    (lambda: R.ridge_population(5, lr=-0.1), "lr"), (lambda: R.ridge_population(5, optimizers=("sgdd",)), "sgdd"),
+    (lambda: G.fig1_population("fig1a", steps=0), "steps"), (lambda: G.fig1_population("ridge"), "fig1a"),
+])
+def test_population_bad_input_is_refused_before_any_work(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()

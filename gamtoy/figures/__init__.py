@@ -7,57 +7,100 @@ import os
 import numpy as np
 
 from .common import COLORS, generalisation_error, landscape_grid, plot_landscape
-from .gam_fig1 import (fig1_data, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
-                       plot_periods, plot_prop42, plot_rho_range, prop42_data, rho_range_data)
-from .trajectories import (RIDGE_OPTIMIZERS, basin_grid_data, basin_of, basin_table_markdown,
-                           decomposition_data, gallery_data, plot_basin_map, plot_decomposition,
-                           plot_gallery, plot_trajectories, trajectory_data)
-from .ridge import RIDGE_HYPER, RIDGE_START, RIDGE_STEPS, ridge_basin_data, ridge_data
+from .gam_fig1 import (describe_rho_range, fig1_data, fig1_population, fig1_population_markdown,
+                       fig1_robustness, fig1_robustness_markdown,
+                       lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
+                       plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,
+                       rho_range_data)
+from .trajectories import (LINESTYLES, RIDGE_OPTIMIZERS, basin_grid_data, basin_of,
+                           basin_table_markdown, decomposition_data, gallery_data, plot_basin_map,
+                           plot_decomposition, plot_gallery, plot_trajectories, trajectory_data)
+from .ridge import (CLAIM_TEXT, FACTORS, RIDGE_ALPHA, RIDGE_BOX, RIDGE_HYPER, RIDGE_LR, RIDGE_RHO,
+                    RIDGE_START, RIDGE_STEPS, claims, end_basin, neighbourhood, outcomes,
+                    plot_ridge_figure, plot_ridge_population, plot_ridge_robustness,
+                    population_table_markdown, ridge_animation, ridge_basin_data, ridge_caption,
+                    ridge_data, ridge_hyper, ridge_population, ridge_report_markdown,
+                    ridge_robustness, robustness_table_markdown, story_fraction)
+from .ridge import headline_lines as ridge_headline_lines
+from . import style
 
 
-def _save(fig, out_dir, name):
-    path = os.path.join(out_dir, name)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-    return path
+def _progress(msg, t0):
+    import sys
+    import time
+    print(f"  [{time.time() - t0:5.1f} s] {msg}", file=sys.stderr, flush=True)
 
 
 def reproduce(out_dir, quick=True):
-    """Write every figure to `out_dir`; returns the written paths. quick=True keeps it < 60 s."""
+    """Write every figure (PNG at style.DPI + SVG), the GIFs and the markdown tables to `out_dir`;
+    returns the written paths. quick=True: the ridge neighbourhood is the centre and one of lr,
+    rho, alpha moved at a time (7 cells); quick=False: all 27 cells, larger grids."""
+    import time
+
     import matplotlib
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from .. import _io
     os.makedirs(out_dir, exist_ok=True)
+    t0 = time.time()
     paths = []
-    plot_gallery(gallery_data(n=100 if quick else 200))
-    paths.append(_save(plt.gcf(), out_dir, "gallery.png"))
+    with style.context():
+        plot_gallery(gallery_data(n=100 if quick else 200))
+        paths += style.save(plt.gcf(), out_dir, "gallery")
 
-    for name in ("fig1a", "fig1b"):
-        fig, ax = plt.subplots(1, 4, figsize=(20, 4))
-        d = fig1_data(name)
-        plot_fig1_1d(d, ax[0]), plot_fig1_2d(d, ax[1]), plot_fig1_bars(d, ax[2])
-        plot_rho_range(rho_range_data(name, n=17 if quick else 41), ax[3])
-        paths.append(_save(fig, out_dir, f"gam_{name}.png"))
-    fig, ax = plt.subplots(figsize=(5, 4))
-    plot_periods(periods_data(), ax)
-    paths.append(_save(fig, out_dir, "gam_fig1a_periods.png"))
-    plot_prop42(prop42_data("fig1b", 0.5, n=24 if quick else 60))
-    paths.append(_save(plt.gcf(), out_dir, "gam_prop42.png"))
+        pops = []
+        for name in ("fig1a", "fig1b"):
+            fig, ax = plt.subplots(2, 2, figsize=(15, 10), gridspec_kw={"hspace": 0.32, "wspace": 0.22})
+            d = fig1_data(name)
+            plot_fig1_1d(d, ax[0, 0]), plot_fig1_2d(d, ax[0, 1]), plot_fig1_bars(d, ax[1, 0])
+            plot_rho_range(rho_range_data(name, n=17 if quick else 41), ax[1, 1])
+            paths += style.save(fig, out_dir, f"gam_{name}")
+            pops.append(fig1_population(name, n=20, steps=500))
+            _progress(f"gam_{name}", t0)
+        plot_fig1_population(pops)
+        paths += style.save(plt.gcf(), out_dir, "gam_fig1_population")
+        md = "# GAM Fig. 1: where optimizers end on fig1a / fig1b\n\n" + \
+            "\n\n".join(fig1_population_markdown(p) for p in pops) + "\n"
+        if not quick:  # the neighbourhood (18 more populations): full mode only
+            md += "\n## The neighbourhood\n\n" + "\n\n".join(
+                fig1_robustness_markdown(fig1_robustness(nm)) for nm in ("fig1a", "fig1b")) + "\n"
+        else:
+            md += ("\nQuick mode: the centre setting only; `reproduce(quick=False)` adds the verdicts "
+                   "over lr and rho each x {0.8, 1, 1.25}.\n")
+        path = os.path.join(out_dir, "gam_fig1_population.md")
+        _io.write_text(path, md)
+        paths.append(path)
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        plot_periods(periods_data(), ax)
+        paths += style.save(fig, out_dir, "gam_fig1a_periods")
+        plot_prop42(prop42_data("fig1b", 0.5, n=24 if quick else 60))
+        paths += style.save(plt.gcf(), out_dir, "gam_prop42")
+        paths.append(lens_animation(os.path.join(out_dir, "gam_fig1a_lens.gif"),
+                                    frames=24 if quick else 48)["path"])
+        _progress("GAM Fig. 1 population, Prop. 4.2, lens animation", t0)
 
-    d = ridge_data()
-    fig, ax = plt.subplots(1, 2, figsize=(15, 5), gridspec_kw={"width_ratios": [2.2, 1]})
-    plot_trajectories(d, ax[0])
-    plot_decomposition(decomposition_data(d), ax[1])
-    paths.append(_save(fig, out_dir, "ridge_trajectories.png"))
-    g = ridge_basin_data(n=20 if quick else 40)
-    plot_basin_map(g)
-    paths.append(_save(plt.gcf(), out_dir, "ridge_basins.png"))
-    path = os.path.join(out_dir, "ridge_basins.md")
-    with open(path, "w") as fh:
-        fh.write("# Ridge: where runs from a grid of starts end\n\n" + basin_table_markdown(g) + "\n")
-    paths.append(path)
+        pop = ridge_population(20)
+        rob = ridge_robustness(20, one_at_a_time=quick, centre=pop)
+        _progress("ridge populations", t0)
+        import sys
+        print("GSAM Fig. 3 on ridge (verdict over the neighbourhood):", file=sys.stderr)
+        for line in ridge_headline_lines(rob):
+            print("  " + line.replace("**", ""), file=sys.stderr)
+        d = ridge_data()
+        plot_ridge_figure(d, pop)
+        paths += style.save(plt.gcf(), out_dir, "ridge_trajectories")
+        plot_ridge_population(pop)
+        paths += style.save(plt.gcf(), out_dir, "ridge_basins")
+        plot_ridge_robustness(rob)
+        paths += style.save(plt.gcf(), out_dir, "ridge_neighbourhood")
+        path = os.path.join(out_dir, "ridge_basins.md")
+        _io.write_text(path, ridge_report_markdown(pop, rob))
+        paths.append(path)
+        paths.append(ridge_animation(d, os.path.join(out_dir, "ridge_trajectories.gif"),
+                                     frames=30 if quick else 60))
+        _progress("ridge figures and animation", t0)
     return paths
 
 

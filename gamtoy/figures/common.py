@@ -24,23 +24,35 @@ def landscape_grid(landscape, n=150, bounds=None):
     return {"name": L.name, "X": X, "Y": Y, "Z": Z, "minima": L.minima}
 
 
-def plot_landscape(grid, ax=None, levels=30, log=True, minima=True):
+def plot_landscape(grid, ax=None, levels=30, log=True, minima=True, colorbar=False, labels=False,
+                   title=True):
     """Filled contours of grid["Z"] (log-spaced levels above the minimum by default).
 
-    Returns {"contour": QuadContourSet, "minima": Line2D or None}.
+    colorbar=True adds a colorbar (labelled log(1 + L - min L) or L); labels=True names the axes.
+    Returns {"contour": QuadContourSet, "minima": Line2D or None, "colorbar": Colorbar or None}.
     """
+    from .style import MARKERS
     ax = get_ax(ax)
     Z = grid["Z"]
     if log:
         Z = np.log1p(Z - np.min(Z))
     cs = ax.contourf(grid["X"], grid["Y"], Z, levels=levels, cmap="viridis")
+    cs.set_rasterized(True)  # SVGs stay small and quick to write (the lines and text stay vector)
     mk = None
     if minima and grid.get("minima") is not None:
         m = grid["minima"]
-        (mk,) = ax.plot(m[:, 0], m[:, 1], "w*", ms=8, mec="k", mew=0.5, ls="none")
-    ax.set_title(grid["name"])
+        (mk,) = ax.plot(m[:, 0], m[:, 1], **MARKERS["minimum"])
+    cb = None
+    if colorbar:
+        cb = ax.figure.colorbar(cs, ax=ax, fraction=0.046, pad=0.02)
+        cb.set_label("log(1 + L - min L)" if log else "L")
+    if labels:
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    if title:
+        ax.set_title(grid["name"])
     ax.set_aspect("equal", adjustable="box")
-    return {"contour": cs, "minima": mk}
+    return {"contour": cs, "minima": mk, "colorbar": cb}
 
 
 def gauss_hermite_2d(n=12):

@@ -9,10 +9,15 @@ from matplotlib.patches import Circle
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
+from .. import optim as _optim
+from .. import stats, validate
+from ..run import run
 from .common import generalisation_error, get_ax, intervals, landscape_grid, plot_landscape
 
+# the orderings each panel checks (the sweep shades the radii where all of them hold)
 CLAIMS = {"fig1a": "R0 ties (within 5%), R1 and test prefer A",
           "fig1b": "R0 prefers B, R1 and test prefer A"}
+FIG1_OPTIMIZERS = ("sgd", "sam", "gam", "gam_accel")
 
 
 def valley_measures(landscape, points, rho, sigma):
@@ -34,48 +39,81 @@ def fig1_data(name="fig1a", rho=None, sigma=None, n1d=801, n2d=150):
     xs = np.linspace(x0, x1, n1d)
     line = np.stack([xs, np.zeros_like(xs)], -1)
     out = {"name": L.name, "rho": rho, "sigma": sigma, "minima": L.minima[:2], "x": xs,
+           "c": float(L.params.get("c", 1.0)),
            "loss": L.value(line), "test_loss": L.value(line) + generalisation_error(L, line, sigma),
            "grid": landscape_grid(L, n2d)}
     out.update(valley_measures(L, L.minima[:2], rho, sigma))
     return out
 
 
-def plot_fig1_1d(data, ax=None):
-    """The loss along y = 0, the expected test loss, each ball, worst and steepest point."""
+def plot_fig1_1d(data, ax=None, inset=None):
+    """The loss along y = 0, the expected test loss, each ball, worst (R0) and steepest (R1) point
+    (style.MARKERS). inset (default: on fig1a) zooms on valley B so its ripple shows."""
+    from .style import MARKERS
     ax = get_ax(ax)
     (loss,) = ax.plot(data["x"], data["loss"], "k-", lw=1.5, label="train loss L")
-    (test,) = ax.plot(data["x"], data["test_loss"], ":", color="tab:orange", lw=1.5,
-                      label=f"test loss (shift sigma={data['sigma']:.2g})")
+    (test,) = ax.plot(data["x"], data["test_loss"], ":", color="tab:orange", lw=1.8,
+                      label=f"test loss (shift sigma = {data['sigma']:.2g})")
     m, rho = data["minima"], data["rho"]
     L0 = np.interp(m[:, 0], data["x"], data["loss"])
     spans = [ax.axvspan(c - rho, c + rho, color="tab:blue", alpha=0.12) for c in m[:, 0]]
     r0 = ax.vlines(m[:, 0], L0, L0 + data["R0"], color="tab:blue", lw=4, label="R0 (bar)")
     w, s = data["worst"], data["steepest"]
-    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]), "v", color="tab:blue",
-                       ls="none", label="worst point")
-    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]), "^", color="tab:red",
-                       ls="none", label="steepest point")
+    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]), color="tab:blue",
+                       label="worst point (R0)", **MARKERS["r0_exact"])
+    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]), color="tab:red",
+                       label="steepest point (R1)", **MARKERS["r1_exact"])
     top = max(np.max(L0 + data["R0"]) * 3, np.max(data["test"]) * 2)
     ax.set_ylim(-0.05 * top, top)
     for c, lab in zip(m[:, 0], "AB"):
-        ax.annotate(lab, (c, -0.04 * top), ha="center", fontsize=11)
-    ax.set_xlabel("x (y = 0)")
+        ax.annotate(lab, (c, 0.02 * top), ha="center", fontsize=12, weight="bold")
+    ax.set_xlabel("x (along y = 0)")
     ax.set_ylabel("loss")
-    ax.legend(fontsize=7, loc="upper center")
-    ax.set_title(f"{data['name']}: rho = {rho:g}")
-    return {"loss": loss, "test": test, "balls": spans, "R0": r0, "worst": worst, "steepest": steep}
+    ax.legend(fontsize=8, loc="upper center", ncol=3, bbox_to_anchor=(0.5, -0.16), frameon=False)
+    ax.set_title(f"{data['name']}: the loss along y = 0, rho = {rho:g}")
+    out = {"loss": loss, "test": test, "balls": spans, "R0": r0, "worst": worst, "steepest": steep}
+    if inset if inset is not None else data["name"] == "fig1a":
+        c = m[1, 0]
+        ins = ax.inset_axes([0.37, 0.40, 0.27, 0.5])
+        sel = np.abs(data["x"] - c) <= 1.15 * rho
+        ins.plot(data["x"][sel], data["loss"][sel], "k-", lw=1.3)
+        ins.plot(data["x"][sel], (data["x"][sel] - c) ** 2 * data.get("c", 1.0), color="0.6", lw=1,
+                 ls="--")
+        ins.set_title("zoom on B: the ripple\n(dashed: smooth c u^2)", fontsize=8)
+        ins.tick_params(labelsize=7)
+        out["inset"] = ins
+    return out
 
 
-def plot_fig1_2d(data, ax=None):
-    """The 2D landscape with each ball, its worst point (R0) and steepest point (R1)."""
+def plot_fig1_2d(data, ax=None, inset=None):
+    """The 2D landscape (colorbar, axis labels) with each ball, its worst point (R0) and steepest
+    point (R1); inset (default: on fig1a) zooms on valley B with levels fine enough for the ripple."""
+    from .style import MARKERS
     ax = get_ax(ax)
-    art = plot_landscape(data["grid"], ax)
+    art = plot_landscape(data["grid"], ax, colorbar=True, labels=True, title=False)
     balls = [ax.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1.2)) for c in data["minima"]]
-    (worst,) = ax.plot(*data["worst"].T, "v", color="tab:blue", mec="w", ls="none", label="worst (R0)")
-    (steep,) = ax.plot(*data["steepest"].T, "^", color="tab:red", mec="w", ls="none",
-                       label="steepest (R1)")
-    ax.legend(fontsize=7, loc="lower center")
+    (worst,) = ax.plot(*data["worst"].T, color="tab:blue", label="worst (R0)", **MARKERS["r0_exact"])
+    (steep,) = ax.plot(*data["steepest"].T, color="tab:red", label="steepest (R1)",
+                       **MARKERS["r1_exact"])
+    ax.legend(fontsize=8, loc="lower left", framealpha=0.8)
+    ax.set_title(f"{data['name']}: balls of radius {data['rho']:g}")
     art.update(balls=balls, worst=worst, steepest=steep)
+    if inset if inset is not None else data["name"] == "fig1a":
+        L = _landscapes.get(data["name"])
+        c, r = data["minima"][1], 1.1 * data["rho"]
+        X, Y, Z = L.grid(200, ((c[0] - r, c[0] + r), (c[1] - r, c[1] + r)))
+        cc, cy = float(L.params.get("c", 1.0)), float(L.params.get("cy", 0.5))
+        ripple = Z - (cc * (X - c[0]) ** 2 + cy * (Y - c[1]) ** 2)   # B minus its smooth part
+        ins = ax.inset_axes([0.385, 0.28, 0.23, 0.44])
+        q = ins.contourf(X, Y, ripple, levels=24, cmap="magma")
+        q.set_rasterized(True)
+        ins.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1))
+        ins.set_xticks([]), ins.set_yticks([])
+        ins.set_aspect("equal")
+        ins.set_title("B minus (c u^2 + cy y^2):\nthe ripple rings", fontsize=8, color="w", pad=2)
+        ax.annotate("", xy=(c[0] - data["rho"], c[1]), xytext=(0.62, 0.5), textcoords="axes fraction",
+                    arrowprops=dict(arrowstyle="->", color="w", lw=1))
+        art["inset"] = ins
     return art
 
 
@@ -90,8 +128,12 @@ def plot_fig1_bars(data, ax=None):
         bars[lab] = ax.bar(pos + (i - 0.5) * 0.38, vals, 0.38, label=f"valley {lab}",
                            color=["tab:blue", "tab:gray"][i])
     ax.set_xticks(pos, keys)
-    ax.legend(fontsize=8)
-    ax.set_title("A = preferred by first-order flatness")
+    ax.set_ylabel("value at the valley's minimum")
+    ax.legend(fontsize=9)
+    pref = "AB"[int(np.argmin(data["R1"]))]
+    r0 = data["R0"][1] / data["R0"][0]
+    ax.set_title(f"R0(B)/R0(A) = {r0:.2f}, R1 prefers {pref}, test prefers "
+                 f"{'AB'[int(np.argmin(data['test']))]}", fontsize=11)
     return bars
 
 
@@ -119,20 +161,42 @@ def rho_range_data(name="fig1a", rhos=None, sigma_factor=1.0, n=25):
     return d
 
 
+def _ranges_text(r):
+    return ", ".join(f"{lo:.2f}" if lo == hi else f"{lo:.2f}-{hi:.2f}" for lo, hi in r) or "none"
+
+
+def describe_rho_range(data):
+    """What the radius sweep shows, in words computed from the numbers: the B/A ratio of R0 at the
+    landscape's rho and its range over the radii swept, and the radii where each ordering holds."""
+    k = int(np.argmin(np.abs(data["rhos"] - data["rho"])))
+    r0 = data["R0"][:, 1] / data["R0"][:, 0]
+    lines = [f"{data['name']}: R0(B)/R0(A) = {r0[k]:.2f} at rho = {data['rhos'][k]:g}, "
+             f"{r0.min():.2f}-{r0.max():.2f} over r in [{data['rhos'][0]:g}, {data['rhos'][-1]:g}]"]
+    parts = [f"{key} on r in {_ranges_text(v)}" for key, v in data["ranges"].items() if key != "claim"]
+    lines.append("; ".join(parts))
+    return lines
+
+
 def plot_rho_range(data, ax=None):
-    """The ratios B/A of R0, R1 and test against r; shaded where the claim holds."""
+    """The ratios B/A of R0, R1 and test against r; shaded where the whole claim holds.
+
+    The title says only what the numbers show (`describe_rho_range`)."""
     ax = get_ax(ax)
     lines = {}
     for k, c in (("R0", "tab:blue"), ("R1", "tab:red"), ("test", "tab:orange")):
-        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], color=c, label=f"{k}(B)/{k}(A)")
+        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], "o-", ms=3, color=c,
+                              label=f"{k}(B) / {k}(A)")
     ax.axhline(1, color="k", lw=0.8)
-    ax.axvline(data["rho"], color="k", ls="--", lw=0.8)
-    spans = [ax.axvspan(lo, hi, color="tab:green", alpha=0.15) for lo, hi in data["ranges"]["claim"]]
-    ax.set_xlabel("radius rho (landscape fixed)")
-    ax.set_ylabel("B / A")
-    ax.set_title(f"{data['name']}: {CLAIMS.get(data['name'], '')}", fontsize=8)
-    ax.legend(fontsize=7)
+    ax.axvline(data["rho"], color="k", ls="--", lw=0.8, label=f"landscape's rho = {data['rho']:g}")
+    spans = [ax.axvspan(lo - 0.004, hi + 0.004, color="tab:green", alpha=0.2)
+             for lo, hi in data["ranges"]["claim"]]
+    ax.set_xlabel("radius r (landscape fixed)")
+    ax.set_ylabel("valley B / valley A")
+    head, tail = describe_rho_range(data)
+    ax.set_title(head + "\n" + "green: " + CLAIMS.get(data["name"], "") + " all hold", fontsize=9)
+    ax.legend(fontsize=8, loc="best")
     lines["claim"] = spans
+    lines["title"] = head
     return lines
 
 
@@ -149,14 +213,15 @@ def plot_prop42(data, axes=None):
     """Three panels: R0, R1 and R0/R1 (<= 1 by Prop. 4.2). Returns the three QuadMeshes."""
     if axes is None:
         import matplotlib.pyplot as plt
-        axes = plt.subplots(1, 3, figsize=(13, 3.4))[1]
+        axes = plt.subplots(3, 1, figsize=(8, 9.5), constrained_layout=True)[1]
     ratio = data["R0"] / np.maximum(data["R1"], 1e-300)
     out = []
-    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (<= 1)")):
-        q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto",
+    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)")):
+        q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto", rasterized=True,
                           vmin=0 if t.startswith("R0 /") else None, vmax=1 if t.startswith("R0 /") else None)
-        ax.figure.colorbar(q, ax=ax)
-        ax.set_title(f"{data['name']}, rho={data['rho']:g}: {t}")
+        ax.figure.colorbar(q, ax=ax, shrink=0.9).set_label(t.split(" (")[0])
+        ax.set_title(f"{data['name']}, rho = {data['rho']:g}: {t}", fontsize=12)
+        ax.set_xlabel("x"), ax.set_ylabel("y")
         ax.set_aspect("equal", adjustable="box")
         out.append(q)
     return out
@@ -178,6 +243,191 @@ def plot_periods(data, ax=None):
         (out[k],) = ax.plot(data["periods"], data[k], "o-", color=c, label=k)
     ax.set_xlabel("ripple rings m inside the ball (fig1a, valley B)")
     ax.set_xticks(data["periods"])
-    ax.set_title(f"rho = {data['rho']:g}: R0 is blind to the ripples", fontsize=9)
+    ax.set_ylabel("value at valley B")
+    ax.set_title(f"rho = {data['rho']:g}: R0 stays at {data['R0'][0]:.3f}, R1 grows with the ripples",
+                 fontsize=11)
     ax.legend(fontsize=8)
     return out
+
+
+def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers=FIG1_OPTIMIZERS):
+    """Each optimizer from an n x n grid of starts on the landscape's box (vectorised): where it
+    ends, valley A, valley B, neither, or diverged, with 95% Wilson intervals; and, against SGD and
+    SAM, the difference of the fractions ending in the valley R1 prefers (Newcombe interval;
+    "inconclusive" when it covers 0). rho = the landscape's rho (the radius R0/R1 are measured at)
+    for SAM, GAM (Alg. 1) and GAM Alg. 2; lr constant.
+    """
+    L = _landscapes.get(name)
+    if getattr(L, "rho", None) is None:
+        raise ValueError(f"fig1_population needs fig1a or fig1b (a landscape with two valleys and a rho), "
+                         f"got {L.name!r}")
+    n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
+    lr = validate.real("lr", lr, low=0, low_open=True)
+    rho = validate.real("rho", L.rho if rho is None else rho, low=0, low_open=True)
+    m = valley_measures(L, L.minima[:2], rho, rho)
+    prefer = int(np.argmin(m["R1"]))
+    (x0, x1), (y0, y1) = L.bounds
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    S = np.stack([X.ravel(), Y.ravel()], -1)
+    per = {}
+    for nm in optimizers:
+        kw = {"lr": lr}
+        if "rho" in _optim.DEFAULTS[nm][0]:
+            kw["rho"] = rho
+        tr = run(nm, L, S, steps, **kw)
+        d = np.linalg.norm(tr.final[:, None] - L.minima[None, :2], axis=-1)
+        end = np.where(d.min(1) < 1.0, np.argmin(d, 1), -1)
+        end = np.where(tr.diverged, -2, end)
+        k = {"A": int(np.sum(end == 0)), "B": int(np.sum(end == 1)), "neither": int(np.sum(end == -1)),
+             "diverged": int(np.sum(end == -2))}
+        per[nm] = {"end": end, "counts": k,
+                   "frac": {c: (v / len(S),) + stats.wilson(v, len(S)) for c, v in k.items()}}
+    key = "AB"[prefer]
+    comp = {}
+    for g in ("gam", "gam_accel"):
+        for ref in ("sgd", "sam"):
+            if g in per and ref in per:
+                diff = stats.fraction_diff(per[g]["counts"][key], len(S), per[ref]["counts"][key], len(S))
+                diff["verdict"] = stats.verdict(diff["lo"], diff["hi"], +1)
+                comp[f"{g} - {ref}"] = diff
+    return {"name": L.name, "n": len(S), "steps": steps, "lr": lr, "rho": rho, "prefer": key,
+            "R1": m["R1"], "per": per, "compare": comp}
+
+
+def fig1_population_markdown(pop):
+    """Fractions per optimizer and the paired differences, as markdown."""
+    rows = [f"### {pop['name']}: R1 prefers valley {pop['prefer']} "
+            f"(R1 = {pop['R1'][0]:.3f} at A, {pop['R1'][1]:.3f} at B, rho = {pop['rho']:g})", "",
+            "| optimizer | ends in A | ends in B | neither | diverged |", "|---|---|---|---|---|"]
+    for nm, d in pop["per"].items():
+        rows.append(f"| {nm} | " + " | ".join(stats.fmt(*d["frac"][c], digits=2)
+                                             for c in ("A", "B", "neither", "diverged")) + " |")
+    rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95%] | verdict |",
+             "|---|---|---|"]
+    for k, d in pop["compare"].items():
+        rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} |")
+    rows.append(f"\n{pop['n']} starts on a grid over the landscape's box, lr = {pop['lr']:g} "
+                f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley when it "
+                "ends within 1 of its centre.")
+    return "\n".join(rows)
+
+
+def plot_fig1_population(pops, ax=None):
+    """Grouped bars: per optimizer the fraction ending in A, B, neither, diverged (95% Wilson
+    error bars), one group of bars per landscape side by side. Returns {landscape: {optimizer: bars}}."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        ax = plt.subplots(figsize=(10, 4.2))[1]
+    cats = ("A", "B", "neither", "diverged")
+    colours = {"A": "tab:blue", "B": "tab:gray", "neither": "tab:olive", "diverged": "tab:red"}
+    out, x0, ticks, labels = {}, 0.0, [], []
+    w = 0.2
+    for pop in pops:
+        out[pop["name"]] = {}
+        for i, nm in enumerate(pop["per"]):
+            fr = pop["per"][nm]["frac"]
+            base = x0 + i
+            out[pop["name"]][nm] = []
+            for j, c in enumerate(cats):
+                p, lo, hi = fr[c]
+                b = ax.bar(base + (j - 1.5) * w, p, w, color=colours[c],
+                           yerr=[[max(p - lo, 0)], [max(hi - p, 0)]], capsize=2,
+                           label=c if (pop is pops[0] and i == 0) else None)
+                out[pop["name"]][nm].append(b)
+            ticks.append(base)
+            labels.append(f"{nm}\n{pop['name']}")
+        x0 += len(pop["per"]) + 0.8
+    ax.set_xticks(ticks, labels, fontsize=9)
+    ax.set_ylabel("fraction of runs")
+    ax.set_ylim(0, 1.05)
+    ax.legend(title="run ends in valley", fontsize=9, ncol=4, loc="upper center",
+              bbox_to_anchor=(0.5, -0.22))
+    pref = ", ".join(f"{p['name']}: {p['prefer']}" for p in pops)
+    ax.set_title(f"Where runs from {pops[0]['n']} starts end (R1 prefers {pref})")
+    return out
+
+
+def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
+    """A GIF of the flatness lens sliding across valley B of `name` along y = 0: the ball, the
+    exact worst point (R0) and steepest point (R1), and the readout, per frame (flatness functions
+    directly). Returns the path (written atomically)."""
+    import os
+    import tempfile
+
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from .. import _io
+    from .style import MARKERS, context
+    L = _landscapes.get(name)
+    rho = float(L.rho if rho is None else rho)
+    c = L.minima[1]
+    xs = np.linspace(c[0] - 1.6 * rho, c[0] + 1.6 * rho, frames)
+    P = np.stack([xs, np.full_like(xs, c[1])], -1)
+    r0, worst = F.r0(L, P, rho, return_argmax=True)
+    r1, steep = F.r1(L, P, rho, return_argmax=True)
+    h = 2.8 * rho   # the ball at the ends of the sweep stays in view
+    with context():
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        X, Y, Z = L.grid(220, ((c[0] - h, c[0] + h), (c[1] - h * 0.75, c[1] + h * 0.75)))
+        cs = ax.imshow(np.minimum(Z, Z.min() + 6.4 * rho ** 2), origin="lower", cmap="viridis",
+                       extent=(X.min(), X.max(), Y.min(), Y.max()), interpolation="bilinear")
+        cb = fig.colorbar(cs, ax=ax, fraction=0.04, pad=0.02)
+        cb.set_label("L")
+        ax.set_aspect("equal")
+        ax.set_xlabel("x"), ax.set_ylabel("y")
+        a = np.linspace(0, 2 * np.pi, 121)
+        (ball,) = ax.plot([], [], "w-", lw=1.5)
+        (pt,) = ax.plot([], [], "k+", ms=12, mew=2)
+        (wpt,) = ax.plot([], [], color="tab:blue", label="worst point (R0)", **MARKERS["r0_exact"])
+        (spt,) = ax.plot([], [], color="tab:red", label="steepest point (R1)", **MARKERS["r1_exact"])
+        ax.legend(loc="lower left", fontsize=8)
+        title = ax.set_title("", fontsize=10)
+
+        def draw(i):
+            ball.set_data(P[i, 0] + rho * np.cos(a), P[i, 1] + rho * np.sin(a))
+            pt.set_data([P[i, 0]], [P[i, 1]])
+            wpt.set_data([worst[i, 0]], [worst[i, 1]])
+            spt.set_data([steep[i, 0]], [steep[i, 1]])
+            title.set_text(f"lens on {name} valley B, x = {P[i, 0]:.2f}: R0 = {r0[i]:.3f}, "
+                           f"R1 = {r1[i]:.3f} (rho = {rho:g})")
+            return ball, pt, wpt, spt, title
+
+        fig.tight_layout()
+        anim = FuncAnimation(fig, draw, frames=len(xs), blit=False)
+        fd, tmp = tempfile.mkstemp(suffix=".gif", dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
+        try:
+            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
+            with open(tmp, "rb") as fh:
+                _io.write_bytes(path, fh.read())
+        finally:
+            os.remove(tmp)
+        plt.close(fig)
+    return {"path": path, "x": xs, "R0": r0, "R1": r1}
+
+
+def fig1_robustness(name="fig1a", factors=(0.8, 1.0, 1.25), n=20, steps=500, lr=0.05):
+    """`fig1_population` in every cell lr x factors, rho x factors (rho from the landscape): per
+    comparison the verdict word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i
+    contradict)'. Returns {"cells": [{lr, rho, compare}], "verdict": {comparison: word}}."""
+    from .ridge import summarise_verdicts
+    L = _landscapes.get(name)
+    cells = []
+    for fl in factors:
+        for fr in factors:
+            p = fig1_population(name, n=n, steps=steps, lr=lr * fl, rho=L.rho * fr)
+            cells.append({"lr": lr * fl, "rho": L.rho * fr, "compare": p["compare"]})
+    keys = list(cells[0]["compare"])
+    return {"name": L.name, "factors": tuple(factors), "n": n * n, "cells": cells,
+            "verdict": {k: summarise_verdicts([c["compare"][k]["verdict"] for c in cells]) for k in keys}}
+
+
+def fig1_robustness_markdown(rob):
+    """The verdict of each comparison over the lr x rho neighbourhood, as markdown."""
+    f = ", ".join(f"{v:g}" for v in rob["factors"])
+    rows = [f"### {rob['name']}: over lr = 0.05 and rho = the landscape's, each x {{{f}}} "
+            f"({len(rob['cells'])} cells, {rob['n']} starts each)", "",
+            "| difference in the fraction ending where R1 prefers | verdict over the cells |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in rob["verdict"].items()]
+    return "\n".join(rows)

@@ -1,23 +1,506 @@
-"""GSAM Figure 3 on the `ridge` landscape: the default start, hyper-parameters and data builders."""
+"""GSAM Figure 3 on the `ridge` landscape, as a population statistic.
+
+GSAM's schedule (Alg. 1, step 0): a cosine lr from lr_max down to lr_min = lr_max / 20 and
+rho_t = rho_max (lr_t - lr_min)/(lr_max - lr_min), so rho decays with lr. GSAM's direction is
+d = g_p - alpha g_perp (Alg. 1, step 4) with alpha = 0.3 (the paper's range: 0.01-0.3, 1 at most).
+
+The paper's Fig. 3 claims, for one start: "SGD and SAM fall into different sharp local minima,
+while GSAM reaches a flat region." Here each claim is a fraction over >= 400 starts (a grid on the
+box `RIDGE_BOX` around the figure's start) with a 95% Wilson interval, in every cell of the
+neighbourhood lr, rho, alpha each x `FACTORS` (27 cells); a verdict is printed as a headline only if
+it is the same in every cell. Where a run ends: "flat" (the flat basin, minima[0]), "sgd_well" (the
+sharp well SGD ends in from the same start), "other_well" (another sharp well), "stalled" (next
+to a sharp well but not in its basin of attraction: SAM's trap, w_adv in the well), "elsewhere",
+"diverged" (see `end_basin`).
+"""
+import itertools
+
 import numpy as np
 
-from .trajectories import RIDGE_OPTIMIZERS, basin_grid_data, trajectory_data
+from .. import landscapes as _landscapes
+from .. import optim as _optim
+from .. import stats, validate
+from ..optim import schedules
+from ..run import run
+from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
 
-RIDGE_START = (-3.0, 1.5)
-RIDGE_STEPS = 800
-# lr = 0.05 for all; rho = 0.2 (SAM, GNP, GSAM, GAM family); GSAM alpha = 2
-RIDGE_HYPER = {"sgd": {"lr": 0.05}, "sam": {"lr": 0.05, "rho": 0.2},
-               "gsam": {"lr": 0.05, "rho": 0.2, "alpha": 2.0},
-               "gnp": {"lr": 0.05, "rho": 0.2}, "gam": {"lr": 0.05, "rho": 0.2},
-               "gam_accel": {"lr": 0.05, "rho": 0.2}, "sam+gam": {"lr": 0.05, "rho": 0.2}}
+RIDGE_START = (-2.9, 1.5)    # one start where all three claims hold at once (see the caption)
+RIDGE_STEPS = 1000
+RIDGE_LR = 0.05          # lr_max of the cosine schedule; lr_min = RIDGE_LR * LR_MIN_RATIO
+LR_MIN_RATIO = 0.05      # 0.05 -> 0.0025 as in the issue's GSAM-schedule check
+RIDGE_RHO = 0.3          # rho_max; rho_t proportional to lr_t (GSAM Alg. 1)
+RIDGE_ALPHA = 0.3        # GSAM's alpha (paper range 0.01-0.3)
+RIDGE_BOX = ((-3.4, -2.6), (1.1, 1.9))   # starts: an n x n grid on this box (x, y)
+FACTORS = (0.8, 1.0, 1.25)               # the neighbourhood: lr, rho, alpha each times these
+HEADLINE = ("sgd", "sam", "gsam")        # the optimizers the paper's claims are about
+OUTCOMES = ("flat", "sgd_well", "other_well", "stalled", "elsewhere", "diverged")
+# a run ends in minimum i when within this distance of it (flat basin, sharp wells)
+RADIUS_FLAT, RADIUS_WELL, RADIUS_NEAR = 0.8, 0.05, 0.25
+FLOW_STEPS, FLOW_LR = 3000, 0.01  # gradient descent from each end point before it is classified
+
+
+def ridge_hyper(lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=RIDGE_STEPS,
+                optimizers=RIDGE_OPTIMIZERS, alpha_factor=None):
+    """{name: keywords} with GSAM's schedule: cosine lr (lr -> lr LR_MIN_RATIO over `steps`),
+    rho_t proportional to lr_t from `rho`, GSAM's alpha = `alpha`. Other optimizers keep their
+    own alpha (gamtoy.optim.DEFAULTS) times `alpha_factor` (default alpha / RIDGE_ALPHA), so one
+    factor moves every alpha of the neighbourhood; gam_accel's alpha is capped at 1 (GAM Eq. 44)."""
+    f = alpha / RIDGE_ALPHA if alpha_factor is None else alpha_factor
+    out = {}
+    for nm in optimizers:
+        kw = {"lr": schedules.cosine(lr, steps, lr * LR_MIN_RATIO)}
+        own = _optim.DEFAULTS[nm][0]
+        if "rho" in own:
+            kw.update(rho=rho, rho_schedule="lr")
+        if nm == "gsam":
+            kw["alpha"] = alpha
+        elif "alpha" in own:
+            kw["alpha"] = min(own["alpha"] * f, 1.0) if nm == "gam_accel" else own["alpha"] * f
+        out[nm] = kw
+    return out
+
+
+RIDGE_HYPER = ridge_hyper()
+
+
+def ridge_starts(n=20, box=RIDGE_BOX):
+    """An n x n grid of starts on `box`, shape (n*n, 2)."""
+    (x0, x1), (y0, y1) = box
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return np.stack([X.ravel(), Y.ravel()], -1)
+
+
+def end_basin(landscape, points, diverged=None, flow_steps=FLOW_STEPS, flow_lr=FLOW_LR):
+    """Where each end point is: 0 the flat basin (within RADIUS_FLAT of it), i >= 1 sharp well i
+    (within RADIUS_NEAR of it AND in its basin of attraction: plain gradient descent from the end
+    point, `flow_steps` steps of `flow_lr`, stable on every well, converges to it), -3 stalled next
+    to a well (within RADIUS_NEAR of it, but gradient descent leaves it: e.g. SAM's fixed point
+    g(w + rho g/|g|) = 0 with g != 0), -1 anywhere else, -2 diverged."""
+    L = _landscapes.get(landscape)
+    P0 = np.asarray(points, float).reshape(-1, 2)
+    M = L.minima
+    d0 = np.linalg.norm(P0[:, None] - M[None], axis=-1)   # end point to each minimum
+    near = np.argmin(d0[:, 1:], 1) + 1
+    near_d = d0[np.arange(len(P0)), near]
+    P = P0.copy()
+    sel = (near_d < RADIUS_NEAR) & np.all(np.isfinite(P0), -1)   # only those need the flow
+    if np.any(sel):
+        Q = P0[sel]
+        with np.errstate(all="ignore"):
+            for _ in range(int(flow_steps)):
+                Q = Q - flow_lr * L.grad(Q)
+        P[sel] = Q
+    d1 = np.linalg.norm(P[:, None] - M[None], axis=-1)    # where it flows to
+    flows_to = np.argmin(d1, 1)
+    converged = d1[np.arange(len(P0)), flows_to] < RADIUS_WELL
+    b = np.full(len(P0), -1)
+    b[near_d < RADIUS_NEAR] = -3
+    in_well = (near_d < RADIUS_NEAR) & converged & (flows_to == near)
+    b[in_well] = near[in_well]
+    b[d0[:, 0] < RADIUS_FLAT] = 0
+    if diverged is not None:
+        b = np.where(np.asarray(diverged).reshape(-1), -2, b)
+    return b
+
+
+def outcomes(basin, sgd_basin):
+    """Per run the outcome name (OUTCOMES), given its end basin and SGD's from the same start."""
+    b, s = np.asarray(basin), np.asarray(sgd_basin)
+    out = np.full(b.shape, "elsewhere", dtype=object)
+    out[b == 0] = "flat"
+    out[(b > 0) & (b == s)] = "sgd_well"
+    out[(b > 0) & (b != s)] = "other_well"
+    out[b == -3] = "stalled"
+    out[b == -2] = "diverged"
+    return out
+
+
+def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=RIDGE_STEPS,
+                     optimizers=RIDGE_OPTIMIZERS, box=RIDGE_BOX):
+    """Every optimizer from an n x n grid of starts (vectorised), GSAM's schedule.
+
+    {"starts", "setting": {lr, rho, alpha, steps}, "per": {name: {"basin", "final", "outcome",
+    "counts": {outcome: k}, "frac": {outcome: (p, lo, hi)}}}, "n"}; SGD always runs (the
+    reference for "sgd_well").
+    """
+    n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
+    lr = validate.real("lr", lr, low=0, low_open=True)
+    rho = validate.real("rho", rho, low=0)
+    alpha = validate.real("alpha", alpha, low=0, high=1)   # GSAM's range (paper: 0.01-0.3, <= 1)
+    for nm in optimizers:
+        if nm not in _optim.DEFAULTS:
+            raise ValueError(f"unknown optimizer {nm!r} in optimizers; valid: {', '.join(_optim.names())}")
+    names = ["sgd"] + [nm for nm in optimizers if nm != "sgd"]
+    S = ridge_starts(n, box)
+    hyper = ridge_hyper(lr, rho, alpha, steps, names)
+    L = _landscapes.get("ridge")
+    per = {}
+    for nm in names:
+        tr = run(nm, L, S, steps, **hyper[nm])
+        per[nm] = {"basin": end_basin(L, tr.final, tr.diverged), "final": tr.final}
+    for nm in names:
+        o = outcomes(per[nm]["basin"], per["sgd"]["basin"])
+        k = {c: int(np.sum(o == c)) for c in OUTCOMES}
+        per[nm].update(outcome=o, counts=k,
+                       frac={c: (k[c] / len(S),) + stats.wilson(k[c], len(S)) for c in OUTCOMES})
+    return {"starts": S, "n": len(S), "box": box, "per": {nm: per[nm] for nm in names},
+            "setting": {"lr": lr, "rho": rho, "alpha": alpha, "steps": steps}}
+
+
+def claims(pop):
+    """The paper's Fig. 3 claims as population statistics of one `ridge_population`.
+
+    "sam_other": among starts where SGD ends in a sharp well, the fraction where SAM ends in a
+    different sharp well (in its basin of attraction; Wilson interval; reproduces if it lies above
+    1/2, contradicts if below 1/2).
+    "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's (Newcombe interval;
+    reproduces above 0, contradicts below 0, else inconclusive).
+    """
+    per, n = pop["per"], pop["n"]
+    bs, bm = per["sgd"]["basin"], per["sam"]["basin"]
+    sharp = bs > 0
+    k, m = int(np.sum(sharp & (bm > 0) & (bm != bs))), int(np.sum(sharp))
+    if m:
+        lo, hi = stats.wilson(k, m)
+        v = "reproduces" if lo > 0.5 else "contradicts" if hi < 0.5 else "inconclusive"
+        out = {"sam_other": {"k": k, "n": m, "p": k / m, "lo": lo, "hi": hi, "verdict": v}}
+    else:
+        out = {"sam_other": {"k": 0, "n": 0, "p": float("nan"), "lo": 0.0, "hi": 1.0,
+                             "verdict": "inconclusive"}}
+    flat = {nm: per[nm]["counts"]["flat"] for nm in per}
+    for ref in ("sgd", "sam"):
+        d = stats.fraction_diff(flat["gsam"], n, flat[ref], n)
+        d["verdict"] = stats.verdict(d["lo"], d["hi"], +1)
+        out[f"gsam_vs_{ref}"] = d
+    return out
+
+
+CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (where SGD ends sharp)",
+              "gsam_vs_sgd": "GSAM reaches the flat region more often than SGD",
+              "gsam_vs_sam": "GSAM reaches the flat region more often than SAM"}
+
+
+def summarise_verdicts(words):
+    """One word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i contradict)'."""
+    if len(set(words)) == 1:
+        return words[0]
+    c = {w: words.count(w) for w in ("reproduces", "inconclusive", "contradicts")}
+    return (f"mixed ({c['reproduces']} reproduce, {c['inconclusive']} inconclusive, "
+            f"{c['contradicts']} contradict)")
+
+
+def neighbourhood(factors=FACTORS, one_at_a_time=False):
+    """The (lr, rho, alpha) cells: the full product of `factors` (27 cells), or the centre and
+    one factor moved at a time (7 cells) with one_at_a_time=True."""
+    base = np.array([RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA])
+    if one_at_a_time:
+        cells = [(1.0, 1.0, 1.0)] + [tuple(f if i == j else 1.0 for j in range(3))
+                                      for i in range(3) for f in factors if f != 1.0]
+    else:
+        cells = list(itertools.product(factors, repeat=3))
+    return [tuple(float(v) for v in base * np.array(c)) for c in cells]
+
+
+def ridge_robustness(n=20, steps=RIDGE_STEPS, factors=FACTORS, one_at_a_time=False,
+                     optimizers=HEADLINE, centre=None):
+    """`claims` in every cell of `neighbourhood`; {"cells": [{lr, rho, alpha, claims, flat}],
+    "verdict": {claim: `summarise_verdicts` of its cells}}. `centre`: a population already run at
+    the centre setting (reused, not rerun)."""
+    rows = []
+    for lr, rho, alpha in neighbourhood(factors, one_at_a_time):
+        if centre is not None and (lr, rho, alpha) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA):
+            pop = centre
+        else:
+            pop = ridge_population(n, lr, rho, alpha, steps, optimizers)
+        rows.append({"lr": lr, "rho": rho, "alpha": alpha, "claims": claims(pop),
+                     "flat": {nm: pop["per"][nm]["frac"]["flat"] for nm in pop["per"]}})
+    verdict = {c: summarise_verdicts([r["claims"][c]["verdict"] for r in rows]) for c in CLAIM_TEXT}
+    return {"cells": rows, "verdict": verdict, "factors": factors, "n": n * n, "steps": steps,
+            "one_at_a_time": one_at_a_time}
 
 
 def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """Trajectories (with diagnostics) of every optimizer from `start` on `ridge`."""
-    return trajectory_data("ridge", np.asarray(start, float), optimizers, steps, hyper or RIDGE_HYPER)
+    """Trajectories (with diagnostics) of every optimizer from `start` on `ridge` (GSAM's schedule)."""
+    return trajectory_data("ridge", np.asarray(start, float), optimizers, steps,
+                           hyper or ridge_hyper(steps=steps, optimizers=optimizers))
 
 
 def ridge_basin_data(n=20, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """n x n starts on the valley's upstream part, (x, y) in [-3.4, -2.4] x [-1.6, 1.6]."""
-    return basin_grid_data("ridge", optimizers, n, steps, hyper or RIDGE_HYPER,
-                           bounds=((-3.4, -2.4), (-1.6, 1.6)), rho_measure=0.2)
+    """The centre cell's population (kept for the old name): see `ridge_population`."""
+    return ridge_population(n, steps=steps, optimizers=optimizers)
+
+
+def _f(t):
+    return stats.fmt(*t, digits=2)
+
+
+def population_table_markdown(pop):
+    """Per optimizer the fraction of runs per outcome with 95% Wilson intervals (markdown)."""
+    s = pop["setting"]
+    rows = ["| optimizer | flat | in SGD's well | in another sharp well | stalled next to a well | "
+            "elsewhere | diverged |", "|---|---|---|---|---|---|---|"]
+    for nm, d in pop["per"].items():
+        rows.append(f"| {nm} | " + " | ".join(_f(d["frac"][c]) for c in OUTCOMES) + " |")
+    (x0, x1), (y0, y1) = pop["box"]
+    rows.append(f"\n{pop['n']} starts on a grid over x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]; "
+                f"cosine lr {s['lr']:g} -> {s['lr'] * LR_MIN_RATIO:g}, rho_t proportional to lr_t "
+                f"from rho_max = {s['rho']:g}, GSAM alpha = {s['alpha']:g}, {s['steps']} steps. "
+                "Fractions with 95% Wilson intervals; 'in SGD's well' is the well SGD ends in "
+                "from the same start (SGD's own row: every sharp ending).")
+    return "\n".join(rows)
+
+
+def robustness_table_markdown(rob):
+    """One row per (lr, rho, alpha) cell: flat fractions and both claims' statistics."""
+    rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM in another well "
+            "(of SGD sharp) | gsam - sam flat | verdicts (3 claims) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in rob["cells"]:
+        c = r["claims"]
+        so, gd = c["sam_other"], c["gsam_vs_sam"]
+        so_txt = f"{so['p']:.2f} [{so['lo']:.2f}, {so['hi']:.2f}] (n={so['n']})" if so["n"] \
+            else "SGD never ends sharp"
+        rows.append(f"| {r['lr']:.4g} | {r['rho']:.3g} | {r['alpha']:.3g} | "
+                    f"{_f(r['flat']['sgd'])} | {_f(r['flat']['sam'])} | {_f(r['flat']['gsam'])} | "
+                    f"{so_txt} | {gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
+                    + ", ".join(c[k]["verdict"] for k in CLAIM_TEXT) + " |")
+    return "\n".join(rows)
+
+
+def headline_lines(rob):
+    """The claims with their verdicts and the neighbourhood they were checked on."""
+    f = ", ".join(f"{v:g}" for v in rob["factors"])
+    where = ("the centre and one of lr, rho, alpha moved at a time" if rob["one_at_a_time"]
+             else "all combinations")
+    out = []
+    for c, text in CLAIM_TEXT.items():
+        out.append(f"- **{text}**: {rob['verdict'][c]} over {len(rob['cells'])} cells "
+                   f"(lr = {RIDGE_LR:g}, rho = {RIDGE_RHO:g}, alpha = {RIDGE_ALPHA:g}, each x {{{f}}}, "
+                   f"{where}; {rob['n']} starts per cell)")
+    return out
+
+
+def ridge_report_markdown(pop, rob, pop_all=None):
+    """ridge_basins.md: headline verdicts, the per-optimizer table, the per-cell table."""
+    parts = ["# Ridge (GSAM Fig. 3): where runs end, over a population of starts", "",
+             "## Verdicts (each holds in every cell of the neighbourhood, or is marked mixed)", ""]
+    parts += headline_lines(rob)
+    parts += ["", "## Every optimizer at the centre setting", "", population_table_markdown(pop_all or pop),
+              "", "## The neighbourhood", "", robustness_table_markdown(rob), ""]
+    return "\n".join(parts)
+
+
+# ---- figures -----------------------------------------------------------------------------
+WELLS_VIEW = ((-2.55, -0.85), (0.0, 0.62))   # the inset: the row of sharp wells
+OUTCOME_COLOURS = {"flat": "tab:green", "sgd_well": "tab:orange", "other_well": "tab:purple",
+                   "stalled": "gold", "elsewhere": "0.6", "diverged": "k"}
+OUTCOME_LABELS = {"flat": "flat basin", "sgd_well": "SGD's sharp well",
+                  "other_well": "another sharp well", "stalled": "stalled next to a well",
+                  "elsewhere": "elsewhere", "diverged": "diverged"}
+WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
+
+
+def story_fraction(pop):
+    """Starts that look like the paper's picture: SGD in a sharp well, SAM neither in SGD's well
+    nor flat (in another well, or stalled next to one), GSAM flat: (k, n, p, lo, hi)."""
+    per = pop["per"]
+    ok = (per["sgd"]["basin"] > 0) & np.isin(per["sam"]["outcome"], ["other_well", "stalled"]) & \
+        (per["gsam"]["outcome"] == "flat")
+    k = int(np.sum(ok))
+    return (k, pop["n"], k / pop["n"]) + stats.wilson(k, pop["n"])
+
+
+def ridge_caption(data, pop):
+    """What the single-trajectory figure shows, and which part of the population it is."""
+    L = _landscapes.get("ridge")
+    ends = {nm: int(end_basin(L, tr.final, tr.diverged)[0]) for nm, tr in data["runs"].items()}
+    name = lambda b: {-1: "elsewhere", -2: "diverged", -3: "a stall next to a well"}.get(b) or WELL_NAMES[b]
+    k, n, p, lo, hi = story_fraction(pop)
+    fl = {nm: pop["per"][nm]["frac"]["flat"] for nm in ("sgd", "sam", "gsam")}
+    start = data["runs"]["sgd"].points[0]
+    return (f"One start, ({start[0]:g}, {start[1]:g}): SGD -> {name(ends['sgd'])}, SAM -> "
+            f"{name(ends['sam'])}, GSAM -> {name(ends['gsam'])}. Starts like this one (SGD in a "
+            f"sharp well, SAM in another well or stalled next to one, GSAM flat) are {p:.0%} "
+            f"[{lo:.0%}, {hi:.0%}] of the {n} starts. Flat fractions over "
+            f"the starts: SGD {_f(fl['sgd'])}, SAM {_f(fl['sam'])}, GSAM {_f(fl['gsam'])}.")
+
+
+def plot_ridge_figure(data, pop, fig=None):
+    """The slide: trajectories on the ridge (all optimizers) with an inset on the sharp wells,
+    GSAM's decomposition (GSAM Fig. 2) at one step, and the caption. Returns the artists."""
+    import matplotlib.pyplot as plt
+    from mpl_toolkits.axes_grid1.inset_locator import mark_inset
+    from .common import plot_landscape
+    from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
+    from .style import MARKERS
+    if fig is None:
+        fig = plt.figure(figsize=(16, 5.8))
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16, hspace=0.3)
+    ax = fig.add_subplot(gs[:, 0])
+    L = _landscapes.get("ridge")
+    from .common import landscape_grid
+    big = landscape_grid(L, 420, ((-3.5, 4.0), (-1.2, 2.0)))
+    art = plot_trajectories(data, ax, ascent=False, grid=big, legend=False)
+    cb = fig.colorbar(ax.collections[0], ax=ax, fraction=0.025, pad=0.01)
+    cb.set_label("log(1 + L - min L)")
+    ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
+    ax.set_xlabel("x"), ax.set_ylabel("y")
+    ax.set_title("GSAM Fig. 3 on `ridge`: cosine lr 0.05 -> 0.0025, rho_t ~ lr_t (rho_max 0.3), "
+                 "alpha 0.3", fontsize=12)
+    ax.annotate("flat basin", L.minima[0], xytext=(0, 12), textcoords="offset points", ha="center",
+                fontsize=10, color="w")
+    ax.legend(loc="lower left", fontsize=9, ncol=4, framealpha=0.85)
+    # inset: the sharp wells, resolved
+    ins = ax.inset_axes([0.47, 0.55, 0.52, 0.43])
+    (x0, x1), (y0, y1) = WELLS_VIEW
+    fine = landscape_grid(L, 260, WELLS_VIEW)
+    plot_landscape(fine, ins, levels=40, title=False)
+    order = [nm for nm in data["runs"] if nm not in HEADLINE] + [nm for nm in HEADLINE if nm in data["runs"]]
+    for z, nm in enumerate(order):
+        tr = data["runs"][nm]
+        ins.plot(tr.points[:, 0], tr.points[:, 1], color=art[nm].get_color(), ls=art[nm].get_linestyle(),
+                 lw=art[nm].get_linewidth(), zorder=2 + z)
+        big = nm in HEADLINE
+        ins.plot(*tr.final, **{**MARKERS["end"], "mfc": art[nm].get_color(), "ms": 9 if big else 6},
+                 zorder=20 + z)
+    for i, m in enumerate(L.minima[1:], 1):
+        ins.annotate(str(i), m, xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9,
+                     color="w", weight="bold")
+    ins.set_xlim(x0, x1), ins.set_ylim(y0, y1)
+    ins.set_aspect("auto")
+    ins.tick_params(labelsize=8)
+    ins.text(0.99, 0.03, "zoom: the sharp wells 1-4", ha="right", va="bottom", fontsize=9,
+             color="w", transform=ins.transAxes)
+    mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
+    # GSAM's decomposition
+    axd = fig.add_subplot(gs[0, 1])
+    v = decomposition_data(data, step=20)
+    plot_decomposition(v, axd)
+    axd.set_xlabel("x"), axd.set_ylabel("y")
+    axd.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    axd.set_title(f"GSAM Fig. 2 at step {v['step']}: d = g_p - alpha g_perp", fontsize=10)
+    axt = fig.add_subplot(gs[1, 1])
+    axt.axis("off")
+    import textwrap
+    ends = {}
+    for nm, tr in data["runs"].items():
+        b = int(end_basin(L, tr.final, tr.diverged)[0])
+        ends.setdefault({-1: "elsewhere", -2: "diverged", -3: "stalled next to a well"}.get(b)
+                        or WELL_NAMES[b], []).append(nm)
+    table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
+    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
+             + table, va="top", fontsize=10, transform=axt.transAxes)
+    return {"main": ax, "inset": ins, "decomposition": axd, "lines": art}
+
+
+def plot_ridge_population(pop, axes=None):
+    """Per optimizer: each start coloured by where its run ends; titles give the flat fraction
+    with its interval. Returns {name: QuadMesh}."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+    per = pop["per"]
+    if axes is None:
+        fig, axes = plt.subplots(2, 4, figsize=(15, 7.6), constrained_layout=True)
+        axes = axes.ravel()
+    n = int(round(np.sqrt(pop["n"])))
+    S = pop["starts"].reshape(n, n, 2)
+    cmap = ListedColormap([OUTCOME_COLOURS[c] for c in OUTCOMES])
+    out = {}
+    for ax, (nm, d) in zip(axes, per.items()):
+        code = np.array([OUTCOMES.index(o) for o in d["outcome"]]).reshape(n, n)
+        out[nm] = ax.pcolormesh(S[..., 0], S[..., 1], code, cmap=cmap, vmin=-0.5,
+                                vmax=len(OUTCOMES) - 0.5, shading="nearest", rasterized=True)
+        p, lo, hi = d["frac"]["flat"]
+        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}]", fontsize=11)
+        ax.set_xlabel("start x")
+        ax.set_ylabel("start y")
+        ax.set_aspect("equal")
+    for ax in list(axes)[len(per):]:
+        ax.axis("off")
+        ax.legend(handles=[Patch(color=OUTCOME_COLOURS[c], label=OUTCOME_LABELS[c]) for c in OUTCOMES],
+                  loc="center", title="the run ends in", fontsize=10)
+    s = pop["setting"]
+    axes[0].figure.suptitle(f"Ridge: where runs from {pop['n']} starts end (lr {s['lr']:g}, "
+                            f"rho_max {s['rho']:g}, GSAM alpha {s['alpha']:g}, {s['steps']} steps)",
+                            fontsize=13)
+    return out
+
+
+def plot_ridge_robustness(rob, ax=None):
+    """Flat fraction (95% Wilson) of SGD, SAM, GSAM in every cell of the neighbourhood."""
+    import matplotlib.pyplot as plt
+    from .common import COLORS
+    if ax is None:
+        ax = plt.subplots(figsize=(max(8, 0.45 * len(rob["cells"]) + 3), 4.6), constrained_layout=True)[1]
+    xs = np.arange(len(rob["cells"]))
+    out = {}
+    for j, nm in enumerate(HEADLINE):
+        P = np.array([r["flat"][nm] for r in rob["cells"]])
+        err = np.clip([P[:, 0] - P[:, 1], P[:, 2] - P[:, 0]], 0, None)
+        out[nm] = ax.errorbar(xs + (j - 1) * 0.22, P[:, 0], yerr=err,
+                              fmt="o", ms=4, capsize=2, color=COLORS[nm], label=nm)
+    labels = [f"{r['lr'] / RIDGE_LR:g}/{r['rho'] / RIDGE_RHO:g}/{r['alpha'] / RIDGE_ALPHA:g}"
+              for r in rob["cells"]]
+    ax.set_xticks(xs, labels, rotation=90, fontsize=8)
+    ax.set_xlabel("cell: lr / rho / alpha, each as a multiple of (0.05, 0.3, 0.3)")
+    ax.set_ylabel("fraction ending flat")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=10)
+    ax.set_title(f"Flat fraction in each cell of the neighbourhood ({rob['n']} starts per cell)")
+    return out
+
+
+def ridge_animation(data, path, frames=40, fps=10, dpi=72):
+    """A GIF of the trajectories growing (matplotlib.animation, PillowWriter), small enough for a
+    slide (a few hundred kB). Returns the path (written atomically)."""
+    import os
+    import tempfile
+
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from .. import _io
+    from .common import COLORS, landscape_grid, plot_landscape
+    from .style import MARKERS, context
+    from .trajectories import LINESTYLES, LINEWIDTHS
+    L = _landscapes.get("ridge")
+    with context():
+        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        g = landscape_grid(L, 300, ((-3.5, 4.0), (-1.2, 2.0)))
+        ax.imshow(np.log1p(g["Z"] - g["Z"].min()), origin="lower", cmap="viridis", aspect="equal",
+                  extent=(-3.5, 4.0, -1.2, 2.0), interpolation="bilinear")   # cheap to redraw
+        ax.plot(L.minima[:, 0], L.minima[:, 1], **MARKERS["minimum"])
+        ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
+        ax.set_xlabel("x"), ax.set_ylabel("y")
+        runs = data["runs"]
+        first = next(iter(runs.values()))
+        ax.plot(*first.points[0], **MARKERS["start"])
+        lines = {nm: ax.plot([], [], color=COLORS.get(nm, "k"), ls=LINESTYLES.get(nm, "-"),
+                             lw=LINEWIDTHS.get(nm, 1.6), label=nm)[0] for nm in runs}
+        heads = {nm: ax.plot([], [], **{**MARKERS["end"], "mfc": COLORS.get(nm, "k")})[0] for nm in runs}
+        ax.legend(loc="lower left", fontsize=7, ncol=4)
+        title = ax.set_title("", fontsize=10)
+        steps = first.points.shape[0] - 1
+        idx = np.unique(np.round(np.linspace(0, steps, frames)).astype(int))
+
+        def draw(t):
+            for nm, tr in runs.items():
+                lines[nm].set_data(tr.points[: t + 1, 0], tr.points[: t + 1, 1])
+                heads[nm].set_data([tr.points[t, 0]], [tr.points[t, 1]])
+            title.set_text(f"ridge, GSAM's schedule: step {t} / {steps}")
+            return list(lines.values()) + list(heads.values()) + [title]
+
+        fig.tight_layout()
+        anim = FuncAnimation(fig, draw, frames=idx, blit=False)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(suffix=".gif", dir=folder)
+        os.close(fd)
+        try:
+            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
+            with open(tmp, "rb") as fh:
+                _io.write_bytes(path, fh.read())
+        finally:
+            os.remove(tmp)
+        plt.close(fig)
+    return path

@@ -24,8 +24,10 @@ def plot_gallery(data, axes=None):
         import matplotlib.pyplot as plt
         cols = 4
         rows = -(-len(data) // cols)
-        axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows))[1].ravel()
-    arts = [plot_landscape(g, ax) for g, ax in zip(data, axes)]
+        fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows),
+                                 gridspec_kw={"hspace": 0.45, "wspace": 0.35})
+        axes = axes.ravel()
+    arts = [plot_landscape(g, ax, colorbar=True) for g, ax in zip(data, axes)]
     for ax in list(axes)[len(data):]:
         ax.set_visible(False)
     return arts
@@ -43,25 +45,40 @@ def trajectory_data(landscape, start, optimizers=RIDGE_OPTIMIZERS, steps=300, hy
     return {"grid": landscape_grid(L, n), "runs": runs, "hyper": hyper, "landscape": L.name}
 
 
-def plot_trajectories(data, ax=None, ascent=True, every=10):
-    """Each trajectory as a line; w_adv (o) and theta_adv (x) every `every` steps.
+# one line style per optimizer (with COLORS): trajectories stay distinguishable where they overlap
+LINESTYLES = {"sgd": "-", "sam": "--", "gsam": "-", "gnp": ":", "gam": "-.",
+              "gam_accel": (0, (3, 1, 1, 1, 1, 1)), "sam+gam": (0, (6, 2)), "gsam+gam": (0, (1, 1)),
+              "momentum": "-", "adam": "-"}
+LINEWIDTHS = {"gsam": 2.6, "sgd": 2.0}
 
-    Returns {name: Line2D} plus {name + ":w_adv" / ":theta_adv": Line2D}.
+
+def plot_trajectories(data, ax=None, ascent=True, every=10, grid=None, legend=True):
+    """Each trajectory as a line (COLORS, LINESTYLES), its start and end marked (style.MARKERS);
+    w_adv (.) and theta_adv (x) every `every` steps.
+
+    Returns {name: Line2D} plus {name + ":w_adv" / ":theta_adv" / ":end": Line2D}, "start".
     """
+    from .style import MARKERS
     ax = get_ax(ax)
-    plot_landscape(data["grid"], ax)
+    plot_landscape(grid or data["grid"], ax)
     out = {}
     for nm, tr in data["runs"].items():
         c = COLORS.get(nm, "k")
-        (out[nm],) = ax.plot(tr.points[:, 0], tr.points[:, 1], "-", color=c, lw=1.6, label=nm)
-        ax.plot(*tr.points[0], "ko", ms=4)
+        (out[nm],) = ax.plot(tr.points[:, 0], tr.points[:, 1], ls=LINESTYLES.get(nm, "-"), color=c,
+                             lw=LINEWIDTHS.get(nm, 1.6), label=nm)
+        top = nm in ("sgd", "sam", "gsam")  # the paper's three on top where ends coincide
+        (out[f"{nm}:end"],) = ax.plot(*tr.final, **{**MARKERS["end"], "mfc": c, "ms": 9 if top else 6},
+                                      zorder=6 if top else 5)
         if not ascent:
             continue
-        for key, mk in (("w_adv", "o"), ("theta_adv", "x")):
+        for key, mk in (("w_adv", "w_adv"), ("theta_adv", "theta_adv")):
             if key in tr.info:
                 P = tr.info[key][::every]
-                (out[f"{nm}:{key}"],) = ax.plot(P[:, 0], P[:, 1], mk, color=c, ms=3, alpha=0.7)
-    ax.legend(fontsize=7, loc="lower right")
+                (out[f"{nm}:{key}"],) = ax.plot(P[:, 0], P[:, 1], color=c, alpha=0.7, **MARKERS[mk])
+    first = next(iter(data["runs"].values()))
+    (out["start"],) = ax.plot(*first.points[0], **MARKERS["start"])
+    if legend:
+        ax.legend(fontsize=8, loc="lower right")
     return out
 
 
