@@ -69,6 +69,7 @@ def plot_claim_intervals(r, ax=None):
         art.append(ax.errorbar([e], [yi], xerr=[[e - c["lo"]], [c["hi"] - e]], marker="o",
                                capsize=4, color=VERDICT_COLOR[c["verdict"]]))
     ax.set_yticks(y, [textwrap.fill(c["what"], 30) for c in cl], fontsize=7)
+    ax.locator_params(axis="x", nbins=5)
     ax.set(xlabel="paired difference (95% CI)", title="claims")
     return art
 
@@ -168,8 +169,9 @@ def plot_gsam_gap(r, ax=None):
     t = np.arange(1, r["h"].shape[2] + 1)
     for i, a in enumerate(r["alphas"]):
         art += _band(ax, t, r["h"][i].mean(0), r["h"][i].std(0, ddof=1), f"alpha = {a}")
-    ax.set(xlabel="step", ylabel="surrogate gap h", yscale="symlog", title="GSAM Fig. 9")
-    ax.set_yscale("symlog", linthresh=1e-4)
+    top = np.quantile(r["h"].mean(1), 0.98)
+    ax.set(xlabel="step", ylabel="surrogate gap h (mean +- std)", title="GSAM Fig. 9",
+           ylim=(min(0.0, float(np.min(r["h"].mean(1) - r["h"].std(1)))), 1.5 * top))
     ax.legend(fontsize=8)
     return art
 
