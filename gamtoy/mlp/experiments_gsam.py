@@ -9,7 +9,7 @@ from .hessian import top_eigenvalues
 from .lab import _key, _ms, config, fit, make_opt, setup
 from .oracle import make_oracle
 from .train import train
-from .verdicts import headline, paired_claim, threshold_claim
+from .verdicts import fmt, headline, paired_claim, threshold_claim
 
 
 def _log_or_raw(x):
@@ -161,6 +161,6 @@ def gnp_sweep(quick=True, alphas=None, rho=0.05, gam_rho=0.1, gam_alpha=0.3, use
                table_mean=tm, table_std=ts, best_alpha=best, best_vs_08=vs_best, config=cfg)
     out = headline(out, claims)
     out["note"] += (f" | best alpha by mean: {best}; acc(best) - acc(0.8) = "
-                    f"{stats.fmt(vs_best['mean'], vs_best['lo'], vs_best['hi'])} (no claim: "
+                    f"{fmt(dict(vs_best, estimate=vs_best['mean']))} (no claim: "
                     f"{'covers 0' if vs_best['lo'] <= 0 <= vs_best['hi'] else 'excludes 0'})")
     return out

@@ -5,7 +5,6 @@ import textwrap
 
 import numpy as np
 
-from ..figures import style
 from .lab import LABEL
 from .verdicts import fmt
 
@@ -204,6 +203,8 @@ def figure(r, fns, out_dir=None, stem=None):
     with a tight bounding box). With out_dir and stem: saved as PNG + SVG, the paths returned;
     otherwise the figure is returned."""
     import matplotlib.pyplot as plt
+
+    from ..figures import style  # the package's one figure style (imported only to draw)
     with style.context():
         fig, axes = plt.subplots(1, len(fns), figsize=(5.4 * len(fns), 4.0), squeeze=False)
         for p, ax in zip(fns, axes[0]):
