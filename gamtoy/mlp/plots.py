@@ -109,6 +109,7 @@ def plot_minima_density(r, ax=None):
     bins = np.arange(hi) - 0.5
     art = [ax.hist(r["mins"].ravel(), bins, alpha=0.6, label="local minima")[2],
            ax.hist(r["maxs"].ravel(), bins, alpha=0.6, label="local maxima")[2]]
+    ax.set_xticks(np.arange(hi - 1))
     ax.set(xlabel=f"number within rho = {r['rho']}", ylabel="directions (all seeds)",
            title="GAM Fig. 2")
     ax.legend(fontsize=8)
