@@ -75,9 +75,13 @@ def gsam_cos(quick=True, opts=("gsam", "sam"), threshold=0.9, use_cache=True, pr
                               f"{o.upper()} training", lowest[j], threshold, +1,
                               "min over steps of cos(g, g_p)", quick)
               for j, o in enumerate(opts)]
-    out = dict(opts=opts, **r, cos_mean=cm, cos_std=cs, lowest=lowest, threshold=threshold,
-               config=cfg)
-    return headline(out, claims)
+    above = (r["cos"] > threshold).mean(axis=2)  # (opts, seeds): fraction of steps above 0.9
+    out = dict(opts=opts, **r, cos_mean=cm, cos_std=cs, lowest=lowest, frac_above=above,
+               threshold=threshold, config=cfg)
+    out = headline(out, claims)
+    out["note"] += " | fraction of steps with cos > {}: {}".format(threshold, ", ".join(
+        f"{o.upper()} {above[j].mean():.2f}" for j, o in enumerate(opts)))
+    return out
 
 
 def gsam_gap_vs_alpha(quick=True, alphas=(0.0, 0.3, 0.6), rho=0.05, use_cache=True,
