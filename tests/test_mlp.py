@@ -39,13 +39,21 @@ def test_hvp_equals_dense_autograd_hessian_and_finite_differences(act, wd):
     assert_allclose(Hv, fd, rtol=1e-5, atol=1e-7)
 
 
-def test_normgrad_is_gradient_of_gradient_norm_gam_eq8():
-    m, th, X, y = small()
+@pytest.mark.parametrize("act,wd", [("tanh", 0.0), ("tanh", 0.013), ("relu", 0.037)])
+def test_normgrad_is_gradient_of_gradient_norm_of_the_full_loss_gam_eq8(act, wd):
+    """GAM Eq. 8 against autograd of |grad L| where L includes (wd/2)|theta|^2: dropping the
+    weight-decay term wd * g/|g| from `normgrad` fails here."""
+    m, th, X, y = small(act, wd, seed=4)
     g, f = m.normgrad(th, X, y, xi=0.0)
     gn = autograd.grad(lambda t: autograd.numpy.sqrt(
         autograd.numpy.sum(autograd.grad(m.loss_autograd)(t, X, y) ** 2)))(th)
     assert_allclose(g, m.grad(th, X, y), rtol=1e-12)
     assert_allclose(f, gn, rtol=1e-8, atol=1e-12)
+    if wd:  # the weight-decay part is visible at this tolerance
+        assert np.abs(wd * g / np.linalg.norm(g)).max() > 1e3 * np.abs(f - gn).max()
+    orc = FullBatchOracle(m, X, y)
+    g2, f2 = orc.normgrad(th, xi=0.0)
+    assert_allclose(f2, gn, rtol=1e-8, atol=1e-12)
 
 
 def test_eigsh_top_eigenvalues_equal_dense_ones():
@@ -116,3 +124,98 @@ def test_divergence_raises_instead_of_returning_nan():
         with np.errstate(all="ignore"):
             train(Model((2, 8, 8, 2), "relu"), ds, optim.get("sgd", lr=1e150), steps=20,
                   eval_every=1)
+
+
+def test_data_of_every_split_is_validated_like_the_training_data():
+    """Issue 9: test labels and shapes are checked like the training ones, before training."""
+    m = Model((2, 8, 2))
+    ds = make_data("moons", n_train=32, n_test=16, seed=0)
+    bad = {
+        "data.X_test": ds._replace(X_test=ds.X_test[:, :1]),
+        "data.y_test": ds._replace(y_test=ds.y_test + 2),
+    }
+    for name, d in bad.items():
+        with pytest.raises(ValueError, match=name.replace(".", r"\.")):
+            train(m, d, "sgd", steps=5)
+    with pytest.raises(ValueError, match=r"data\.y_test.*integer"):
+        train(m, ds._replace(y_test=ds.y_test.astype(float)), "sgd", steps=5)
+    with pytest.raises(ValueError, match=r"data\.y_test.*shape"):
+        train(m, ds._replace(y_test=ds.y_test[:-1]), "sgd", steps=5)
+
+
+def test_empty_and_nan_training_sets_are_reported_as_such_not_as_divergence():
+    m = Model((2, 8, 2))
+    ds = make_data("moons", n_train=32, n_test=16, seed=0)
+    empty = ds._replace(X_train=ds.X_train[:0], y_train=ds.y_train[:0])
+    with pytest.raises(ValueError, match="empty"):
+        train(m, empty, "sgd", steps=5)
+    X = ds.X_train.copy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN") as e:
+        train(m, ds._replace(X_train=X), "sgd", steps=5)
+    assert "diverged" not in str(e.value) and "X_train" in str(e.value)
+    with pytest.raises(ValueError, match="empty"):
+        FullBatchOracle(m, np.zeros((0, 2)), np.zeros(0, int))
+    with pytest.raises(ValueError, match="X_test.*NaN"):
+        X = ds.X_test.copy()
+        X[0, 0] = np.inf
+        train(m, ds._replace(X_test=X), "sgd", steps=5)
+
+
+def test_non_integer_widths_batch_sizes_and_counts_are_errors():
+    with pytest.raises(TypeError, match=r"sizes\[1\]"):
+        Model((2, 16.5, 2))
+    with pytest.raises(TypeError, match=r"sizes\[1\]"):
+        Model((2, True, 2))
+    with pytest.raises(ValueError, match=r"sizes\[1\]"):
+        Model((2, 0, 2))
+    with pytest.raises(TypeError, match="wd"):
+        Model((2, 3, 2), wd="0.1")
+    m = Model((2, 8, 2))
+    ds = make_data("moons", n_train=32, n_test=16, seed=0)
+    for bs in (2.5, "8", True):
+        with pytest.raises(TypeError, match="batch_size"):
+            train(m, ds, "sgd", steps=5, batch_size=bs)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(m, ds, "sgd", steps=5, batch_size=0)
+    with pytest.raises(TypeError, match="steps"):
+        train(m, ds, "sgd", steps=5.5)
+    with pytest.raises(TypeError, match="n_train"):
+        make_data("moons", n_train=10.5)
+    with pytest.raises(ValueError, match="n_test"):
+        make_data("moons", n_test=0)
+    with pytest.raises(ValueError, match="label_noise"):
+        make_data("moons", label_noise=float("nan"))
+    assert Model((np.int64(2), np.int32(8), 2)).sizes == (2, 8, 2)
+
+
+def test_digits_are_sklearns_images_standardised_with_training_statistics():
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    ds = make_data("digits", n_train=300, n_test=200, seed=5)
+    assert ds.X_train.shape == (300, 64) and ds.X_test.shape == (200, 64) and ds.n_classes == 10
+    assert set(np.unique(ds.y_train)) == set(range(10))
+    # undo the standardisation: every row is one of scikit-learn's images, with its label
+    raw = gamtoy_data().load_digits()[0]
+    rng = np.random.default_rng(5)
+    idx = rng.permutation(len(y))[:500]
+    np.testing.assert_array_equal(raw, X)
+    np.testing.assert_array_equal(np.concatenate([ds.y_train, ds.y_test]), y[idx])
+    mu, sd = X[idx[:300]].mean(0), X[idx[:300]].std(0)
+    sd = np.where(sd > 1e-8, sd, 1.0)
+    assert_allclose(ds.X_test, (X[idx[300:]] - mu) / sd, atol=1e-9)
+    assert np.all(np.isfinite(ds.X_test))
+    with pytest.raises(ValueError, match="1797"):
+        make_data("digits", n_train=1000, n_test=1000)
+
+
+def gamtoy_data():
+    import gamtoy.mlp.data as d
+    return d
+
+
+def test_an_mlp_learns_digits_well_above_chance():
+    ds = make_data("digits", n_train=400, n_test=400, seed=1)
+    m = Model((64, 32, 10))
+    out = train(m, ds, optim.get("sgd", lr=0.2, base="momentum"), steps=60, seed=1)
+    assert out["test_acc"] > 0.8  # chance is 0.1

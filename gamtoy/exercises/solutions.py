@@ -11,6 +11,33 @@ def solution_check_penalised_gradient(grad, hvp, theta, lam):
 
 def solution_check_surrogate_gap(value, grad, w, rho):
     """h = f(w + rho g/|g|) - f(w) (GSAM Eq. 4)."""
+
+
+# ---- notebook 04 (gamtoy.exercises.mlp) ---------------------------------------------------
+def solution_check_hvp(model, theta, v, X, y):
+    """H v of the full loss by autograd (forward-over-reverse would do as well)."""
+    import autograd
+    import autograd.numpy as anp
+    g = autograd.grad(lambda t: model.loss_autograd(t, X, y))
+    return autograd.grad(lambda t: anp.dot(g(t), v))(theta)
+
+
+def solution_check_normgrad(model, theta, X, y):
+    """GAM Eq. 8: H g/|g|, with the model's exact HVP (the R-operator; wd included)."""
+    import numpy as np
+    g = model.grad(theta, X, y)
+    return model.hvp(theta, g / np.linalg.norm(g), X, y)
+
+
+def solution_check_paired_verdict(a, b, expected_sign):
+    """The verdict of the bootstrap interval of the paired difference a - b."""
+    from gamtoy import stats
+    p = stats.paired(a, b)
+    return stats.verdict(p["lo"], p["hi"], expected_sign)
+
+
+def solution_check_surrogate_gap(value, grad, w, rho):
+    """GSAM Eq. 4: h = L(w + rho g/|g|) - L(w)."""
     import numpy as np
     g = grad(w)
     return value(w + rho * g / np.linalg.norm(g)) - value(w)
@@ -68,3 +95,8 @@ def solution_gsam_direction(g, g_p, alpha):
 
 solution_check_r0, solution_check_r1 = solution_r0, solution_r1
 solution_check_sam_direction, solution_check_gsam_direction = solution_sam_direction, solution_gsam_direction
+
+
+def solution_check_mixed_cost(fraction, cost_base, cost_gam):
+    """GAM Table 7: ((1 - f) c_base + f c_gam) / c_base."""
+    return ((1 - fraction) * cost_base + fraction * cost_gam) / cost_base

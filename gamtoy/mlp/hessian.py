@@ -5,6 +5,9 @@ All take an oracle with `hvp_at(theta)` (or `hvp(theta, v)`) so they run on any 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from .. import validate
+from ._blas import one_thread
+
 
 def _hv(oracle, theta):
     return oracle.hvp_at(theta) if hasattr(oracle, "hvp_at") else (lambda v: oracle.hvp(theta, v))
@@ -21,26 +24,29 @@ def dense_hessian(oracle, theta):
     """H(theta) column by column (n HVPs), symmetrised; for small networks and tests."""
     n = np.size(theta)
     hv = _hv(oracle, theta)
-    H = np.stack([hv(e) for e in np.eye(n)], 1)
+    with one_thread():
+        H = np.stack([hv(e) for e in np.eye(n)], 1)
     return 0.5 * (H + H.T)
 
 
 def top_eigenvalues(oracle, theta, k=1, seed=0, tol=1e-8):
     """The k largest (algebraic, which="LA") Hessian eigenvalues, descending (GAM Fig. 3)."""
     n = np.size(theta)
+    k = validate.positive_int("k", k)
     if not 1 <= k < n:
         raise ValueError(f"k must be in [1, {n - 1}] for eigsh on n = {n} parameters, got {k}")
     v0 = np.random.default_rng(seed).normal(size=n)
-    w = eigsh(hessian_operator(oracle, theta), k=k, which="LA", v0=v0, tol=tol,
-              return_eigenvectors=False)
+    with one_thread():
+        w = eigsh(hessian_operator(oracle, theta), k=k, which="LA", v0=v0, tol=tol,
+                  return_eigenvectors=False)
     return np.sort(w)[::-1]
 
 
 def hutchinson_trace(oracle, theta, n_samples=100, seed=0):
     """tr H ~ mean of z^T H z over Rademacher z (Hutchinson); returns (mean, standard error)."""
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be >= 2 to report a spread, got {n_samples}")
+    n_samples = validate.positive_int("n_samples", n_samples, low=2)
     rng = np.random.default_rng(seed)
     hv = _hv(oracle, theta)
-    s = np.array([z @ hv(z) for z in rng.choice([-1.0, 1.0], (n_samples, np.size(theta)))])
+    with one_thread():
+        s = np.array([z @ hv(z) for z in rng.choice([-1.0, 1.0], (n_samples, np.size(theta)))])
     return float(s.mean()), float(s.std(ddof=1) / np.sqrt(n_samples))

@@ -14,6 +14,8 @@ implementations of the same loss:
 import autograd.numpy as anp
 import numpy as np
 
+from .. import validate
+
 ACTIVATIONS = ("tanh", "relu")
 
 
@@ -21,15 +23,16 @@ class Model:
     """An MLP `sizes = (d_in, h_1, ..., n_classes)` with activation `act` and weight decay `wd`."""
 
     def __init__(self, sizes=(2, 16, 16, 2), act="tanh", wd=0.0):
-        sizes = tuple(int(s) for s in sizes)
-        if len(sizes) < 2 or min(sizes) < 1:
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"sizes must be a sequence of integer widths, got {sizes!r}")
+        sizes = tuple(validate.positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes))
+        if len(sizes) < 2:
             raise ValueError(f"sizes must hold >= 2 positive widths, got {sizes}")
         if sizes[-1] < 2:
             raise ValueError(f"need >= 2 output classes, got sizes {sizes}")
         if act not in ACTIVATIONS:
             raise ValueError(f"unknown activation {act!r}; valid: {', '.join(ACTIVATIONS)}")
-        if not wd >= 0:
-            raise ValueError(f"weight decay wd must be non-negative, got {wd}")
+        wd = validate.real("wd", wd, low=0.0)
         self.sizes, self.act, self.wd = sizes, act, float(wd)
         self.shapes, offs = [], 0
         for a, b in zip(sizes[:-1], sizes[1:]):

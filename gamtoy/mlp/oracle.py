@@ -7,18 +7,40 @@ step, so g, H g and the gradients at theta_adv all see the same W_t). The traini
 """
 import numpy as np
 
+from .. import validate
+
+
+def check_data(model, X, y, names=("X", "y")):
+    """(X, y) as float inputs of shape (N, d_in) with N >= 1, finite, and integer labels in
+    [0, n_classes), or a clear error naming the array (`names`) and what is allowed."""
+    xn, yn = names
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub" or X.dtype == bool:
+        raise TypeError(f"{xn} must hold real numbers, got dtype {X.dtype}")
+    X = X.astype(float, copy=False)
+    if X.ndim != 2 or X.shape[1] != model.sizes[0]:
+        raise ValueError(f"{xn} must have shape (N, {model.sizes[0]}) for {model}, got {X.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{xn} is empty (shape {X.shape}): need at least one example")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        raise ValueError(f"{xn} holds {int(bad.sum())} NaN/inf value(s) (first at row "
+                         f"{int(np.argwhere(bad)[0, 0])}): the inputs must be finite")
+    y = np.asarray(y)
+    if y.shape != (len(X),) or y.dtype.kind not in "iu":
+        raise ValueError(f"{yn} must be integer labels of shape ({len(X)},) like {xn}, got shape "
+                         f"{y.shape} dtype {y.dtype}")
+    if y.min() < 0 or y.max() >= model.sizes[-1]:
+        raise ValueError(f"{yn}: labels must lie in [0, {model.sizes[-1]}) for {model.sizes[-1]} "
+                         f"classes, got [{y.min()}, {y.max()}]")
+    return X, y
+
 
 class FullBatchOracle:
     """L over all of (X, y). `evals` counts gradient-sized passes (an HVP counts as one)."""
 
     def __init__(self, model, X, y):
-        X, y = np.asarray(X, float), np.asarray(y)
-        if X.ndim != 2 or X.shape[1] != model.sizes[0]:
-            raise ValueError(f"X must have shape (N, {model.sizes[0]}), got {X.shape}")
-        if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"y must be integer labels of shape ({len(X)},), got {y.shape} {y.dtype}")
-        if len(y) and (y.min() < 0 or y.max() >= model.sizes[-1]):
-            raise ValueError(f"labels must lie in [0, {model.sizes[-1]}), got [{y.min()}, {y.max()}]")
+        X, y = check_data(model, X, y)
         self.model, self.X, self.y = model, X, y
         self.Xb, self.yb = X, y
         self.evals = 0
@@ -56,9 +78,10 @@ class MiniBatchOracle(FullBatchOracle):
 
     def __init__(self, model, X, y, batch_size, seed=0):
         super().__init__(model, X, y)
-        if not 1 <= int(batch_size) <= len(self.X):
-            raise ValueError(f"batch_size must be in [1, {len(self.X)}], got {batch_size}")
-        self.batch_size = int(batch_size)
+        self.batch_size = validate.positive_int("batch_size", batch_size)
+        if self.batch_size > len(self.X):
+            raise ValueError(f"batch_size must be in [1, {len(self.X)}] (the training set's size), "
+                             f"got {batch_size}")
         self.rng = np.random.default_rng(seed)
         self._perm, self._pos = np.empty(0, int), 0
         self.advance()
@@ -73,6 +96,8 @@ class MiniBatchOracle(FullBatchOracle):
 
 def make_oracle(model, X, y, batch_size=None, seed=0):
     """A full-batch oracle (batch_size None or >= N) or a mini-batch one."""
+    if batch_size is not None:
+        batch_size = validate.positive_int("batch_size", batch_size)
     if batch_size is None or batch_size >= len(X):
         return FullBatchOracle(model, X, y)
     return MiniBatchOracle(model, X, y, batch_size, seed)

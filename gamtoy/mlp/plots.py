@@ -1,9 +1,14 @@
-"""Plot functions for the experiments (`ax=None`, return the artists) and `reproduce`."""
-import os
+"""Plot functions for the MLP experiments: each takes a result dict (from `experiments`, which this
+module never imports), draws into `ax=None` and returns the artists. `figure` puts several into one
+figure with the verdicts and intervals as a footer and saves it (PNG 160 dpi + SVG)."""
+import textwrap
 
 import numpy as np
 
 from .lab import LABEL
+from .verdicts import fmt
+
+VERDICT_COLOR = {"reproduces": "tab:green", "contradicts": "tab:red", "inconclusive": "0.45"}
 
 
 def _ax(ax):
@@ -13,45 +18,85 @@ def _ax(ax):
     return ax
 
 
-def _band(ax, x, m, s, label):
-    line, = ax.plot(x, m, label=label)
+def _band(ax, x, m, s, label, **kw):
+    line, = ax.plot(x, m, label=label, **kw)
     return [line, ax.fill_between(x, m - s, m + s, alpha=0.2, color=line.get_color())]
 
 
+def _lbl(o):
+    return LABEL.get(o, o)
+
+
 def plot_label_noise(r, ax=None):
-    """GAM Table 6 as curves: test accuracy against label noise, one per optimizer."""
+    """GAM Table 6 as curves: (best) test accuracy against label noise, mean +- std over seeds."""
     ax = _ax(ax)
     art = []
     for i, o in enumerate(r["opts"]):
         art.append(ax.errorbar(100 * r["noise"], r["mean"][i], r["std"][i], marker="o",
-                               capsize=3, label=LABEL.get(o, o)))
-    ax.set(xlabel="label noise (%)", ylabel="test accuracy", title="GAM Table 6 (toy)")
+                               capsize=3, label=_lbl(o)))
+    ax.set(xlabel="label noise (%)", ylabel="best test accuracy",
+           title=f"GAM Table 6 ({r.get('data_name', '')})")
     ax.legend(fontsize=8)
     return art
 
 
+def plot_paired_intervals(r, ax=None):
+    """The paired difference acc(SGD+GAM) - acc(SGD) per noise level with its 95% interval."""
+    ax = _ax(ax)
+    x = 100 * r["noise"]
+    est = np.array([c["estimate"] for c in r["per_level"]])
+    lo = np.array([c["lo"] for c in r["per_level"]])
+    hi = np.array([c["hi"] for c in r["per_level"]])
+    art = [ax.axhline(0, color="k", lw=0.8)]
+    for xi, e, a, b, c in zip(x, est, lo, hi, r["per_level"]):
+        art.append(ax.errorbar([xi], [e], [[e - a], [b - e]], marker="s", capsize=4,
+                               color=VERDICT_COLOR[c["verdict"]]))
+    ax.set(xlabel="label noise (%)", ylabel="acc(SGD+GAM) - acc(SGD)",
+           title="paired difference, 95% CI")
+    return art
+
+
+def plot_claim_intervals(r, ax=None):
+    """Every claim of a result: its paired estimate and 95% interval against 0, coloured by
+    verdict (green reproduces, red contradicts, grey inconclusive)."""
+    ax = _ax(ax)
+    cl = r["claims"]
+    y = np.arange(len(cl))[::-1]
+    art = [ax.axvline(0, color="k", lw=0.8)]
+    for yi, c in zip(y, cl):
+        e = c["estimate"]
+        art.append(ax.errorbar([e], [yi], xerr=[[e - c["lo"]], [c["hi"] - e]], marker="o",
+                               capsize=4, color=VERDICT_COLOR[c["verdict"]]))
+    ax.set_yticks(y, [textwrap.fill(c["what"], 30) for c in cl], fontsize=7)
+    ax.locator_params(axis="x", nbins=5)
+    ax.set(xlabel="paired difference (95% CI)", title="claims")
+    return art
+
+
 def plot_hessian_spectrum(r, ax=None):
-    """GAM Fig. 3: top eigenvalues (markers) per optimizer; trace in the labels."""
+    """GAM Fig. 3: top eigenvalues (mean +- std over seeds) per optimizer; trace in the labels."""
     ax = _ax(ax)
     art = []
     for i, o in enumerate(r["opts"]):
-        m, s = r["eig"][i].mean(0), r["eig"][i].std(0)
-        lbl = f"{LABEL.get(o, o)} (tr {r['trace_mean'][i]:.2f})"
+        m, s = r["eig"][i].mean(0), r["eig"][i].std(0, ddof=1)
+        lbl = f"{_lbl(o)} (tr {r['trace_mean'][i]:.2f})"
         art.append(ax.errorbar(np.arange(1, r["k"] + 1), m, s, marker="o", capsize=3, label=lbl))
-    ax.set(xlabel="eigenvalue index", ylabel="Hessian eigenvalue", title="GAM Fig. 3 (toy)")
+    ax.set_xticks(np.arange(1, r["k"] + 1))
+    ax.set(xlabel="eigenvalue index", ylabel="Hessian eigenvalue",
+           title=f"GAM Fig. 3 ({r.get('data_name', '')})")
     ax.legend(fontsize=8)
     return art
 
 
 def plot_gam_fraction(r, ax=None):
-    """GAM Fig. 4: accuracy against the fraction of GAM steps; measured cost in the labels."""
+    """GAM Table 7: accuracy against the fraction of GAM steps; counted cost in the labels."""
     ax = _ax(ax)
     art = []
     for a, b in enumerate(r["bases"]):
         art += _band(ax, r["fractions"], r["acc_mean"][a], r["acc_std"][a],
-                     f"{LABEL.get(b, b)}+GAM (cost x{r['cost_ratio_mean'][a, -1]:.1f} at 1)")
-    ax.set(xlabel="fraction of steps with GAM", ylabel="test accuracy", xscale="symlog",
-           title="GAM Table 7 / Fig. 4 (toy)")
+                     f"{_lbl(b)}+GAM (cost x{r['cost_ratio_counted'][a, -1]:.1f} at 1, "
+                     f"counted)", marker="o")
+    ax.set(xlabel="fraction of steps with GAM", ylabel="test accuracy", title="GAM Table 7")
     ax.set_xscale("symlog", linthresh=0.05)
     ax.legend(fontsize=8)
     return art
@@ -64,8 +109,9 @@ def plot_minima_density(r, ax=None):
     bins = np.arange(hi) - 0.5
     art = [ax.hist(r["mins"].ravel(), bins, alpha=0.6, label="local minima")[2],
            ax.hist(r["maxs"].ravel(), bins, alpha=0.6, label="local maxima")[2]]
-    ax.set(xlabel=f"number within rho = {r['rho']}", ylabel="directions",
-           title="GAM Fig. 2 (toy)")
+    ax.set_xticks(np.arange(hi - 1))
+    ax.set(xlabel=f"number within rho = {r['rho']}", ylabel="directions (all seeds)",
+           title="GAM Fig. 2")
     ax.legend(fontsize=8)
     return art
 
@@ -75,43 +121,43 @@ def plot_slices_1d(r, ax=None):
     ax = _ax(ax)
     art = []
     for i, o in enumerate(r["opts"]):
-        art += _band(ax, r["alphas"], r["slice1d"][i].mean(0), r["slice1d"][i].std(0),
-                     LABEL.get(o, o))
-    ax.set(xlabel="step along direction", ylabel="training loss", title="GAM Fig. 5 (toy, 1D)")
+        art += _band(ax, r["alphas"], r["slice1d"][i].mean(0), r["slice1d"][i].std(0, ddof=1),
+                     _lbl(o))
+    ax.set(xlabel="step along direction", ylabel="training loss", title="GAM Fig. 5 (1D)")
     ax.legend(fontsize=8)
     return art
 
 
 def plot_slices_2d(r, i=0, ax=None):
-    """GAM Fig. 5 (2D): contours of the loss around optimizer i's solution."""
+    """GAM Fig. 5 (2D): contours of the loss around optimizer i's solution (first seed)."""
     ax = _ax(ax)
     a = r["alphas2d"]
     cs = ax.contour(a, a, r["slice2d"][i], levels=15)
-    ax.set(xlabel="d1", ylabel="d2", title=f"{LABEL.get(r['opts'][i], r['opts'][i])} (toy, 2D)")
+    ax.set(xlabel="d1", ylabel="d2", title=f"{_lbl(r['opts'][i])} (2D, seed 0)")
     return [cs]
 
 
 def plot_gsam_lambda_max(r, ax=None):
-    """GSAM Fig. 4: 2h/rho^2 against lambda_max, with y = x."""
+    """GSAM Fig. 4: lambda_max (eigsh) and 2h/rho^2 against alpha at fixed rho, mean +- std."""
     ax = _ax(ax)
-    art = []
-    for i, rho in enumerate(r["rhos"]):
-        art.append(ax.scatter(r["lam_max"][i], r["est"][i], label=f"rho = {rho}"))
-    lim = [0, max(r["lam_max"].max(), r["est"].max()) * 1.1]
-    art += ax.plot(lim, lim, "k--", lw=1, label="y = x")
-    ax.set(xlabel="lambda_max (eigsh)", ylabel="2h / rho^2", title="GSAM Fig. 4 (toy)")
+    a = r["alphas"]
+    art = _band(ax, a, r["lam_max"].mean(1), r["lam_max"].std(1, ddof=1), "lambda_max (eigsh)",
+                marker="o")
+    art += _band(ax, a, r["est"].mean(1), r["est"].std(1, ddof=1), "2h / rho^2", marker="s")
+    ax.set(xlabel="alpha", ylabel="dominant eigenvalue", title=f"GSAM Fig. 4 (rho = {r['rho']})")
     ax.legend(fontsize=8)
     return art
 
 
 def plot_gsam_cos(r, ax=None):
-    """GSAM Fig. 8: cos(g, g_p) per step."""
+    """GSAM Fig. 8: cos(g, g_p) per step, mean +- std over seeds, and the paper's 0.9."""
     ax = _ax(ax)
     art = []
     t = np.arange(1, r["cos_mean"].shape[1] + 1)
     for i, o in enumerate(r["opts"]):
-        art += _band(ax, t, r["cos_mean"][i], r["cos_std"][i], LABEL.get(o, o))
-    ax.set(xlabel="step", ylabel="cos(g, g_p)", title="GSAM Fig. 8 (toy)")
+        art += _band(ax, t, r["cos_mean"][i], r["cos_std"][i], _lbl(o))
+    art.append(ax.axhline(r["threshold"], color="k", ls="--", lw=1, label="0.9 (paper)"))
+    ax.set(xlabel="step", ylabel="cos(g, g_p)", title="GSAM Fig. 8")
     ax.legend(fontsize=8)
     return art
 
@@ -122,8 +168,10 @@ def plot_gsam_gap(r, ax=None):
     art = []
     t = np.arange(1, r["h"].shape[2] + 1)
     for i, a in enumerate(r["alphas"]):
-        art += _band(ax, t, r["h"][i].mean(0), r["h"][i].std(0), f"alpha = {a}")
-    ax.set(xlabel="step", ylabel="surrogate gap h", yscale="log", title="GSAM Fig. 9 (toy)")
+        art += _band(ax, t, r["h"][i].mean(0), r["h"][i].std(0, ddof=1), f"alpha = {a}")
+    top = np.quantile(r["h"].mean(1), 0.98)
+    ax.set(xlabel="step", ylabel="surrogate gap h (mean +- std)", title="GSAM Fig. 9",
+           ylim=(min(0.0, float(np.min(r["h"].mean(1) - r["h"].std(1)))), 1.5 * top))
     ax.legend(fontsize=8)
     return art
 
@@ -135,36 +183,36 @@ def plot_gnp_sweep(r, ax=None):
                        label="GNP")]
     for name, m in zip(r["table_rows"][1:], r["table_mean"][1:]):
         art.append(ax.axhline(m, ls="--", lw=1, label=name, color="C1" if "exact" in name else "C2"))
-    ax.set(xlabel="alpha", ylabel="test accuracy", title="GNP sweep / GAM Table 5 (toy)")
+    ax.set(xlabel="alpha", ylabel="test accuracy", title="GNP sweep / GAM Table 5")
     ax.legend(fontsize=8)
     return art
 
 
-def reproduce(out_dir, quick=True):
-    """Run every MLP experiment (quick or full) and write one PNG each; return their paths."""
+def verdict_lines(r, width=110):
+    """One wrapped line per claim: '[verdict] claim: what = est [lo, hi], n seeds'."""
+    out = []
+    for c in r["claims"]:
+        s = (f"[{c['verdict']}] {c['paper']}: {c['claim']}: {c['what']} = "
+             f"{fmt(c)} (paper {'>' if c['expected_sign'] > 0 else '<'} 0,"
+             f" {c['n']} seeds, paired, 95% CI)")
+        out.append(textwrap.fill(s, width, subsequent_indent="    "))
+    return out
+
+
+def figure(r, fns, out_dir=None, stem=None):
+    """One figure with a panel per plot function and the verdicts as a footer (not clipped: saved
+    with a tight bounding box). With out_dir and stem: saved as PNG + SVG, the paths returned;
+    otherwise the figure is returned."""
     import matplotlib.pyplot as plt
 
-    from . import experiments as E
-    jobs = [("mlp_label_noise", E.label_noise, [plot_label_noise]),
-            ("mlp_hessian_spectrum", E.hessian_spectrum, [plot_hessian_spectrum]),
-            ("mlp_gam_fraction", E.gam_fraction, [plot_gam_fraction]),
-            ("mlp_minima_density", E.minima_density, [plot_minima_density]),
-            ("mlp_slices", E.landscape_slices, [plot_slices_1d, plot_slices_2d]),
-            ("mlp_gsam_lambda_max", E.gsam_lambda_max, [plot_gsam_lambda_max]),
-            ("mlp_gsam_cos", E.gsam_cos, [plot_gsam_cos]),
-            ("mlp_gsam_gap", E.gsam_gap_vs_alpha, [plot_gsam_gap]),
-            ("mlp_gnp_sweep", E.gnp_sweep, [plot_gnp_sweep])]
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for name, fn, plots in jobs:
-        r = fn(quick=quick, progress=not quick)
-        fig, axes = plt.subplots(1, len(plots), figsize=(5 * len(plots), 3.8), squeeze=False)
-        for p, ax in zip(plots, axes[0]):
+    from ..figures import style  # the package's one figure style (imported only to draw)
+    with style.context():
+        fig, axes = plt.subplots(1, len(fns), figsize=(5.4 * len(fns), 4.0), squeeze=False)
+        for p, ax in zip(fns, axes[0]):
             p(r, ax=ax)
-        fig.text(0.01, 0.005, r["note"][:150], fontsize=6)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
-        path = os.path.join(out_dir, f"{name}.png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths
+        fig.tight_layout()
+        lines = verdict_lines(r, width=int(60 * len(fns)))
+        fig.text(0.01, -0.02, "\n".join(lines), fontsize=8, va="top", ha="left", family="monospace")
+        if out_dir is None:
+            return fig
+        return style.save(fig, out_dir, stem)

@@ -4,11 +4,12 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import optim
+from .. import optim, validate
 from ..vec import squeeze
-from .data import make_data
+from ._blas import one_thread
+from .data import Dataset, make_data
 from .model import Model
-from .oracle import make_oracle
+from .oracle import check_data, make_oracle
 
 DIAG_KEYS = ("cos", "h", "r1")
 
@@ -27,11 +28,29 @@ def train(model, data, opt, steps=300, batch_size=None, seed=0, theta0=None, eva
     train_acc, test_acc, and with diag=True the estimator's cos / h / r1 per step), test_acc,
     train_acc, time_per_step (s). Raises FloatingPointError if the loss becomes non-finite.
     """
+    with one_thread():
+        return _train(model, data, opt, steps, batch_size, seed, theta0, eval_every, diag,
+                      progress, mix)
+
+
+def _train(model, data, opt, steps, batch_size, seed, theta0, eval_every, diag, progress, mix):
     opt = optim.get(opt) if isinstance(opt, str) else opt
-    if int(steps) < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    steps = validate.positive_int("steps", steps)
+    seed = validate.positive_int("seed", seed, low=0)
+    if eval_every is not None:
+        eval_every = validate.positive_int("eval_every", eval_every)
+    if not isinstance(data, Dataset) and not all(hasattr(data, k) for k in Dataset._fields[:4]):
+        raise TypeError(f"data must be a gamtoy.mlp.Dataset (make_data), got {type(data).__name__}")
+    check_data(model, data.X_train, data.y_train, ("data.X_train", "data.y_train"))
+    check_data(model, data.X_test, data.y_test, ("data.X_test", "data.y_test"))
     oracle = make_oracle(model, data.X_train, data.y_train, batch_size, seed)
-    theta = model.init(seed) if theta0 is None else model.check(theta0).copy()
+    theta = model.init(seed) if theta0 is None else model.check(theta0, "theta0").copy()
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta0 holds NaN/inf: the starting parameters must be finite")
+    loss0 = model.value(theta, oracle.X, oracle.y)
+    if not np.isfinite(loss0):
+        raise ValueError(f"the training loss at the start is {loss0} (inputs too large for the "
+                         f"softmax?): nothing to train")
     state = opt.init(theta)
     use = _schedule(steps, mix)
     other = None
@@ -74,9 +93,7 @@ def _schedule(steps, mix):
     """Which steps use the main optimizer: all, or an evenly spaced fraction."""
     if mix is None:
         return np.ones(steps, bool)
-    frac = float(mix[1])
-    if not 0.0 <= frac <= 1.0:
-        raise ValueError(f"mix fraction must be in [0, 1], got {frac}")
+    frac = validate.real("mix fraction", mix[1], low=0.0, high=1.0)
     k = np.floor(np.arange(1, steps + 1) * frac) - np.floor(np.arange(steps) * frac)
     return k > 0
 
