@@ -379,14 +379,17 @@ def test_inv_sqrt_schedule_is_c_over_sqrt_t():
 
 
 def test_gsam_rho_schedule_is_proportional_to_lr():
-    lr = schedules.cosine(0.1, 21)
-    opt = optim.get("gsam", lr=lr, rho=0.05, rho_schedule="lr")
-    for t in (1, 5, 11, 21):
-        assert opt.rho(t) == pytest.approx(0.05 * lr(t) / 0.1, abs=1e-15)
+    # lr_min > 0 and rho_min > 0: rho_t - rho_min is proportional to lr_t - lr_min (GSAM Alg. 1)
+    lr = schedules.cosine(0.1, 21, v_min=0.02)
     opt = optim.get("gsam", lr=lr, rho=0.05, rho_min=0.01, rho_schedule="lr")
     assert opt.rho(1) == pytest.approx(0.05)
-    assert opt.rho(11) == pytest.approx(0.03)
+    assert opt.rho(11) == pytest.approx(0.03)  # lr(11) = 0.06, half-way from 0.02 to 0.1
     assert opt.rho(21) == pytest.approx(0.01)
+    for t in (3, 7, 16):
+        want = 0.01 + 0.04 * (lr(t) - 0.02) / 0.08
+        assert opt.rho(t) == pytest.approx(want, abs=1e-15)
+    opt = optim.get("gsam", lr=schedules.cosine(0.1, 21), rho=0.05, rho_schedule="lr")
+    assert opt.rho(11) == pytest.approx(0.025)
     assert optim.get("gsam", lr=0.1, rho=0.05, rho_schedule="lr").rho(7) == 0.05
 
 
