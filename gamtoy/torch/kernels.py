@@ -137,12 +137,12 @@ def point_(out, base, v, s):
     return out
 
 
-def sub_norm_(out, a, b):
+def sub_norm_(out, a, b, stats=True):
     """out = a - b; returns (|out|, |a|, <a, b>) from one sweep (on the CPU path a, b and out are
-    read while in cache)."""
+    read while in cache); without `stats`, |a| and <a, b> are None."""
     dot = torch.dot
     if not fast_cpu(a[0]):
-        na, dt = norm_dot(a, b)
+        na, dt = norm_dot(a, b) if stats else (None, None)
         for w, x, y in zip(out, a, b):
             torch.sub(x, y, out=w)
         return lnorm(out), na, dt
@@ -151,8 +151,11 @@ def sub_norm_(out, a, b):
         torch.sub(x, y, out=w)
         w, x = w.reshape(-1), x.reshape(-1)
         sq += dot(w, w).item()
-        sa += dot(x, x).item()
-        dt += dot(y.reshape(-1), x).item()
+        if stats:
+            sa += dot(x, x).item()
+            dt += dot(y.reshape(-1), x).item()
+    if not stats:
+        return math.sqrt(sq), None, None
     return math.sqrt(sq), math.sqrt(sa), dt
 
 
@@ -239,19 +242,24 @@ def lflat(v):
 
 # ---- memory ---------------------------------------------------------------------------------
 
-def peak_tensor_bytes(step, warmup=2):
-    """Peak bytes of CPU tensor memory while `step()` runs, as the CPU allocator sees it.
+def peak_tensor_bytes(step, params, warmup=2):
+    """Peak bytes of CPU tensor memory while `step()` runs (a benchmark helper, not for the hot
+    path): {"start": bytes live before the step, "peak": the highest live bytes during it}.
 
-    Measured with torch.profiler(profile_memory=True): every allocation and free of the CPU
-    allocator during one step, after `warmup` steps, added to the bytes of the tensors alive
-    when the step starts (every storage reachable from Python, counted once, found with gc).
-    Returns {"start", "peak", "growth"} in bytes. Slow (a profiler run): benchmarks only.
+    How it is measured: after `warmup` steps, every p.grad of `params` is released (each step
+    makes its own) and the storages of every tensor reachable from Python are summed, each once
+    (parameters, data, optimizer state, work buffers: found with gc). Two steps then run under
+    torch.profiler(profile_memory=True), which records every allocation and free of the CPU
+    allocator; live bytes at any moment = that start + the running sum of the records. The peak
+    is the highest value over both steps (the second sees the first's leftovers).
     """
     import gc
 
-    from torch.profiler import ProfilerActivity, profile, record_function
+    from torch.profiler import ProfilerActivity, profile
     for _ in range(warmup):
         step()
+    for p in params:
+        p.grad = None
     gc.collect()
     seen, start = set(), 0
     for obj in gc.get_objects():
@@ -265,14 +273,12 @@ def peak_tensor_bytes(step, warmup=2):
             seen.add(st.data_ptr())
             start += st.nbytes()
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        with record_function("gamtoy_measured_step"):
-            step()
-    events = sorted(prof.profiler.kineto_results.events(), key=lambda e: e.start_ns())
-    mark = next(e for e in events if e.name() == "gamtoy_measured_step")
-    t0, t1 = mark.start_ns(), mark.start_ns() + mark.duration_ns()
-    live = peak = 0
+        step()
+        step()
+    events = sorted((e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"),
+                    key=lambda e: e.start_ns())
+    live = peak = start
     for e in events:
-        if e.name() == "[memory]" and t0 <= e.start_ns() <= t1:
-            live += e.nbytes()
-            peak = max(peak, live)
-    return {"start": start, "growth": peak, "peak": start + peak}
+        live += e.nbytes()
+        peak = max(peak, live)
+    return {"start": start, "peak": peak}

@@ -451,7 +451,7 @@ class GAMAccel(FlatnessOptimizer):
         n0, like = K.norm(g0), _like(g0)
         loss_1, g1 = ev.grads(g0, rho_p / (n0 + xi))
         h0 = ev.scratch()  # h0 = g1 - g0 in the work buffers (theta_1 is not needed any more)
-        n_h0, n1, dot = K.sub_norm_(h0, g1, g0)
+        n_h0, n1, dot = K.sub_norm_(h0, g1, g0, diag)
         _, g2 = ev.grads(h0, rho / (n_h0 + xi))  # theta_2 = theta + rho h0/|h0|
         n2 = K.norm(g2)
         _, g3 = ev.grads(g2, rho_p / (n2 + xi), relative=True)  # theta_3 = theta_2 + rho' g2/|g2|
