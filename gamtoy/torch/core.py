@@ -2,20 +2,19 @@
 at theta + e, average over ranks, undo BatchNorm updates at perturbed points, then hand the
 direction d to a torch base optimizer.
 
-Vectors in the hot path are lists of tensors, one per parameter that requires grad (a
-"parameter list"), combined with `torch._foreach_*` ops: no flat copies, no per-step
-concatenation. Norms and dot products are global over all parameters, as in every paper, and
-every normalisation divides by |v| + xi. On the CPU (float32/64) norms and dot products are
-summed as Python numbers (`lnorm_num`, `lnorm_dot_num`): the scalars built from them go to the
-next kernels as numbers, with no scalar-tensor kernels in between. The flat helpers (`unit`,
-`decompose`, `cos`, `Evaluator.grad`/`normgrad`) remain for callers who want one vector.
+Vectors are lists of tensors, one per parameter that requires grad (a "parameter list"); the
+fused norm/dot sweeps and in-place combinations on them are in `kernels` (a CPU path with
+Python-number scalars, a device path with 0-d tensors and no host sync). Norms and dot products
+are global over all parameters, as in every paper; every normalisation divides by |v| + xi.
 
 Moves cost one pass and no copy of theta0: the perturbed point theta0 + s v is written into
-work buffers the optimizer keeps across steps (`torch.add(..., out=)`: no allocation) and
-swapped in as the parameters' data; going back swaps the original tensors in again, so theta0
-is restored bit for bit, in its own storage. On the CPU a scalar s is passed to the kernels as a
-number (`.item()` costs no device sync there); on other devices it stays a tensor, so no step
-synchronises with the device.
+work buffers the optimizer keeps across steps, or into v's own storage (`move_into`, when v is
+not needed after), and swapped in as the parameters' data; going back swaps the original tensors
+in again, so theta0 is restored bit for bit, in its own storage.
+
+Exact HVPs: double backward (one forward, a backward that keeps its graph, one more backward),
+or forward-over-reverse (`torch.func.jvp` of `torch.func.grad`, the model called through
+functional_call with copies of its buffers).
 """
 import contextlib
 import math
@@ -241,11 +240,12 @@ class Evaluator:
         the CPU with check=False a 0-d bool tensor instead (no device sync)."""
         if not self.adv_losses:
             return False
-        if loss.device.type == "cpu" or check:
-            ok = torch.isfinite(torch.stack([x.float() for x in self.adv_losses])).all()
-            return bool(torch.isfinite(loss)) and not bool(ok)
-        return torch.isfinite(loss) & ~torch.isfinite(torch.stack(
+        if loss.device.type == "cpu":  # numbers: no kernels
+            return math.isfinite(loss.item()) and not all(math.isfinite(x.item())
+                                                          for x in self.adv_losses)
+        bad = torch.isfinite(loss) & ~torch.isfinite(torch.stack(
             [x.float() for x in self.adv_losses])).all()
+        return bool(bad) if check else bad
 
     def _grads_here(self):
         """`grads` at the current point (after `move`)."""

@@ -14,7 +14,6 @@ Memory: the previous direction in p.grad is released when a step starts, and the
 the few scalars computed inside the step (no gradient is kept between steps).
 """
 import inspect
-import math
 from collections.abc import Mapping
 
 import torch
