@@ -18,6 +18,7 @@ functional_call with copies of its buffers).
 """
 import contextlib
 import math
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -401,7 +402,9 @@ def _jvp_hvp(ev, i, v):
             return ev.closure(i) if ev.accumulate > 1 else ev.closure()
 
     ps = tuple(p.detach() for p in ev.params)
-    with torch.enable_grad():
+    with torch.enable_grad(), warnings.catch_warnings():
+        # torch's first jvp loads its decompositions with torch.jit.script (deprecated there)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
         _, hv = jvp(grad(loss_of), (ps,), (tuple(v),))
     return list(hv)
 
