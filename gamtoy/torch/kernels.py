@@ -254,6 +254,7 @@ def peak_tensor_bytes(step, params, warmup=2):
     is the highest value over both steps (the second sees the first's leftovers).
     """
     import gc
+    import warnings
 
     from torch.profiler import ProfilerActivity, profile
     for _ in range(warmup):
@@ -262,16 +263,18 @@ def peak_tensor_bytes(step, params, warmup=2):
         p.grad = None
     gc.collect()
     seen, start = set(), 0
-    for obj in gc.get_objects():
-        try:
-            if not isinstance(obj, torch.Tensor) or obj.device.type != "cpu":
+    with warnings.catch_warnings():  # isinstance on deprecated torch objects warns
+        warnings.simplefilter("ignore")
+        for obj in gc.get_objects():
+            try:
+                if not isinstance(obj, torch.Tensor) or obj.device.type != "cpu":
+                    continue
+                st = obj.untyped_storage()
+            except Exception:  # noqa: BLE001 - objects that only look like tensors
                 continue
-            st = obj.untyped_storage()
-        except Exception:  # noqa: BLE001 - objects that only look like tensors
-            continue
-        if st.data_ptr() and st.data_ptr() not in seen:
-            seen.add(st.data_ptr())
-            start += st.nbytes()
+            if st.data_ptr() and st.data_ptr() not in seen:
+                seen.add(st.data_ptr())
+                start += st.nbytes()
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
         step()

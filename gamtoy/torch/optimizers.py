@@ -91,10 +91,10 @@ def _hyper(name, key, value):
 class FlatnessOptimizer(torch.optim.Optimizer):
     """Base: an estimator (direction) + a torch base optimizer (step).
 
-    `check_finite` (default True): a step whose loss is finite at theta but not at a perturbed
-    point is skipped (parameters and state unchanged, `opt.diagnostics["skipped"]` True); off the
-    CPU this costs one device sync per step. With check_finite=False no step synchronises and
-    such a step returns a NaN loss instead.
+    A step whose loss is finite at theta but not at a perturbed point is skipped (parameters and
+    optimizer state unchanged, `opt.diagnostics["skipped"]` True). On the CPU this check is free;
+    off the CPU it costs one device sync per step, and `check_finite=False` drops it: such a step
+    then returns a NaN loss (no step synchronises), never a finite loss with NaN parameters.
     """
 
     name = "sgd"
