@@ -179,24 +179,41 @@ def test_gam_accel_official_equals_paper_when_beta_is_1():
 
 
 def _gnp_official_by_hand(L, theta, rho, alpha):
-    g = L.grad(theta)
-    g1 = L.grad(theta + rho * g / np.linalg.norm(g, axis=-1, keepdims=True))
-    d = (1 - alpha) * g + alpha * g1 / np.linalg.norm(g1, axis=-1, keepdims=True)
-    n = np.linalg.norm(d, axis=-1, keepdims=True)
-    return d * np.minimum(1.0, 5.0 / (n + 1e-6))
+    """The released code (norm_perturbations=True): u = g/|g|, d = (1-alpha) u + alpha g(w + r u),
+    clip_by_global_norm(d, 5) - written from the landscape's own gradient, point by point."""
+    out = []
+    for w in theta:
+        g = L.grad(w)
+        u = g / np.linalg.norm(g)
+        d = (1 - alpha) * u + alpha * L.grad(w + rho * u)
+        n = np.linalg.norm(d)
+        out.append(d * 5.0 / n if n >= 5.0 else d)
+    return np.array(out)
 
 
-def test_gnp_official_normalises_g1_and_clips_at_norm_5_as_documented(rng):
-    L = gl.get("rosenbrock")  # gradients from ~0 to ~1e3: both sides of the clip
-    theta = points(L, 50, rng)
-    _, info = one_step(optim.get("gnp", variant="official", rho=0.05, alpha=0.8), L, theta)
-    ref = _gnp_official_by_hand(L, theta, 0.05, 0.8)
+def test_gnp_official_normalises_the_ascent_gradient_and_clips_at_norm_5(rng):
+    L = gl.get("rastrigin")  # gradients from ~0 to ~80: both sides of the clip
+    theta = points(L, 60, rng)
+    _, info = one_step(optim.get("gnp", variant="official", rho=0.05, alpha=0.7), L, theta)
+    ref = _gnp_official_by_hand(L, theta, 0.05, 0.7)
     assert_allclose(info["d"], ref, rtol=1e-10)
     n = np.linalg.norm(info["d"], axis=-1)
-    assert n.max() == pytest.approx(5.0, rel=1e-5)
+    assert n.max() == pytest.approx(5.0, rel=1e-12)
     assert np.any(n < 4.0)
-    _, paper = one_step(optim.get("gnp", rho=0.05, alpha=0.8), L, theta)
+    _, paper = one_step(optim.get("gnp", rho=0.05, alpha=0.7), L, theta)
     assert not np.allclose(paper["d"], info["d"])
+
+
+def test_gnp_official_with_alpha_1_equals_sam_where_the_sam_gradient_is_below_5(rng):
+    L = gl.get("rastrigin")  # |g_p| from ~0 to ~80: both sides of the clip
+    theta = points(L, 200, rng)
+    _, sam = one_step(optim.get("sam", rho=0.03), L, theta)
+    _, off = one_step(optim.get("gnp", variant="official", rho=0.03, alpha=1.0), L, theta)
+    small = np.linalg.norm(sam["d"], axis=-1) < 5.0
+    assert 10 < small.sum() < len(small)  # both sides of the clip are exercised
+    assert_allclose(off["d"][small], sam["d"][small], rtol=1e-12, atol=1e-14)
+    big = ~small
+    assert_allclose(np.linalg.norm(off["d"][big], axis=-1), 5.0, rtol=1e-12)
 
 
 def test_gnp_official_docstring_documents_its_departures():
@@ -362,14 +379,17 @@ def test_inv_sqrt_schedule_is_c_over_sqrt_t():
 
 
 def test_gsam_rho_schedule_is_proportional_to_lr():
-    lr = schedules.cosine(0.1, 21)
-    opt = optim.get("gsam", lr=lr, rho=0.05, rho_schedule="lr")
-    for t in (1, 5, 11, 21):
-        assert opt.rho(t) == pytest.approx(0.05 * lr(t) / 0.1, abs=1e-15)
+    # lr_min > 0 and rho_min > 0: rho_t - rho_min is proportional to lr_t - lr_min (GSAM Alg. 1)
+    lr = schedules.cosine(0.1, 21, v_min=0.02)
     opt = optim.get("gsam", lr=lr, rho=0.05, rho_min=0.01, rho_schedule="lr")
     assert opt.rho(1) == pytest.approx(0.05)
-    assert opt.rho(11) == pytest.approx(0.03)
+    assert opt.rho(11) == pytest.approx(0.03)  # lr(11) = 0.06, half-way from 0.02 to 0.1
     assert opt.rho(21) == pytest.approx(0.01)
+    for t in (3, 7, 16):
+        want = 0.01 + 0.04 * (lr(t) - 0.02) / 0.08
+        assert opt.rho(t) == pytest.approx(want, abs=1e-15)
+    opt = optim.get("gsam", lr=schedules.cosine(0.1, 21), rho=0.05, rho_schedule="lr")
+    assert opt.rho(11) == pytest.approx(0.025)
     assert optim.get("gsam", lr=0.1, rho=0.05, rho_schedule="lr").rho(7) == 0.05
 
 

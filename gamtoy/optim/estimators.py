@@ -12,6 +12,8 @@ per-point scalars (f, h, cos, r1) have the batch shape `(...)`.
     GAM   (Zhang et al. 2023):  d = h_loss + alpha rho H(theta_adv) g_adv/(|g_adv|+xi),
                                 theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi)
 """
+import numpy as np
+
 from ..vec import decompose, dot, norm, squeeze, unit
 
 
@@ -49,18 +51,19 @@ def sam(oracle, theta, rho, xi=1e-12, diag=False, g=None):
 def gnp(oracle, theta, rho, alpha, xi=1e-12, diag=False, variant="paper"):
     """GNP Alg. 1 lines 4-7: d = (1-alpha) g(w) + alpha g(w + r g/(|g|+xi)), r = rho.
 
-    alpha = 1 is SAM. variant="official" follows the released code, which departs in two ways:
-    g_1 = g(w + r v) is normalised to unit length before mixing and the mixed gradient is clipped
-    at global norm 5 (torch's clip_grad_norm_). The released code divides by |g| with no epsilon
-    (NaN at g = 0); here every normalisation divides by |v| + xi, the official variant included.
+    alpha = 1 is SAM. variant="official" follows the released JAX code (training/training_core.py
+    with its default norm_perturbations=True), which departs in two ways: the *ascent* gradient
+    is normalised, u = g/(|g|+xi), and g_p = g(w + r u) is not, d = (1-alpha) u + alpha g_p; then
+    clip_by_global_norm(d, 5) on every step: d <- 5 d/|d| where |d| >= 5 (no epsilon). The
+    released code divides by |g| with no epsilon (NaN at g = 0); here u divides by |g| + xi.
     """
     g = oracle.grad(theta)
-    w_adv = theta + unit(g, xi) * rho
+    u = unit(g, xi)
+    w_adv = theta + u * rho
     g_p = oracle.grad(w_adv)
     if variant == "official":
-        d = g * (1 - alpha) + unit(g_p, xi) * alpha
-        n = norm(d)
-        d = d * _clip_factor(n, 5.0)
+        d = u * (1 - alpha) + g_p * alpha
+        d = d * _clip_factor(norm(d), 5.0)
     else:
         d = g * (1 - alpha) + g_p * alpha
     info = {"g": g, "w_adv": w_adv, "g_p": g_p}
@@ -71,12 +74,11 @@ def gnp(oracle, theta, rho, alpha, xi=1e-12, diag=False, variant="paper"):
 
 
 def _clip_factor(n, max_norm):
-    """min(1, max_norm / (|d| + 1e-6)) per point, as torch.nn.utils.clip_grad_norm_."""
-    c = max_norm / (n + 1e-6)
-    if isinstance(c, float):
-        return min(c, 1.0)
-    c[c > 1.0] = 1.0
-    return c
+    """optax.clip_by_global_norm's factor per point: max_norm/|d| where |d| >= max_norm, else 1."""
+    if isinstance(n, float):
+        return max_norm / n if n >= max_norm else 1.0
+    n = np.asarray(n, dtype=float)
+    return np.where(n >= max_norm, max_norm / np.where(n >= max_norm, n, 1.0), 1.0)
 
 
 def gsam(oracle, theta, rho, alpha, xi=1e-12, diag=False, g=None):

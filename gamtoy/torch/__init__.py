@@ -4,11 +4,13 @@
     opt = GAM(model.parameters(), torch.optim.SGD, rho=0.1, alpha=0.3, lr=0.1, model=model)
     loss = opt.step(lambda: loss_fn(model(x), y))   # the closure returns the loss, no backward()
 
-`get(name, params, lr, base=...)` takes the names of `gamtoy.optim.get`. Importing this package
+`get(name, params, lr, base=...)` takes the names of `gamtoy.optim.get`. The vector kernels are
+in `gamtoy.torch.kernels` (`FORCE_DEVICE_PATH` runs the GPU path on the CPU). Importing this package
 imports torch; `import gamtoy` does not.
 """
-from .optimizers import (CLASSES, GAM, GNP, GSAM, SAM, SAMGAM, GSAMGAM, FlatnessOptimizer,
-                         GAMAccel, Gradient, get)
+from . import kernels
+from .optimizers import (CLASSES, GAM, GNP, GSAM, HVP_MODES, SAM, SAMGAM, GSAMGAM, Diagnostics,
+                         FlatnessOptimizer, GAMAccel, Gradient, get)
 
 __all__ = ["SAM", "GNP", "GSAM", "GAM", "GAMAccel", "SAMGAM", "GSAMGAM", "Gradient",
-           "FlatnessOptimizer", "CLASSES", "get"]
+           "FlatnessOptimizer", "CLASSES", "HVP_MODES", "Diagnostics", "get", "kernels"]

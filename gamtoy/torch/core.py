@@ -2,26 +2,28 @@
 at theta + e, average over ranks, undo BatchNorm updates at perturbed points, then hand the
 direction d to a torch base optimizer.
 
-Vectors in the hot path are lists of tensors, one per parameter that requires grad (a
-"parameter list"), combined with `torch._foreach_*` ops: no flat copies, no per-step
-concatenation. Norms and dot products are global over all parameters, as in every paper, and
-every normalisation divides by |v| + xi. On the CPU (float32/64) norms and dot products are
-summed as Python numbers (`lnorm_num`, `lnorm_dot_num`): the scalars built from them go to the
-next kernels as numbers, with no scalar-tensor kernels in between. The flat helpers (`unit`,
-`decompose`, `cos`, `Evaluator.grad`/`normgrad`) remain for callers who want one vector.
+Vectors are lists of tensors, one per parameter that requires grad (a "parameter list"); the
+fused norm/dot sweeps and in-place combinations on them are in `kernels` (a CPU path with
+Python-number scalars, a device path with 0-d tensors and no host sync). Norms and dot products
+are global over all parameters, as in every paper; every normalisation divides by |v| + xi.
 
 Moves cost one pass and no copy of theta0: the perturbed point theta0 + s v is written into
-work buffers the optimizer keeps across steps (`torch.add(..., out=)`: no allocation) and
-swapped in as the parameters' data; going back swaps the original tensors in again, so theta0
-is restored bit for bit, in its own storage. On the CPU a scalar s is passed to the kernels as a
-number (`.item()` costs no device sync there); on other devices it stays a tensor, so no step
-synchronises with the device.
+work buffers the optimizer keeps across steps, or into v's own storage (`move_into`, when v is
+not needed after), and swapped in as the parameters' data; going back swaps the original tensors
+in again, so theta0 is restored bit for bit, in its own storage.
+
+Exact HVPs: double backward (one forward, a backward that keeps its graph, one more backward),
+or forward-over-reverse (`torch.func.jvp` of `torch.func.grad`, the model called through
+functional_call with copies of its buffers).
 """
 import contextlib
 import math
+import warnings
 
 import torch
 import torch.distributed as dist
+
+from . import kernels as K
 
 XI = 1e-12
 
@@ -45,95 +47,11 @@ def cos(u, v, xi):
     return torch.dot(u, v) / (torch.linalg.vector_norm(u) * torch.linalg.vector_norm(v) + xi)
 
 
-# ---- parameter lists (the hot path) ---------------------------------------------------------
+# ---- parameter lists: the kernels live in kernels.py (names kept here for callers) ------------
 
-def lnorm(v):
-    """Global 2-norm of a parameter list: one _foreach_norm, then the norm of the norms."""
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(v)))
-
-
-def ldot(u, v):
-    """Global dot product of two parameter lists (a 0-d tensor)."""
-    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v)]).sum()
-
-
-def lnorm_dot(a, b):
-    """(|a|, <a, b>) of two parameter lists in one sweep (a is read while still in cache)."""
-    dot = torch.dot
-    parts = []
-    for x, y in zip(a, b):
-        x = x.reshape(-1)
-        parts += (dot(x, x), dot(y.reshape(-1), x))
-    sq, dt = torch.stack(parts).view(-1, 2).sum(0).unbind()
-    return sq.sqrt(), dt
-
-
-def fast_cpu(t):
-    """True for CPU float32/float64 tensors: their scalars go to the kernels as Python numbers
-    (no device sync) and their dot products accumulate in at least single precision."""
-    return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
-
-
-def lnorm_num(v):
-    """`lnorm` as a Python number on the CPU, float32/64 (one dot per parameter, no stack or
-    norm kernels); a 0-d tensor on other devices (no sync)."""
-    if not fast_cpu(v[0]):
-        return lnorm(v)
-    dot = torch.dot
-    sq = 0.0
-    for x in v:
-        x = x.reshape(-1)
-        sq += dot(x, x).item()
-    return math.sqrt(sq)
-
-
-def lnorm_dot_num(a, b):
-    """`lnorm_dot` as Python numbers on the CPU, float32/64 (no stack/sum/sqrt kernels: the
-    scalars go straight into the next kernels as numbers); 0-d tensors elsewhere (no sync)."""
-    if not fast_cpu(a[0]):
-        return lnorm_dot(a, b)
-    dot = torch.dot
-    sq = dt = 0.0
-    for x, y in zip(a, b):
-        x = x.reshape(-1)
-        sq += dot(x, x).item()
-        dt += dot(y.reshape(-1), x).item()
-    return math.sqrt(sq), dt
-
-
-def lscale(v, s):
-    """v * s as a new list (s a number or a 0-d tensor)."""
-    return torch._foreach_mul(v, s)
-
-
-def _number(s):
-    """s as a Python number when that costs no device sync (CPU tensors), else s unchanged."""
-    if isinstance(s, torch.Tensor) and s.device.type == "cpu":
-        return s.item()
-    return s
-
-
-def laxpy(x, v, s):
-    """x + s v as a new list in one pass (s a number or a 0-d tensor)."""
-    s = _number(s)
-    if isinstance(s, torch.Tensor):
-        return torch._foreach_add(x, torch._foreach_mul(v, s))
-    return torch._foreach_add(x, v, alpha=s)
-
-
-def laxpy_(x, v, s):
-    """x += s v in place (s a number or a 0-d tensor); returns x."""
-    s = _number(s)
-    if isinstance(s, torch.Tensor):
-        torch._foreach_add_(x, torch._foreach_mul(v, s))
-    else:
-        torch._foreach_add_(x, v, alpha=s)
-    return x
-
-
-def lflat(v):
-    """The parameter list as one flat vector (a copy)."""
-    return torch.cat([t.reshape(-1) for t in v])
+lnorm, ldot, lnorm_dot, fast_cpu = K.lnorm, K.ldot, K.norm_dot, K.fast_cpu
+lnorm_num, lnorm_dot_num, lscale, _number = K.norm, K.norm_dot, K.lscale, K.number
+laxpy, laxpy_, lflat = K.laxpy, K.laxpy_, K.lflat
 
 
 def _no_grad(fn):
@@ -175,7 +93,9 @@ class Evaluator:
         self.sizes = [p.numel() for p in self.params]
         self.theta0 = [p.data for p in self.params]  # the parameters' own tensors (no copy)
         self.l2 = _l2_groups(opt.param_groups)
-        self.moved = False  # True while the parameters hold a perturbed point (self.work)
+        self.moved = False  # True while the parameters hold a perturbed point (self.point)
+        self.point = self.theta0
+        self.adv_losses = []  # losses at the perturbed points (checked by `nonfinite_perturbed`)
         self._work = None
         self.gnorm = None  # |g| of the last normgrads evaluation (a number on fast_cpu)
         self.scale, self.scaler = 1.0, None
@@ -202,6 +122,7 @@ class Evaluator:
         for p, v in zip(self.params, values):
             p.data = v
         self.moved = values is not self.theta0
+        self.point = values
 
     @property
     def work(self):
@@ -223,21 +144,18 @@ class Evaluator:
             if self.moved:
                 self._set(self.theta0)
             return
-        s = _number(scale)
         if relative and self.moved:  # the parameters are the work buffers: add in place
-            laxpy_(self.work, e, s)
+            K.laxpy_(self.work, e, scale)
             return
-        if isinstance(s, torch.Tensor):  # a device scalar: no sync, two passes
-            if e is self.work:  # e was built in the work buffers (see `scratch`)
-                torch._foreach_mul_(self.work, s)
-                torch._foreach_add_(self.work, self.theta0)
-            else:
-                torch._foreach_copy_(self.work, self.theta0)
-                laxpy_(self.work, e, s)
-        else:
-            for w, t, v in zip(self.work, self.theta0, e):
-                torch.add(t, v, alpha=s, out=w)
+        K.point_(self.work, self.theta0, e, scale)
         self._set(self.work)
+
+    @_no_grad
+    def move_into(self, v, scale):
+        """Set the parameters to theta0 + scale v, built in v's own storage (v is overwritten and
+        becomes the parameters' data until `finish`): a perturbed point with no extra memory."""
+        K.point_(v, self.theta0, v, scale)
+        self._set(v)
 
     def scratch(self):
         """The work buffers, to build a direction e in (then `move(ev.scratch(), s)` is one pass,
@@ -251,8 +169,13 @@ class Evaluator:
     def _loss(self, i):
         ctx = self.model.no_sync() if hasattr(self.model, "no_sync") else contextlib.nullcontext()
         with torch.enable_grad(), ctx:
+            before = [p.grad for p in self.params]
             loss = self.closure(i) if self.accumulate > 1 else self.closure()
             _check_loss(loss)
+            if any(p.grad is not b for p, b in zip(self.params, before)):
+                raise RuntimeError("the closure called backward() (a parameter's .grad is set): "
+                                   "gamtoy.torch optimizers differentiate the loss themselves; "
+                                   "return the loss without calling backward()")
             scaled = loss if self.scaler is None else self.scaler.scale(loss)
         return loss, scaled
 
@@ -301,7 +224,29 @@ class Evaluator:
     def grads(self, e=None, scale=1.0, relative=False):
         """(loss, g) at theta0 + scale e (see `move`), g a parameter list."""
         self.move(e, scale, relative)
-        return self._grads_here()
+        return self.grads_here()
+
+    def _note(self, loss):
+        if self.moved:
+            self.adv_losses.append(loss)
+        return loss
+
+    def grads_here(self):
+        """(loss, g) at the current point (after `move` or `move_into`)."""
+        loss, g = self._grads_here()
+        return self._note(loss), g
+
+    def nonfinite_perturbed(self, loss, check=True):
+        """True if the loss is finite at theta but not at a perturbed point, else False; off
+        the CPU with check=False a 0-d bool tensor instead (no device sync)."""
+        if not self.adv_losses:
+            return False
+        if loss.device.type == "cpu":  # numbers: no kernels
+            return math.isfinite(loss.item()) and not all(math.isfinite(x.item())
+                                                          for x in self.adv_losses)
+        bad = torch.isfinite(loss) & ~torch.isfinite(torch.stack(
+            [x.float() for x in self.adv_losses])).all()
+        return bool(bad) if check else bad
 
     def _grads_here(self):
         """`grads` at the current point (after `move`)."""
@@ -338,10 +283,38 @@ class Evaluator:
         applied by the caller where it is needed, not as a pass over a vector).
         """
         self.move(e, scale, relative)
-        return self._normgrads_here()
+        return self.normgrads_here()
+
+    def normgrads_here(self):
+        """`normgrads_raw` at the current point (after `move`), by the optimizer's HVP mode."""
+        mode = getattr(self.opt, "hvp", "double_backward")
+        if mode == "auto":
+            mode = _auto_hvp(self)
+        out = (self._normgrads_for() if mode == "forward_over_reverse"
+               else self._normgrads_here())
+        self._note(out[0])
+        return out
+
+    def _normgrads_for(self):
+        """`normgrads_raw` with forward-over-reverse HVPs: g by backward, then H g as the jvp of
+        torch.func.grad along g (a functional_call of the model; buffers passed as copies made
+        inside the transform, so BatchNorm's in-place updates do not break it)."""
+        loss, g = self._grads_here()
+        self.gnorm = lnorm_num(g)
+        hg = None
+        for i in range(self.accumulate):
+            hi = _jvp_hvp(self, i, g)
+            if hg is None:
+                hg = hi
+            else:
+                torch._foreach_add_(hg, hi)
+        if self.accumulate > 1:
+            torch._foreach_div_(hg, self.accumulate)
+        hg, _ = self._reduce(hg, loss)
+        return loss, g, self._l2h(hg, g), 1.0 / (self.gnorm + self.opt.xi)
 
     def _normgrads_here(self):
-        """`normgrads_raw` at the current point (after `move`)."""
+        """`normgrads_raw` by double backward at the current point (after `move`)."""
         xi = self.opt.xi
         if self.accumulate == 1:
             # one pass with a graph; the HVP along the rank-averaged g, then averaged
@@ -412,6 +385,69 @@ class Evaluator:
             with torch.no_grad():
                 for b, saved in self.bn_saved:
                     b.copy_(saved)
+
+
+def _jvp_hvp(ev, i, v):
+    """H v at the current point for micro-batch i, forward-over-reverse (torch.func.jvp of
+    torch.func.grad of the closure's loss, the model called with the parameters as inputs)."""
+    from torch.func import grad, jvp
+    from torch.nn.utils.stateless import _reparametrize_module
+    model = ev.model.module if hasattr(ev.model, "no_sync") else ev.model
+    names = _param_names(model, ev.params)
+    buffers = dict(model.named_buffers())
+
+    def loss_of(ps):
+        copies = {k: b.clone() for k, b in buffers.items()}  # BatchNorm updates land on copies
+        with _reparametrize_module(model, {**dict(zip(names, ps)), **copies}):
+            return ev.closure(i) if ev.accumulate > 1 else ev.closure()
+
+    ps = tuple(p.detach() for p in ev.params)
+    with torch.enable_grad(), warnings.catch_warnings():
+        # torch's first jvp loads its decompositions with torch.jit.script (deprecated there)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+        _, hv = jvp(grad(loss_of), (ps,), (tuple(v),))
+    return list(hv)
+
+
+def _param_names(model, params):
+    by_id = {id(p): n for n, p in model.named_parameters()}
+    try:
+        return [by_id[id(p)] for p in params]
+    except KeyError:
+        raise ValueError("hvp='forward_over_reverse' needs every optimised parameter to belong to "
+                         "model= (pass the model whose parameters are optimised)") from None
+
+
+_AUTO = {}  # (device type, parameter shapes) -> the faster HVP mode, measured once
+
+
+def _auto_hvp(ev):
+    """hvp="auto": double backward without a model; otherwise both modes timed once at the first
+    evaluation for this device and parameter layout, and the faster one kept."""
+    if ev.model is None or ev.accumulate > 1 or ev.world > 1 or ev.scaler is not None:
+        return "double_backward"
+    key = (ev.params[0].device.type, tuple(tuple(p.shape) for p in ev.params))
+    if key not in _AUTO:
+        import time
+        sync = (torch.cuda.synchronize if ev.params[0].device.type == "cuda" else lambda: None)
+        times = {}
+        _, g = ev._grads_here()
+        for mode in ("double_backward", "forward_over_reverse", "double_backward",
+                     "forward_over_reverse"):
+            sync()
+            t0 = time.perf_counter()
+            if mode == "double_backward":
+                with torch.enable_grad():
+                    loss = ev.closure()
+                    gs = ev._grads(loss, ev.params, create_graph=True)
+                    ev._hvp(gs, g)
+            else:
+                _jvp_hvp(ev, 0, g)
+            sync()
+            times[mode] = min(times.get(mode, math.inf), time.perf_counter() - t0)
+        _AUTO[key] = min(times, key=times.get)
+    ev.opt.hvp_chosen = _AUTO[key]
+    return _AUTO[key]
 
 
 def _work_buffers(opt, params):

@@ -7,47 +7,43 @@ Each estimator computes a direction d exactly as `gamtoy.optim.estimators` (test
 writes it into p.grad; the base optimizer then steps. Keyword arguments that are not the
 estimator's go to the base optimizer. `weight_decay` (unless the base is AdamW, whose decay is
 decoupled) is applied by the estimator as an L2 term at every evaluated point: each gradient is
-grad L(w) + wd w and each HVP (H + wd I) v (param-group key `l2`).
+grad L(w) + wd w and each HVP (H + wd I) v (param-group key `l2`). The vector arithmetic is in
+`kernels` (fused sweeps, two paths: CPU numbers / device tensors).
+
+Memory: the previous direction in p.grad is released when a step starts, and the diagnostics are
+the few scalars computed inside the step (no gradient is kept between steps).
 """
-import math
+import inspect
 from collections.abc import Mapping
 
 import torch
 
+from .. import validate
 from ..optim import DEFAULTS
-from .core import (XI, Evaluator, _number, _Overflow, check_devices, check_nonneg, laxpy_,
-                   fast_cpu, lnorm, lnorm_dot, lnorm_dot_num, lnorm_num)
+from . import kernels as K
+from .core import XI, Evaluator, _Overflow, check_devices
+
+HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
 
 
 class Diagnostics(Mapping):
-    """A step's diagnostics (0-d tensors by name), computed when first read.
+    """A step's diagnostics: 0-d tensors by name, made from scalars computed in the step (the
+    tensors are built when first read; nothing parameter-sized is kept)."""
 
-    The norms and dot products behind them cost passes over parameter-sized vectors; a step
-    whose diagnostics nobody reads does not pay for them. Until read (or until the next step
-    replaces them) they keep the gradients they are computed from; reading them after those
-    gradients were modified in place (e.g. `zero_grad(set_to_none=False)`) is an error.
-    """
-
-    def __init__(self, compute, watch=()):
-        self._compute, self._watch = compute, list(watch)
-        self._versions = [t._version for t in self._watch]
-        self._values, self._extra = None, {}
+    def __init__(self, compute=None, **values):
+        self._compute, self._values = compute, None
+        self._extra = dict(values)
 
     def __setitem__(self, key, value):
-        if self._values is None:
-            self._extra[key] = value
-        else:
+        self._extra[key] = value
+        if self._values is not None:
             self._values[key] = value
 
     def _resolve(self):
         if self._values is None:
-            if any(t._version != v for t, v in zip(self._watch, self._versions)):
-                raise RuntimeError("the gradients behind these diagnostics were modified in place "
-                                   "after the step; read opt.diagnostics before modifying p.grad")
-            with torch.no_grad():
-                values = dict(self._compute())
+            values = dict(self._compute()) if self._compute is not None else {}
             values.update(self._extra)
-            self._values, self._compute, self._watch, self._extra = values, None, None, None
+            self._values, self._compute = values, None
         return self._values
 
     def __getitem__(self, key):
@@ -63,29 +59,58 @@ class Diagnostics(Mapping):
         return f"Diagnostics({self._resolve()!r})"
 
 
+def _check_base(base):
+    if isinstance(base, str):
+        raise TypeError(f"base_optimizer must be a torch.optim.Optimizer class, got the string "
+                        f"{base!r}: pass e.g. torch.optim.SGD, or use gamtoy.torch.get(name, params,"
+                        f" base={base!r})")
+    if isinstance(base, torch.optim.Optimizer):
+        raise TypeError(f"base_optimizer must be a class, got an instance of "
+                        f"{type(base).__name__}: pass {type(base).__name__} itself and its "
+                        "hyper-parameters as keywords (lr=..., momentum=...)")
+    if not (isinstance(base, type) and issubclass(base, torch.optim.Optimizer)):
+        raise TypeError(f"base_optimizer must be a torch.optim.Optimizer subclass, got {base!r}")
+
+
+def _hyper(name, key, value):
+    """One estimator hyper-parameter through gamtoy.validate (NumPy scalars accepted; bools,
+    strings, NaN and inf refused)."""
+    if key == "variant":
+        if value not in ("paper", "official"):
+            raise ValueError(f"unknown variant {value!r}; valid: paper, official")
+        return value
+    high = 1.0 if name == "gam_accel" and key in ("alpha", "beta") else None
+    try:
+        return validate.real(key, value, low=0.0, high=high, allow_none=key == "rho_sam")
+    except ValueError:
+        if high is not None:
+            raise ValueError(f"GAMAccel needs 0 <= {key} <= 1 (GAM Eq. 44), got {value!r}") from None
+        raise ValueError(f"{key} must be a non-negative finite number, got {value!r}") from None
+
+
 class FlatnessOptimizer(torch.optim.Optimizer):
-    """Base: an estimator (direction) + a torch base optimizer (step)."""
+    """Base: an estimator (direction) + a torch base optimizer (step).
+
+    A step whose loss is finite at theta but not at a perturbed point is skipped (parameters and
+    optimizer state unchanged, `opt.diagnostics["skipped"]` True). On the CPU this check is free;
+    off the CPU it costs one device sync per step, and `check_finite=False` drops it: such a step
+    then returns a NaN loss (no step synchronises), never a finite loss with NaN parameters.
+    """
 
     name = "sgd"
     _radii = ()  # the hyper-parameters that must all be 0 for "exactly the base optimizer"
 
     def __init__(self, params, base_optimizer=torch.optim.SGD, *, xi=XI, model=None,
-                 distributed=True, process_group=None, **kwargs):
-        own = {k: kwargs.pop(k, v) for k, v in DEFAULTS[self.name][0].items()}
-        for k, v in own.items():
-            if k != "variant":
-                check_nonneg(k, v)
-        if own.get("variant", "paper") not in ("paper", "official"):
-            raise ValueError(f"unknown variant {own['variant']!r}; valid: paper, official")
-        for k in ("alpha", "beta"):
-            if self.name == "gam_accel" and own[k] > 1:
-                raise ValueError(f"GAMAccel needs 0 <= {k} <= 1 (GAM Eq. 44), got {own[k]}")
-        check_nonneg("xi", xi)
+                 distributed=True, process_group=None, check_finite=True, **kwargs):
+        _check_base(base_optimizer)
+        own = {k: _hyper(self.name, k, kwargs.pop(k, v)) for k, v in DEFAULTS[self.name][0].items()}
+        xi = _hyper(self.name, "xi", xi)
         super().__init__(params, own)
+        self._check_groups(own)
         check_devices(self.param_groups)
-        self.xi, self.model = float(xi), model
+        self.xi, self.model, self.check_finite = xi, model, bool(check_finite)
         self.distributed, self.process_group = distributed, process_group
-        decoupled = isinstance(base_optimizer, type) and issubclass(base_optimizer, torch.optim.AdamW)
+        decoupled = issubclass(base_optimizer, torch.optim.AdamW)
         self.base_optimizer = base_optimizer(self.param_groups, **kwargs)
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
@@ -94,21 +119,38 @@ class FlatnessOptimizer(torch.optim.Optimizer):
                 g["l2"] = 0.0 if decoupled else float(g.get("weight_decay", 0.0) or 0.0)
                 if not decoupled and "weight_decay" in g:
                     g["weight_decay"] = 0.0
-            check_nonneg("weight_decay", g["l2"])
+            g["l2"] = validate.real("weight_decay", g["l2"], low=0.0)
         self.diagnostics = {}
         self.skipped = 0
 
+    def _check_groups(self, own):
+        """Per-group estimator hyper-parameters: validated, and equal in every group (the
+        estimator's norms are global, so one value per step), else a clear error."""
+        for i, g in enumerate(self.param_groups):
+            for k in own:
+                g[k] = _hyper(self.name, k, g[k])
+                first = self.param_groups[0][k]
+                if g[k] != first:
+                    raise ValueError(
+                        f"param group {i} sets {k}={g[k]!r} but group 0 has {k}={first!r}: "
+                        f"{type(self).__name__}'s {k} is one value for all parameters (its norms "
+                        f"and perturbation are global); set {k} once, as a keyword")
+
     def hyper(self, key):
-        """A hyper-parameter of the estimator (read from the first param group; norms are global)."""
+        """A hyper-parameter of the estimator (equal in every param group, see _check_groups)."""
         return self.param_groups[0][key]
 
     def direction(self, ev, diag):
         """The estimator: (loss at theta, d, diagnostics)."""
         loss, g = ev.grads()
-        return loss, g, Diagnostics(lambda: {"grad_norm": lnorm(g)}, g)
+        info = {}
+        if diag:
+            n = K.norm(g)
+            info = Diagnostics(lambda: {"grad_norm": _tensors(_like(g), n)[0]})
+        return loss, g, info
 
     def _is_base(self):
-        return all(self.hyper(k) in (0, None) for k in self._radii) and self._radii
+        return bool(self._radii) and all(self.hyper(k) in (0, None) for k in self._radii)
 
     @torch.no_grad()
     def step(self, closure=None, accumulate=1, scaler=None, diag=True):
@@ -117,12 +159,18 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         Returns the loss at the starting point (averaged over micro-batches and ranks).
         `scaler`: a torch.amp.GradScaler; its scale multiplies every loss, the derivatives are
         unscaled and a non-finite one skips the step and backs the scale off.
+        `diag=False`: no diagnostics (saves their sweeps); opt.diagnostics then has only the loss.
         """
         if closure is None:
             raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes and returns"
                              " the loss (without calling backward())")
-        self.diagnostics = {}  # releases the tensors the last step's diagnostics would read
+        accumulate = validate.positive_int("accumulate", accumulate)
+        if accumulate > 1:
+            _check_indexed_closure(closure, accumulate)
+        self.diagnostics = {}
         ev = Evaluator(self, closure, accumulate, scaler)
+        for p in ev.params:  # the previous direction: released before this step's gradients
+            p.grad = None
         try:
             if self._is_base():
                 loss, d, info = FlatnessOptimizer.direction(self, ev, diag)
@@ -131,14 +179,25 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         except _Overflow:
             self.skipped += 1
             self._scaler_update(scaler, found_inf=True)
+            self.diagnostics = {"skipped": True}
             return None
         finally:
             ev.finish()
+        bad = ev.nonfinite_perturbed(loss, self.check_finite)
+        if bad is True:  # finite at theta, not at a perturbed point: skip (parameters unchanged)
+            self.skipped += 1
+            self._scaler_update(scaler, found_inf=True)
+            self.diagnostics = {"loss": loss, "skipped": True}
+            return loss
+        if bad is not False:  # check_finite=False off the CPU: a NaN loss flags it, no sync
+            loss = torch.where(bad, torch.full_like(loss, float("nan")), loss)
         for p, dp in zip(ev.params, d):  # d: a parameter list
             p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
         self.base_optimizer.step()
         self._scaler_update(scaler, found_inf=False)
+        info = info if isinstance(info, Diagnostics) else Diagnostics(**info)
         info["loss"] = loss
+        info["skipped"] = False
         self.diagnostics = info
         return loss
 
@@ -156,23 +215,56 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             self._clean = 0
             scaler.update(s * scaler.get_growth_factor())
 
+    def _identity(self):
+        return {"optimizer": type(self).__name__, "name": self.name,
+                "base": type(self.base_optimizer).__name__}
+
     def state_dict(self):
         sd = super().state_dict()
         sd["base"] = self.base_optimizer.state_dict()
+        sd["gamtoy"] = self._identity()
         return sd
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
+        me = self._identity()
+        if "base" not in state_dict:
+            raise ValueError(f"not a gamtoy.torch state dict (no 'base' entry): a plain "
+                             f"{me['base']} state loads into opt.base_optimizer.load_state_dict")
+        saved = state_dict.pop("gamtoy", None)
+        if saved is not None and dict(saved) != me:
+            raise ValueError(f"this state dict was saved by {saved['optimizer']} "
+                             f"({saved['name']!r}) on base {saved['base']}, not {me['optimizer']} "
+                             f"({me['name']!r}) on base {me['base']}: build the optimizer it was "
+                             "saved from to load it")
+        own = set(DEFAULTS[self.name][0])
+        for g in state_dict.get("param_groups", []):
+            missing = own - set(g)
+            if missing:
+                raise ValueError(f"this state dict lacks {sorted(missing)} for {me['optimizer']}: "
+                                 "it was saved by another optimizer class; build that one to load it")
         base = state_dict.pop("base")
         super().load_state_dict(state_dict)
         self.base_optimizer.load_state_dict(base)
         self.param_groups = self.base_optimizer.param_groups
 
 
-def _sam_diag(loss, loss_adv, g_norm, g_p_norm, g_dot, rho, xi):
-    """SAM-family diagnostics from norms and the dot product already computed (no extra pass)."""
-    return {"grad_norm": g_norm, "grad_norm_p": g_p_norm, "h": loss_adv - loss,
-            "cos": g_dot / (g_norm * g_p_norm + xi), "r1": g_p_norm * rho}
+def _check_indexed_closure(closure, k):
+    try:
+        sig = inspect.signature(closure)
+    except (TypeError, ValueError):
+        return
+    try:
+        sig.bind(0)
+    except TypeError:
+        raise TypeError(f"accumulate={k} calls closure(i) for micro-batch i = 0..{k - 1}, but the "
+                        "closure takes no argument: write it as lambda i: loss_fn(model(xs[i]), ys[i])"
+                        ) from None
+
+
+def _like(v):
+    """A 0-d tensor with v's dtype and device, for the diagnostics (not v: v may be freed)."""
+    return torch.empty((), dtype=v[0].dtype, device=v[0].device)
 
 
 def _tensors(like, *xs):
@@ -181,75 +273,71 @@ def _tensors(like, *xs):
             else torch.tensor(x, dtype=like.dtype, device=like.device) for x in xs]
 
 
-def _remove_perp(h, v, alpha, xi, h_norm=None, dot=None):
-    """h - alpha v_perp in place on h, v_perp = part of v orthogonal to h (GSAM Alg. 1 step 3).
-
-    v_perp = v - h <v, h>/(|h|+xi)^2, so h - alpha v_perp = h (1 + alpha c) - alpha v.
-    """
-    if h_norm is None or dot is None:
-        h_norm, dot = lnorm_dot_num(h, v)
-    c = _number(1 + alpha * dot / (h_norm + xi) ** 2)
-    if isinstance(c, torch.Tensor):
-        torch._foreach_mul_(h, c)
-        torch._foreach_add_(h, v, alpha=-alpha)
-    else:  # per parameter: the add reads h while the multiply left it in cache
-        for x, y in zip(h, v):
-            x.mul_(c).add_(y, alpha=-alpha)
-    return h
-
-
-def _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi, n_p=None):
-    """SAM-family diagnostics read later from g and g_p (kept, unmodified, until then)."""
+def _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi):
+    """SAM-family diagnostics from |g|, |g_p| and <g, g_p> computed in the step."""
     def compute():
-        norm_p, dot = lnorm_dot(g_p, g)
-        n_, norm_p = _tensors(g[0], n, norm_p if n_p is None else n_p)
-        return _sam_diag(loss, loss_adv, n_, norm_p, dot, rho, xi)
-    return Diagnostics(compute, list(g) + list(g_p))
+        g_norm, g_p_norm, dt = _tensors(like, n, n_p, dot)
+        return {"grad_norm": g_norm, "grad_norm_p": g_p_norm, "h": loss_adv - loss,
+                "cos": dt / (g_norm * g_p_norm + xi), "r1": g_p_norm * rho}
+    return Diagnostics(compute)
 
 
-def _ascent(ev, rho, xi):
-    """(loss, g, |g|, loss_p, g_p, |g_p|, <g, g_p>): g at theta, g_p at theta + rho g/(|g|+xi)."""
-    loss, g = ev.grads()
-    n = lnorm_num(g)
-    loss_p, g_p = ev.grads(g, rho / (n + xi))
-    n_p, dot = lnorm_dot_num(g_p, g)
-    return loss, g, n, loss_p, g_p, n_p, dot
+# kept for callers of the old name
+_remove_perp = K.remove_perp_
 
 
 class SAM(FlatnessOptimizer):
-    """SAM Eq. (3) (GSAM Eq. 2-3): d = grad L(w + rho g/(|g|+xi))."""
+    """SAM Eq. (3) (GSAM Eq. 2-3): d = grad L(w + rho g/(|g|+xi)).
+
+    The perturbed point is built in g's own storage (three parameter-sized sets at the peak:
+    theta, theta + e, g_p); <g, g_p> for the diagnostics is <theta + e - theta, g_p>/s.
+    """
 
     name, _radii = "sam", ("rho",)
 
     def direction(self, ev, diag):
         rho, xi = self.hyper("rho"), self.xi
         loss, g = ev.grads()
-        n = lnorm_num(g)
-        loss_adv, g_p = ev.grads(g, rho / (n + xi))
-        return loss, g_p, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi)
+        n = K.norm(g)
+        s = rho / (n + xi)
+        like = _like(g)
+        ev.move_into(g, s)  # g is gone: its storage holds theta + s g
+        loss_adv, g_p = ev.grads_here()
+        if not diag:
+            return loss, g_p, {}
+        n_p, (w_dot, t_dot) = K.norm_dots(g_p, [ev.point, ev.theta0])
+        return loss, g_p, _sam_diag(like, loss, loss_adv, n, n_p, (w_dot - t_dot) / s, rho, xi)
 
 
 class GNP(FlatnessOptimizer):
-    """GNP Alg. 1 lines 4-7: d = (1-alpha) g(w) + alpha g(w + rho g/(|g|+xi)).
+    """GNP Alg. 1 lines 4-7: d = (1-alpha) g(w) + alpha g(w + rho g/(|g|+xi)) (rho is GNP's r).
 
-    variant="official": g_p normalised to unit length before mixing and d clipped at norm 5.
+    variant="official" (the released code, `training/training_core.py` with its default
+    norm_perturbations=True): the *ascent* gradient is normalised, u = g/(|g|+xi), g_p is not:
+    d = (1-alpha) u + alpha g_p, then clip_by_global_norm(d, 5): d <- 5 d/|d| where |d| >= 5.
+    rho = 0 is not plain SGD there (d = u, clipped), so it does not take the base shortcut.
     """
 
-    name, _radii = "gnp", ("rho",)
+    name = "gnp"
+
+    @property
+    def _radii(self):
+        return () if self.hyper("variant") == "official" else ("rho",)
 
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
         loss, g = ev.grads()
-        n = lnorm_num(g)
+        n = K.norm(g)
         loss_adv, g_p = ev.grads(g, rho / (n + xi))
-        if self.hyper("variant") == "official":
-            n_p = lnorm(g_p)
-            d = torch._foreach_mul(g, 1 - alpha)
-            laxpy_(d, g_p, alpha / (n_p + xi))
-            torch._foreach_mul_(d, torch.clamp(5.0 / (lnorm(d) + 1e-6), max=1.0))
-            return loss, d, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi, n_p)
-        d = torch._foreach_lerp(g, g_p, alpha)  # (1 - alpha) g + alpha g_p in one pass
-        return loss, d, _lazy_sam_diag(loss, loss_adv, g, g_p, n, rho, xi)
+        like = _like(g)
+        if self.hyper("variant") == "official":  # d = alpha g_p + (1-alpha) g/(|g|+xi), in g_p
+            n_p, dot, d_norm = K.combine_(g_p, alpha, g, (1 - alpha) / (n + xi), diag, True)
+            d = K.clip_(g_p, 5.0, d_norm)
+        else:  # d = g_p + (1-alpha) (g - g_p), in g_p
+            n_p, dot = K.norm_dot(g_p, g) if diag else (None, None)
+            torch._foreach_lerp_(g_p, g, 1 - alpha)
+            d = g_p
+        return loss, d, _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi) if diag else {}
 
 
 class GSAM(FlatnessOptimizer):
@@ -259,67 +347,71 @@ class GSAM(FlatnessOptimizer):
 
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
-        loss, g, n, loss_adv, g_p, n_p, dot = _ascent(ev, rho, xi)
-        like = torch.empty((), dtype=g[0].dtype, device=g[0].device)  # not g: freed after the step
-        info = Diagnostics(lambda: _sam_diag(loss, loss_adv, *_tensors(like, n, n_p, dot), rho, xi))
-        return loss, _remove_perp(g_p, g, alpha, xi, n_p, dot), info
+        loss, g = ev.grads()
+        n = K.norm(g)
+        loss_adv, g_p = ev.grads(g, rho / (n + xi))
+        n_p, dot = K.norm_dot(g_p, g)
+        like = _like(g)
+        d = K.remove_perp_(g_p, g, alpha, xi, n_p, dot)
+        return loss, d, _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi) if diag else {}
 
 
 class GAM(FlatnessOptimizer):
     """GAM Alg. 1 lines 5-10 (Eq. 7-8): d = h_loss + alpha rho H(theta_adv) g_adv/(|g_adv|+xi).
 
-    f = H g/(|g|+xi), theta_adv = theta + rho f/(|f|+xi); exact HVPs by double backward.
-    h_loss = grad L(theta), or SAM's / GSAM's direction with oracle="sam" / "gsam"
-    (radius rho_sam, default rho; GSAM's alpha_gsam).
+    f = H g/(|g|+xi), theta_adv = theta + rho f/(|f|+xi). h_loss = grad L(theta), or SAM's /
+    GSAM's direction with oracle="sam" / "gsam" (radius rho_sam, default rho; GSAM's alpha_gsam).
+    Exact HVPs: hvp="double_backward" (default), "forward_over_reverse" (torch.func.jvp of the
+    gradient; needs model=, BatchNorm buffers are passed to functional_call as copies) or "auto"
+    (the faster of the two, measured once on the first step for this model and device).
     """
 
     name, _radii = "gam", ("rho",)
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, *, oracle=None, **kwargs):
+    def __init__(self, params, base_optimizer=torch.optim.SGD, *, oracle=None,
+                 hvp="double_backward", **kwargs):
         if oracle not in (None, "sam", "gsam"):
             raise ValueError(f"unknown oracle {oracle!r}; valid: None, 'sam', 'gsam'")
+        if hvp not in HVP_MODES:
+            raise ValueError(f"unknown hvp {hvp!r}; valid: {', '.join(HVP_MODES)}")
         if oracle is not None and type(self) is GAM:
             self.name = f"{oracle}+gam"
-        if oracle == "sam":
+        if oracle is not None:
             self._radii = ("rho", "rho_sam")
-        elif oracle == "gsam":
-            self._radii = ("rho", "rho_sam")
-        self.oracle = oracle
+        self.oracle, self.hvp = oracle, hvp
         super().__init__(params, base_optimizer, **kwargs)
+        if hvp == "forward_over_reverse" and self.model is None:
+            raise ValueError("hvp='forward_over_reverse' needs model= (torch.func calls the model "
+                             "with the parameters as inputs)")
 
     def direction(self, ev, diag):
         rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
-        # f = c Hg, f_adv = c_adv Hg_adv: the scalars c are folded into the next step's scalars
+        # f = c Hg, f_adv = c_adv Hg_adv: the scalars c are folded into the next scalars
         loss, g, hg, c = ev.normgrads_raw()
-        n = ev.gnorm
-        like = torch.empty((), dtype=g[0].dtype, device=g[0].device)  # diagnostics' dtype
-        f_norm = lnorm_num(hg) * c
-        ev.move(hg, rho * c / (f_norm + xi))
-        del hg  # not needed any more: freed before the second evaluation
-        loss_adv, g_adv, hg_adv, c_adv = ev._normgrads_here()
+        n, like = ev.gnorm, _like(g)
+        ev.move(hg, rho * c / (K.norm(hg) * c + xi))  # theta_adv = theta + rho f/(|f|+xi)
+        del hg  # freed before the second evaluation
+        loss_adv, g_adv, hg_adv, c_adv = ev.normgrads_here()
         n_adv = ev.gnorm
-        info = {}
-        h_loss = g
+        del g_adv
+        h_loss, extra = g, {}
         if self.oracle is not None:
-            rho_sam = self.hyper("rho_sam")
-            rho_sam = rho if rho_sam is None else rho_sam
-            loss_p, g_p = ev.grads(g, rho_sam / (n + xi))
-            n_p, dot = _tensors(like, *lnorm_dot_num(g_p, g))
-            info.update(grad_norm_p=n_p, h_sam=(loss_p, loss), cos=(dot, n * n_p))
-            h_loss = g_p
+            rho_sam = rho if self.hyper("rho_sam") is None else self.hyper("rho_sam")
+            loss_p, h_loss = ev.grads(g, rho_sam / (n + xi))  # SAM's g_p
+            n_p, dot = K.norm_dot(h_loss, g)
+            extra = {"grad_norm_p": n_p, "h_sam": loss_p, "cos": (dot, n * n_p)}
             if self.oracle == "gsam":
-                h_loss = _remove_perp(g_p, g, self.hyper("alpha_gsam"), xi, n_p, dot)
-        # d = h_loss + alpha rho f_adv, in place on h_loss
+                K.remove_perp_(h_loss, g, self.hyper("alpha_gsam"), xi, n_p, dot)
+        d = K.laxpy_(h_loss, hg_adv, (rho * alpha) * c_adv)  # h_loss + alpha rho f_adv
 
         def compute():
             m, m_adv = _tensors(like, n, n_adv)
-            out = {"grad_norm": m, "grad_norm_adv": m_adv, "h": loss_adv - loss,
-                   "r1": m_adv * rho}
-            if info:
-                out.update(grad_norm_p=info["grad_norm_p"], h_sam=info["h_sam"][0] - loss,
-                           cos=info["cos"][0] / (info["cos"][1] + xi))
+            out = {"grad_norm": m, "grad_norm_adv": m_adv, "h": loss_adv - loss, "r1": m_adv * rho}
+            if extra:
+                n_p, (dot, den) = _tensors(like, extra["grad_norm_p"])[0], extra["cos"]
+                out.update(grad_norm_p=n_p, h_sam=extra["h_sam"] - loss, cos=dot / (den + xi))
             return out
-        return loss, laxpy_(h_loss, hg_adv, (rho * alpha) * c_adv), Diagnostics(compute)
+        return loss, d, Diagnostics(compute) if diag else {}
 
 
 class SAMGAM(GAM):
@@ -355,58 +447,21 @@ class GAMAccel(FlatnessOptimizer):
         rho, rho_p, alpha, beta, gamma, xi = (h("rho"), h("rho_prime"), h("alpha"), h("beta"),
                                               h("gamma"), self.xi)
         loss, g0 = ev.grads()
-        n0 = lnorm_num(g0)
+        n0, like = K.norm(g0), _like(g0)
         loss_1, g1 = ev.grads(g0, rho_p / (n0 + xi))
-        h0 = ev.scratch()  # g1 - g0, built in the work buffers (theta_1 is not needed any more)
-        if fast_cpu(g0[0]):  # its norm read per parameter while still in cache
-            sq, dot = 0.0, torch.dot
-            for w, a, b in zip(h0, g1, g0):
-                torch.sub(a, b, out=w)
-                w = w.reshape(-1)
-                sq += dot(w, w).item()
-            s0 = rho / (math.sqrt(sq) + xi)
-        else:
-            for w, a, b in zip(h0, g1, g0):
-                torch.sub(a, b, out=w)
-            s0 = rho / (lnorm(h0) + xi)
-        _, g2 = ev.grads(h0, s0)
-        n2 = lnorm_num(g2)
+        h0 = ev.scratch()  # h0 = g1 - g0 in the work buffers (theta_1 is not needed any more)
+        n_h0, n1, dot = K.sub_norm_(h0, g1, g0, diag)
+        _, g2 = ev.grads(h0, rho / (n_h0 + xi))  # theta_2 = theta + rho h0/|h0|
+        n2 = K.norm(g2)
         _, g3 = ev.grads(g2, rho_p / (n2 + xi), relative=True)  # theta_3 = theta_2 + rho' g2/|g2|
+        hp_norm, hm_dot = K.mix_(g3, g1, alpha, g2, g0, beta, h("variant") == "official")
+        d = K.remove_perp_(g3, g2, gamma, xi, hp_norm, hm_dot)  # h_+ - gamma h_-^perp
 
-        def compute():  # from g0, g1, kept unmodified
-            n1, dot = lnorm_dot(g1, g0)
-            m0, m2 = _tensors(g0[0], n0, n2)
-            return {"grad_norm": m0, "grad_norm_p": n1, "h": loss_1 - loss,
-                    "cos": dot / (m0 * n1 + xi), "r1": m2 * rho}
-        h_plus = g3  # alpha g1 + (1 - alpha) g3, in place, one pass
-        if fast_cpu(g0[0]):
-            # per parameter: h_+, h_- and their dot products while in cache, then
-            # d = h_+ (1 + gamma c) - gamma h_- (see _remove_perp) in a second sweep
-            official, b1 = h("variant") == "official", abs(1 - beta)
-            sq = dt = 0.0
-            dot = torch.dot
-            for hp, hm, a, b in zip(h_plus, g2, g1, g0):
-                hp.lerp_(a, alpha)
-                if official:
-                    hm.mul_(b1).add_(b)
-                else:
-                    hm.lerp_(b, beta)
-                x = hp.reshape(-1)
-                sq += dot(x, x).item()
-                dt += dot(hm.reshape(-1), x).item()
-            c = 1 + gamma * dt / (math.sqrt(sq) + xi) ** 2
-            for hp, hm in zip(h_plus, g2):
-                hp.mul_(c).add_(hm, alpha=-gamma)
-            return loss, h_plus, Diagnostics(compute, g0 + g1)
-        torch._foreach_lerp_(h_plus, g1, alpha)
-        if h("variant") == "official":
-            h_minus = g2  # g0 + |1 - beta| g2, in place
-            torch._foreach_mul_(h_minus, abs(1 - beta))
-            torch._foreach_add_(h_minus, g0)
-        else:
-            h_minus = g2  # beta g0 + (1 - beta) g2
-            torch._foreach_lerp_(h_minus, g0, beta)
-        return loss, _remove_perp(h_plus, h_minus, gamma, xi), Diagnostics(compute, g0 + g1)
+        def compute():
+            m0, m1, m2, dt = _tensors(like, n0, n1, n2, dot)
+            return {"grad_norm": m0, "grad_norm_p": m1, "h": loss_1 - loss,
+                    "cos": dt / (m0 * m1 + xi), "r1": m2 * rho}
+        return loss, d, Diagnostics(compute) if diag else {}
 
 
 class Gradient(FlatnessOptimizer):
