@@ -37,19 +37,24 @@ OUTCOMES = ("flat", "sgd_well", "other_well", "stalled", "elsewhere", "diverged"
 # a run ends in minimum i when within this distance of it (flat basin, sharp wells)
 RADIUS_FLAT, RADIUS_WELL, RADIUS_NEAR = 0.8, 0.05, 0.25
 FLOW_STEPS, FLOW_LR = 3000, 0.01  # gradient descent from each end point before it is classified
+# the other optimizers' own hyper-parameters on the ridge, stated here (not taken from
+# gamtoy.optim.DEFAULTS, whose CIFAR-regime values would move this toy's populations)
+RIDGE_OWN = {"gnp": {"alpha": 0.8}, "gam": {"alpha": 0.3}, "sam+gam": {"alpha": 0.3},
+             "gam_accel": {"alpha": 0.5, "beta": 0.5, "gamma": 0.3, "rho_prime": 0.02}}
 
 
 def ridge_hyper(lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=RIDGE_STEPS,
                 optimizers=RIDGE_OPTIMIZERS, alpha_factor=None):
     """{name: keywords} with GSAM's schedule: cosine lr (lr -> lr LR_MIN_RATIO over `steps`),
     rho_t proportional to lr_t from `rho`, GSAM's alpha = `alpha`. Other optimizers keep their
-    own alpha (gamtoy.optim.DEFAULTS) times `alpha_factor` (default alpha / RIDGE_ALPHA), so one
+    own alpha (`RIDGE_OWN`) times `alpha_factor` (default alpha / RIDGE_ALPHA), so one
     factor moves every alpha of the neighbourhood; gam_accel's alpha is capped at 1 (GAM Eq. 44)."""
     f = alpha / RIDGE_ALPHA if alpha_factor is None else alpha_factor
     out = {}
     for nm in optimizers:
         kw = {"lr": schedules.cosine(lr, steps, lr * LR_MIN_RATIO)}
-        own = _optim.DEFAULTS[nm][0]
+        own = {**_optim.DEFAULTS[nm][0], **RIDGE_OWN.get(nm, {})}
+        kw.update({k: v for k, v in RIDGE_OWN.get(nm, {}).items() if k != "alpha"})
         if "rho" in own:
             kw.update(rho=rho, rho_schedule="lr")
         if nm == "gsam":

@@ -17,7 +17,7 @@ from .. import flatness as F
 from .. import landscapes as _landscapes
 from .. import optim as _optim
 from ..figures.common import COLORS, landscape_grid, plot_landscape
-from ..figures.ridge import RIDGE_START
+from ..figures.ridge import RIDGE_OWN, RIDGE_START
 from ..run import run
 from . import canvas
 
@@ -47,6 +47,7 @@ def hyper(state, name):
     """The keywords `name` gets from `state`: lr always; rho, alpha and base where they apply."""
     own = _optim.DEFAULTS[name][0]
     kw = {"lr": float(state.lr)}
+    kw.update({k: v for k, v in RIDGE_OWN.get(name, {}).items() if k != "alpha"})  # as the figure
     if "rho" in own:
         kw["rho"] = float(state.rho)
     if "alpha" in own:
