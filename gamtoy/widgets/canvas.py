@@ -144,7 +144,7 @@ def log_grid(lo, hi, include=()):
     return _with(vals, include)
 
 
-def slider(W, description, values, value, width="340px"):
+def slider(W, description, values, value, width="350px"):
     """A SelectionSlider over `values` (exact floats, shown with `label`) at `value`."""
     options = [(label(v), v) for v in values]
     return W.SelectionSlider(options=options, value=float(value), description=description,
@@ -160,13 +160,19 @@ def set_options(s, values, value):
 
 
 # ---------------------------------------------------------------- readout HTML
+def html_block(inner):
+    """Readout HTML with normal line spacing (ipywidgets' HTML uses the 28 px widget height)."""
+    return f"<div style='line-height:1.35'>{inner}</div>"
+
+
 def html_table(header, rows, cls="gamtoy-table"):
     """A small HTML table (header: list of str; rows: list of lists of str)."""
-    th = "".join(f"<th style='padding:1px 6px;text-align:right'>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='padding:1px 6px;text-align:right'>{c}</td>"
-                                    for c in r) + "</tr>" for r in rows)
-    return (f"<table class='{cls}' style='font-family:monospace;font-size:12px;"
-            f"border-collapse:collapse'><tr>{th}</tr>{body}</table>")
+    cell = "padding:1px 6px;text-align:right;white-space:nowrap"
+    th = "".join(f"<th style='{cell}'>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return (f"<table class='{cls}' style='font-family:monospace;font-size:12px;line-height:1.3;"
+            f"border-collapse:collapse;margin:2px 0'><tr>{th}</tr>{body}</table>")
 
 
 def state_tag(state, renders):

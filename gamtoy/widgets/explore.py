@@ -30,7 +30,8 @@ from . import canvas
 DEFAULT_OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel")
 BASES = ("default", "sgd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine")
-FIG_WIDTH = 5.8  # inches (580 CSS px in the page)
+FIG_WIDTH = 5.2  # inches (520 CSS px in the page: with 370 px of controls, fits JupyterLab
+#                  at 1366 px wide with the file browser open)
 ASCENT_MARKS = 30  # about this many ascent points per trajectory
 # the glyphs the page uses for the figure's markers (gamtoy.figures.style.MARKERS)
 MARKER_KEY = (("start", "\u25cb", "start"), ("end", "\u25a0", "end point"),
@@ -351,14 +352,14 @@ def _html(data, renders):
     head = (f"<div style='font-size:12px'><b>Readout at the end points</b> (exact, radius "
             f"rho = {st.rho:g}{sched}; * diverged)</div>")
     key = " &nbsp; ".join(f"{g} {lab}" for _, g, lab in MARKER_KEY)
-    return (head + canvas.html_table(["", "R0", "R1", "h", "\u03bb_max", "end"],
-                                     readout_rows(data))
-            + f"<div style='font-size:11px;color:#555;margin-top:4px'>{key}</div>"
-            + canvas.state_tag(st.as_dict(), renders))
+    return canvas.html_block(
+        head + canvas.html_table(["", "R0", "R1", "h", "\u03bb_max", "end"], readout_rows(data))
+        + f"<div style='font-size:11px;color:#555'>{key}</div>"
+        + canvas.state_tag(st.as_dict(), renders))
 
 
 def _layout_checks(W, boxes):
-    return W.GridBox(boxes, layout=W.Layout(grid_template_columns="repeat(3, max-content)",
+    return W.GridBox(boxes, layout=W.Layout(grid_template_columns="repeat(4, max-content)",
                                             grid_gap="0 10px", width="auto"))
 
 
@@ -382,8 +383,8 @@ def explorer(**initial):
     sx_step, sy_step = canvas.nice_step(x1 - x0), canvas.nice_step(y1 - y0)
     c = {
         "landscape": W.Dropdown(options=_landscapes.names(), value=L.name, description="landscape",
-                                style={"description_width": "64px"},
-                                layout=W.Layout(width="200px")),
+                                style={"description_width": "76px"},
+                                layout=W.Layout(width="215px")),
         "optimizers": {nm: W.Checkbox(value=nm in st.optimizers, description=nm, indent=False,
                                       layout=W.Layout(width="auto")) for nm in _optim.names()},
         "lr": canvas.slider(W, "lr", canvas.log_grid(1e-3, 0.5, [st.lr]), st.lr),
@@ -402,20 +403,21 @@ def explorer(**initial):
                                         ("cosine lr, rho \u221d lr (GSAM Alg. 1)", "cosine")],
                                value=st.schedule, description="schedule",
                                style={"description_width": "64px"},
-                               layout=W.Layout(width="340px")),
+                               layout=W.Layout(width="350px")),
     }
     c["steps"].options = [(canvas.label(int(v)), int(v)) for _, v in c["steps"].options]
     c["steps"].value = int(st.steps)
     extra = {"lr_min": st.lr_min, "rho_min": st.rho_min}
-    image = W.Image(format="png", layout=W.Layout(width="580px", height="auto"))
+    image = W.Image(format="png", layout=W.Layout(width=f"{FIG_WIDTH * canvas.CSS_DPI:.0f}px",
+                                                  height="auto"))
     image.add_class("gamtoy-figure")
-    html = W.HTML(layout=W.Layout(width="auto"))
+    html = W.HTML(layout=W.Layout(width="auto", margin="0 0 0 40px"))
     html.add_class("gamtoy-readout")
     checks = _layout_checks(W, list(c["optimizers"].values()))
     sliders = [c[k] for k in ("lr", "rho", "alpha", "steps", "start_x", "start_y")]
-    controls = W.VBox([W.HBox([c["landscape"], c["base"]]), c["schedule"], checks, *sliders, html],
-                      layout=W.Layout(width="400px", min_width="360px"))
-    box = W.HBox([image, controls], layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
+    controls = W.VBox([W.HBox([c["landscape"], c["base"]]), c["schedule"], checks, *sliders],
+                      layout=W.Layout(width="370px", min_width="360px"))
+    box = W.HBox([W.VBox([image, html]), controls], layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
                                                     grid_gap="0 12px"))
     box.add_class("gamtoy-explorer")
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None

@@ -157,8 +157,8 @@ def _html(d, renders):
             f"rho = {d['rho']:g}</b></div>")
     state = {"landscape": d["landscape"], "x": float(d["point"][0]), "y": float(d["point"][1]),
              "rho": d["rho"]}
-    return (head + canvas.html_table(["", "exact", "first-order"], lens_rows(d))
-            + canvas.state_tag(state, renders))
+    return canvas.html_block(head + canvas.html_table(["", "exact", "first-order"], lens_rows(d))
+                             + canvas.state_tag(state, renders))
 
 
 def lens(**initial):
@@ -180,7 +180,7 @@ def lens(**initial):
     x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
     rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
     c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name,
-                                 description="landscape", style={"description_width": "64px"},
+                                 description="landscape", style={"description_width": "76px"},
                                  layout=W.Layout(width="220px")),
          "x": canvas.slider(W, "x", canvas.linear_grid(x0, x1, canvas.nice_step(x1 - x0),
                                                        [x0_]), x0_),
@@ -193,10 +193,10 @@ def lens(**initial):
     html.add_class("gamtoy-readout")
     marks = " &nbsp; ".join(f"<span style='color:{col}'>{g}</span> {lab}" for (_, _, col, lab), g
                             in zip(MARKS, ("\u25b2", "\u25bc", "\u25cf", "\u00d7")))
-    key = W.HTML(f"<div style='font-size:11px;color:#444'>+ theta, white circle: the ball; "
-                 f"{marks}</div>", layout=W.Layout(width="380px"))
+    key = W.HTML(f"<div style='font-size:11px;color:#444;line-height:1.35'>+ theta, white circle: the ball; "
+                 f"{marks}</div>", layout=W.Layout(width="360px"))
     controls = W.VBox([c["landscape"], c["x"], c["y"], c["rho"], html, key],
-                      layout=W.Layout(width="400px", min_width="360px"))
+                      layout=W.Layout(width="370px", min_width="360px"))
     box = W.HBox([image, controls], layout=W.Layout(flex_flow="row wrap",
                                                     align_items="flex-start", grid_gap="0 12px"))
     box.add_class("gamtoy-lens")
