@@ -174,8 +174,10 @@ def _labels(box):
 
 
 def _state(box):
-    tag = box.locator(".gamtoy-state")
-    return json.loads(tag.get_attribute("data-state")), int(tag.get_attribute("data-renders"))
+    """(state, renders) of the last render, read in one go (the HTML may be replaced between two
+    separate reads)."""
+    st, n = box.locator(".gamtoy-state").evaluate("e => [e.dataset.state, e.dataset.renders]")
+    return json.loads(st), int(n)
 
 
 def _table(box):
@@ -240,9 +242,19 @@ def check_widget(page, box, kind, shots, tag, report, move="start x"):
     assert fig_box["width"] >= 380 and beside, (
         f"{tag}: the controls are not beside the figure: figure {fig_box}, first slider {ctl}")
     assert ctl["x"] + ctl["width"] <= VIEWPORT["width"] + 1
+    widths = box.evaluate("b => [b.getBoundingClientRect().width, b.parentElement.clientWidth]")
+    report.append(f"{tag}: widget {widths[0]:.0f} px wide in {widths[1]:.0f} px; figure "
+                  f"{fig_box['width']:.0f} x {fig_box['height']:.0f} px beside the controls")
     clipped = box.evaluate("""b => [...b.querySelectorAll('.widget-label, .widget-checkbox label, .widget-readout')]
         .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
     assert not clipped, f"{tag}: truncated labels {clipped}"
+    outside = box.evaluate("""b => { const R = b.getBoundingClientRect();
+        return [...b.querySelectorAll('.widget-checkbox, .widget-slider, .widget-dropdown, .widget-html')]
+        .filter(e => { const r = e.getBoundingClientRect();
+                       let p = e.parentElement.getBoundingClientRect();
+                       return r.right > Math.min(R.right, p.right) + 1; })
+        .map(e => e.textContent.trim().slice(0, 30)); }""")
+    assert not outside, f"{tag}: controls cut off at the right edge: {outside}"
     page.screenshot(path=str(shots / f"{tag}_before.png"))
     before = _image(box)
     t0 = time.time()
@@ -302,6 +314,25 @@ def _menu_run_all(page):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
+def _api(url, token, path, body=None):
+    req = urllib.request.Request(f"{url}{path}?token={token}", method="POST" if body else "GET",
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read() or b"null")
+
+
+def _start_session(url, token, nbdir, name):
+    """Start the notebook's kernel through the REST API before the page opens it, so JupyterLab
+    joins that session instead of asking which kernel to start."""
+    want = json.loads((nbdir / name).read_text())["metadata"].get("kernelspec", {}).get("name")
+    specs = _api(url, token, "/api/kernelspecs")["kernelspecs"]
+    kernel = want if want in specs else "gamtoy"
+    _api(url, token, "/api/sessions", {"path": name, "name": name, "type": "notebook",
+                                        "kernel": {"name": kernel}})
+    return kernel
+
+
 def _run_all(page, url, token, name, timeout=180):
     page.goto(f"{url}/lab/tree/{name}?reset&token={token}")  # reset: no tabs from before
     page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
@@ -343,6 +374,8 @@ def _saved_errors(page, path):
 @pytest.fixture(scope="module")
 def browser():
     _need_browser()
+    for old in screenshot_dir().glob("*.png"):  # this run's screenshots only
+        old.unlink()
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -379,12 +412,13 @@ def test_notebooks_in_jupyterlab(browser, tmp_path, capsys):
         for name in names:
             page = browser.new_page(viewport=VIEWPORT)
             try:
+                kernel = _start_session(url, token, nbdir, name)
                 secs = _run_all(page, url, token, name)
                 stem = name.split("_")[0]
                 page.screenshot(path=str(shots / f"lab_{stem}_run.png"))
                 errors = _saved_errors(page, nbdir / name)
                 assert not errors, f"{name}: error output after Run All: {errors}"
-                report.append(f"{name}: Run All in {secs:.1f} s, no errors")
+                report.append(f"{name} (kernel {kernel}): Run All in {secs:.1f} s, no errors")
                 for kind, move in (("explorer", "start x"), ("lens", "x")):
                     for i, box in enumerate(page.locator(f".gamtoy-{kind}").all()):
                         check_widget(page, box, kind, shots, f"lab_{stem}_{kind}{i}", report, move)

@@ -162,12 +162,12 @@ def set_options(s, values, value):
 # ---------------------------------------------------------------- readout HTML
 def html_block(inner):
     """Readout HTML with normal line spacing (ipywidgets' HTML uses the 28 px widget height)."""
-    return f"<div style='line-height:1.35'>{inner}</div>"
+    return f"<div style='line-height:1.35;white-space:normal'>{inner}</div>"
 
 
 def html_table(header, rows, cls="gamtoy-table"):
     """A small HTML table (header: list of str; rows: list of lists of str)."""
-    cell = "padding:1px 6px;text-align:right;white-space:nowrap"
+    cell = "padding:1px 4px;text-align:right;white-space:nowrap"
     th = "".join(f"<th style='{cell}'>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in r) + "</tr>"
                    for r in rows)

@@ -30,7 +30,7 @@ from . import canvas
 DEFAULT_OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel")
 BASES = ("default", "sgd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine")
-FIG_WIDTH = 5.2  # inches (520 CSS px in the page: with 370 px of controls, fits JupyterLab
+FIG_WIDTH = 5.0  # inches (500 CSS px in the page: with 370 px of controls, fits JupyterLab
 #                  at 1366 px wide with the file browser open)
 ASCENT_MARKS = 30  # about this many ascent points per trajectory
 # the glyphs the page uses for the figure's markers (gamtoy.figures.style.MARKERS)
@@ -122,7 +122,8 @@ class ExplorerState:
         set_("start_x", _v.real("start_x", self.start_x))
         set_("start_y", _v.real("start_y", self.start_y))
         if self.base not in BASES:
-            raise ValueError(f"ExplorerState: unknown base {self.base!r}; valid: {', '.join(BASES)}")
+            raise ValueError(f"ExplorerState: unknown base {self.base!r}; "
+                             f"valid: {', '.join(BASES)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"ExplorerState: unknown schedule {self.schedule!r}; "
                              f"valid: {', '.join(SCHEDULES)}")
@@ -360,7 +361,7 @@ def _html(data, renders):
 
 def _layout_checks(W, boxes):
     return W.GridBox(boxes, layout=W.Layout(grid_template_columns="repeat(4, max-content)",
-                                            grid_gap="0 10px", width="auto"))
+                                            grid_gap="0 2px", width="auto"))
 
 
 def explorer(**initial):
@@ -411,14 +412,15 @@ def explorer(**initial):
     image = W.Image(format="png", layout=W.Layout(width=f"{FIG_WIDTH * canvas.CSS_DPI:.0f}px",
                                                   height="auto"))
     image.add_class("gamtoy-figure")
-    html = W.HTML(layout=W.Layout(width="auto", margin="0 0 0 40px"))
+    html = W.HTML(layout=W.Layout(width=f"{FIG_WIDTH * canvas.CSS_DPI - 10:.0f}px",
+                                  margin="0 0 0 10px"))
     html.add_class("gamtoy-readout")
     checks = _layout_checks(W, list(c["optimizers"].values()))
     sliders = [c[k] for k in ("lr", "rho", "alpha", "steps", "start_x", "start_y")]
     controls = W.VBox([W.HBox([c["landscape"], c["base"]]), c["schedule"], checks, *sliders],
                       layout=W.Layout(width="370px", min_width="360px"))
-    box = W.HBox([W.VBox([image, html]), controls], layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
-                                                    grid_gap="0 12px"))
+    box = W.HBox([W.VBox([image, html]), controls],
+                 layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="0 12px"))
     box.add_class("gamtoy-explorer")
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None
     box.initial, box.renders = st, 0

@@ -193,7 +193,8 @@ def lens(**initial):
     html.add_class("gamtoy-readout")
     marks = " &nbsp; ".join(f"<span style='color:{col}'>{g}</span> {lab}" for (_, _, col, lab), g
                             in zip(MARKS, ("\u25b2", "\u25bc", "\u25cf", "\u00d7")))
-    key = W.HTML(f"<div style='font-size:11px;color:#444;line-height:1.35'>+ theta, white circle: the ball; "
+    key = W.HTML(f"<div style='font-size:11px;color:#444;line-height:1.35'>"
+                 f"+ theta, white circle: the ball; "
                  f"{marks}</div>", layout=W.Layout(width="360px"))
     controls = W.VBox([c["landscape"], c["x"], c["y"], c["rho"], html, key],
                       layout=W.Layout(width="370px", min_width="360px"))
