@@ -245,15 +245,17 @@ def check_widget(page, box, kind, shots, tag, report, move="start x"):
     widths = box.evaluate("b => [b.getBoundingClientRect().width, b.parentElement.clientWidth]")
     report.append(f"{tag}: widget {widths[0]:.0f} px wide in {widths[1]:.0f} px; figure "
                   f"{fig_box['width']:.0f} x {fig_box['height']:.0f} px beside the controls")
-    clipped = box.evaluate("""b => [...b.querySelectorAll('.widget-label, .widget-checkbox label, .widget-readout')]
-        .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    clipped = box.evaluate("""b => [...b.querySelectorAll(
+            '.widget-label, .widget-checkbox label, .widget-readout')]
+        .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent)""")
     assert not clipped, f"{tag}: truncated labels {clipped}"
     outside = box.evaluate("""b => { const R = b.getBoundingClientRect();
-        return [...b.querySelectorAll('.widget-checkbox, .widget-slider, .widget-dropdown, .widget-html')]
-        .filter(e => { const r = e.getBoundingClientRect();
-                       let p = e.parentElement.getBoundingClientRect();
-                       return r.right > Math.min(R.right, p.right) + 1; })
-        .map(e => e.textContent.trim().slice(0, 30)); }""")
+        const sel = '.widget-checkbox, .widget-slider, .widget-dropdown, .widget-html';
+        return [...b.querySelectorAll(sel)].filter(e => {
+            const r = e.getBoundingClientRect(), p = e.parentElement.getBoundingClientRect();
+            return r.right > Math.min(R.right, p.right) + 1; })
+          .map(e => e.textContent.trim().slice(0, 30)); }""")
     assert not outside, f"{tag}: controls cut off at the right edge: {outside}"
     page.screenshot(path=str(shots / f"{tag}_before.png"))
     before = _image(box)
