@@ -73,7 +73,7 @@ def default_start(landscape):
         from ..figures import ridge as R
         return tuple(getattr(R, "RIDGE_START", _FALLBACK["start"]))
     (x0, x1), (y0, y1) = L.bounds
-    return (x0 + 0.2 * (x1 - x0), y0 + 0.8 * (y1 - y0))
+    return (round(x0 + 0.2 * (x1 - x0), 10), round(y0 + 0.8 * (y1 - y0), 10))
 
 
 @dataclass(frozen=True)
