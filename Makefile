@@ -41,6 +41,19 @@ docs-figures: demo
 	mkdir -p docs/figures
 	for f in gam_fig1a gam_fig1b gam_fig1_population gam_prop42 ridge_trajectories ridge_basins ridge_neighbourhood lemma33_gap convergence mlp_hessian_spectrum; do cp figures/$$f.png docs/figures/; done
 
+# the course: JupyterLab on the notebooks with the `gamtoy` kernel (this environment), on 127.0.0.1
+.PHONY: lab app
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --user --name gamtoy --display-name "gamtoy"
+	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+
+# the explorer and the lens as a web page (Voila: no code shown) on http://127.0.0.1:8866
+app: $(STAMP)
+	$(BIN)/python -m ipykernel install --user --name gamtoy --display-name "gamtoy"
+	$(BIN)/python -m voila app/gamtoy_app.ipynb --Voila.ip=127.0.0.1 --port=8866 \
+		--strip_sources=True --show_tracebacks=False --preheat_kernel=True
+
 clean:
 	rm -rf $(VENV) figures .gamtoy_cache
 

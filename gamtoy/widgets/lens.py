@@ -5,28 +5,50 @@
     data["steepest"]  # exact argmax of |grad L| over the ball: rho |grad L(steepest)| = R1 (Eq. 3)
     data["w_adv"], data["theta_adv"]   # SAM's and GAM's first-order guesses of those two points
 
-The zoomed contour (a local grid around theta) is redrawn on every call; pass `fig` back to reuse
-the figure.
+Markers follow `gamtoy.figures.style.MARKERS` (the Fig. 1 figures' convention): up triangle the
+exact worst point (r0_exact), down triangle the exact steepest point (r1_exact), a dot w_adv, a
+cross theta_adv.
+
+Speed: the zoomed contour is a window around the point that stays put while the ball moves
+inside it (only the ball and the markers are redrawn, blitted onto the cached contour); it is
+re-centred when the ball would leave it or rho changes its scale. Pass `fig` back to reuse it.
 """
+import math
+
 import numpy as np
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
+from .. import validate as _v
 from ..figures.common import plot_landscape
+from ..figures.style import MARKERS
 from . import canvas
 
-MARKS = (("worst", "^", "tab:red", "worst loss (R0 argmax)"),
-         ("steepest", "v", "tab:orange", "steepest (R1 argmax)"),
-         ("w_adv", "o", "tab:green", "w_adv (SAM)"),
-         ("theta_adv", "X", "tab:blue", "theta_adv (GAM)"))
+# (data key, MARKERS key, colour, label): one meaning per marker in every figure and widget
+MARKS = (("worst", "r0_exact", "tab:red", "exact worst point (R0)"),
+         ("steepest", "r1_exact", "tab:orange", "exact steepest point (R1)"),
+         ("w_adv", "w_adv", "tab:green", "w_adv (SAM)"),
+         ("theta_adv", "theta_adv", "tab:blue", "theta_adv (GAM)"))
+_SIZE = {"w_adv": dict(ms=14), "theta_adv": dict(ms=10, mew=2.5)}
+LADDER = 1.5  # window half-widths form a geometric ladder: rho changes rebuild it rarely
+
+
+def default_point(L):
+    """The last known minimum of L (fig1a: valley B's centre), else the box centre."""
+    (x0, x1), (y0, y1) = L.bounds
+    if L.minima is not None and len(L.minima):
+        return tuple(float(v) for v in L.minima[-1])
+    return ((x0 + x1) / 2, (y0 + y1) / 2)
 
 
 def lens_data(landscape, point, rho):
     """The lens numbers at `point`: R0, R1 (exact, with argmax), h, R1 first-order, lambda_max,
     the SAM / GAM ascent points and the losses at the point and at the worst point."""
     L = _landscapes.get(landscape)
-    p = np.asarray(point, float).reshape(2)
-    rho = float(rho)
+    p = np.asarray(point, float)
+    if p.shape != (2,) or not np.all(np.isfinite(p)):
+        raise ValueError(f"point must be two finite numbers (x, y), got {point!r}")
+    rho = _v.real("rho", rho, low=0)
     with np.errstate(all="ignore"):
         r0, worst = F.r0(L, p, rho, return_argmax=True)
         r1, steep = F.r1(L, p, rho, return_argmax=True)
@@ -49,83 +71,160 @@ def lens_text(d):
             f"|g| = {d['grad_norm']:.3g}   lambda_max = {d['lambda_max']:.4g}")
 
 
-def lens_render(landscape, point, rho, fig=None, n=90):
+def lens_rows(d):
+    """The page's readout table: [measure, exact, first-order] as text (4 significant digits)."""
+    return [["R0 (worst loss rise)", f"{d['R0']:.4g}", f"{d['h']:.4g}"],
+            ["R1 (rho max |grad|)", f"{d['R1']:.4g}", f"{d['R1_first_order']:.4g}"],
+            ["|grad L(theta)|", f"{d['grad_norm']:.4g}", ""],
+            ["lambda_max", f"{d['lambda_max']:.4g}", ""]]
+
+
+def _half(L, rho):
+    (x0, x1), (y0, y1) = L.bounds
+    need = max(2.0 * rho, 0.05 * min(x1 - x0, y1 - y0))
+    base = 0.05 * min(x1 - x0, y1 - y0)
+    k = max(0, math.ceil(math.log(need / base) / math.log(LADDER) - 1e-9))
+    return base * LADDER ** k
+
+
+def _window_ok(win, L, p, rho):
+    if win is None or win["landscape"] != L.name or win["half"] != _half(L, rho):
+        return False
+    return float(np.max(np.abs(p - win["centre"]))) + rho <= 0.92 * win["half"]
+
+
+def _build(fig, L, p, rho, n, text):
+    half = _half(L, rho)
+    fig.clear()
+    canvas.invalidate(fig, forget=True)
+    if text:
+        ax = fig.add_axes([0.06, 0.1, 0.5, 0.82])
+    else:  # a square window: 3.6 in square axes, margins for the tick labels and title
+        ax = fig.add_axes([0.62 / 4.4, 0.45 / 4.4, 3.6 / 4.4, 3.6 / 4.4])
+    cx, cy = p
+    X, Y, Z = L.grid(n, ((cx - half, cx + half), (cy - half, cy + half)))
+    with np.errstate(all="ignore"):
+        plot_landscape({"name": L.name, "X": X, "Y": Y, "Z": np.nan_to_num(Z),
+                        "minima": L.minima}, ax, levels=25)
+    ax.set_xlim(cx - half, cx + half), ax.set_ylim(cy - half, cy + half)
+    ax.set_title(f"flatness lens on {L.name}")
+    ax.set_xlabel("x", labelpad=1), ax.set_ylabel("y", labelpad=1)
+    art = {"ball": ax.plot([], [], "w-", lw=1.5, label="ball B(theta, rho)")[0],
+           "point": ax.plot([], [], "k+", ms=12, mew=2, label="theta")[0]}
+    for key, mk, col, lab in MARKS:
+        style = {**MARKERS[mk], **_SIZE.get(key, {})}
+        art[key] = ax.plot([], [], color=col, label=lab, **style)[0]
+    txt = None
+    if text:  # (the widget shows this legend as HTML beside the figure, off the ball's way)
+        ax.legend(handles=list(art.values()), fontsize=8, loc="lower right", framealpha=0.85)
+        tax = fig.add_axes([0.6, 0.1, 0.39, 0.82])
+        tax.axis("off")
+        txt = tax.text(0.0, 1.0, "", va="top", ha="left", family="monospace", fontsize=9,
+                       transform=tax.transAxes)
+    canvas.animate(fig, list(art.values()) + ([txt] if txt is not None else []))
+    fig._gamtoy_lens = {"landscape": L.name, "centre": np.array(p, float), "half": half,
+                        "artists": art, "text": txt}
+    return fig._gamtoy_lens
+
+
+def lens_render(landscape, point, rho, fig=None, n=90, text=True):
     """Draw the ball around `point` on a zoomed contour with the worst, steepest, SAM and GAM
-    points and the readout; returns (fig, data) with data from `lens_data` plus "artists"."""
+    points (text=True: and the readout beside it); returns (fig, data) with data from
+    `lens_data` plus "artists" and "window" ((x0, x1), (y0, y1))."""
     d = lens_data(landscape, point, rho)
     L = _landscapes.get(landscape)
     p, rho = d["point"], d["rho"]
-    (x0, x1), (y0, y1) = L.bounds
-    half = max(2.0 * rho, 0.05 * min(x1 - x0, y1 - y0))
-    X, Y, Z = L.grid(n, ((p[0] - half, p[0] + half), (p[1] - half, p[1] + half)))
     if fig is None:
-        fig = canvas.new_figure((8.5, 4.6))
-    fig.clear()
-    canvas.invalidate(fig, forget=True)
-    ax = fig.add_axes([0.06, 0.1, 0.5, 0.82])
-    txt = fig.add_axes([0.6, 0.1, 0.39, 0.82])
-    txt.axis("off")
-    with np.errstate(all="ignore"):
-        plot_landscape({"name": L.name, "X": X, "Y": Y, "Z": np.nan_to_num(Z), "minima": L.minima},
-                       ax, levels=25)
-    ax.set_xlim(p[0] - half, p[0] + half), ax.set_ylim(p[1] - half, p[1] + half)
+        fig = canvas.new_figure((8.5, 4.6) if text else (4.4, 4.4))
+    win = getattr(fig, "_gamtoy_lens", None)
+    if not _window_ok(win, L, p, rho) or (win["text"] is not None) != text:
+        win = _build(fig, L, p, rho, n, text)
+    art = win["artists"]
     a = np.linspace(0, 2 * np.pi, 181)
-    art = {"ball": ax.plot(p[0] + rho * np.cos(a), p[1] + rho * np.sin(a), "w-", lw=1.5,
-                           label=f"ball, rho={rho:g}")[0],
-           "point": ax.plot([p[0]], [p[1]], "k+", ms=12, mew=2, label="theta")[0]}
-    for key, mk, c, lab in MARKS:
-        q = d[key]
-        art[key] = ax.plot([q[0]], [q[1]], mk, color=c, mec="k", ms=9, label=lab, ls="none")[0]
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.8)
-    ax.set_title(f"flatness lens on {L.name}")
-    txt.text(0.0, 1.0, lens_text(d), va="top", ha="left", family="monospace", fontsize=9,
-             transform=txt.transAxes)
-    d["artists"] = art
+    art["ball"].set_data(p[0] + rho * np.cos(a), p[1] + rho * np.sin(a))
+    art["point"].set_data([p[0]], [p[1]])
+    for key, *_ in MARKS:
+        art[key].set_data([d[key][0]], [d[key][1]])
+    if win["text"] is not None:
+        win["text"].set_text(lens_text(d))
+    (cx, cy), h = win["centre"], win["half"]
+    d["artists"], d["window"] = art, ((cx - h, cx + h), (cy - h, cy + h))
     return fig, d
+
+
+def _html(d, renders):
+    head = (f"<div style='font-size:12px'><b>theta = ({d['point'][0]:.4g}, {d['point'][1]:.4g}), "
+            f"rho = {d['rho']:g}</b></div>")
+    state = {"landscape": d["landscape"], "x": float(d["point"][0]), "y": float(d["point"][1]),
+             "rho": d["rho"]}
+    return canvas.html_block(head + canvas.html_table(["", "exact", "first-order"], lens_rows(d))
+                             + canvas.state_tag(state, renders))
 
 
 def lens(**initial):
     """An ipywidgets lens: landscape dropdown and x, y, rho sliders over `lens_render`.
 
-    Keywords: landscape (default 'fig1a'), x, y, rho. The VBox has `.controls`, `.fig`,
-    `.image`, `.html`, `.last` and `.refresh()`.
+    Keywords: landscape (default 'fig1a'), x, y (default: the landscape's last known minimum,
+    fig1a: valley B), rho (0.5). The Box has `.controls`, `.fig`, `.image`, `.html`, `.last`,
+    `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
+    values (the page cannot snap them).
     """
     import ipywidgets as W
+    unknown = set(initial) - {"landscape", "x", "y", "rho"}
+    if unknown:
+        raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
     name = initial.get("landscape", "fig1a")
     L = _landscapes.get(name)
     (x0, x1), (y0, y1) = L.bounds
-    m = L.minima[-1] if L.minima is not None and len(L.minima) else ((x0 + x1) / 2, (y0 + y1) / 2)
-    kw = dict(continuous_update=True)
+    m = default_point(L)
+    x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
+    rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
     c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name,
-                                 description="landscape"),
-         "x": W.FloatSlider(value=initial.get("x", m[0]), min=x0, max=x1, step=(x1 - x0) / 200,
-                            description="x", **kw),
-         "y": W.FloatSlider(value=initial.get("y", m[1]), min=y0, max=y1, step=(y1 - y0) / 200,
-                            description="y", **kw),
-         "rho": W.FloatSlider(value=initial.get("rho", 0.5), min=0.0, max=2.0, step=0.01,
-                              description="rho", **kw)}
-    image, html = W.Image(format="png"), W.HTML()
-    box = W.VBox([W.HBox([c["landscape"], c["rho"]]), W.HBox([c["x"], c["y"]]), html, image])
+                                 description="landscape", style={"description_width": "76px"},
+                                 layout=W.Layout(width="220px")),
+         "x": canvas.slider(W, "x", canvas.linear_grid(x0, x1, canvas.nice_step(x1 - x0),
+                                                       [x0_]), x0_),
+         "y": canvas.slider(W, "y", canvas.linear_grid(y0, y1, canvas.nice_step(y1 - y0),
+                                                       [y0_]), y0_),
+         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 2.0, 0.01, [rho0]), rho0)}
+    image = W.Image(format="png", layout=W.Layout(width="500px", height="auto"))
+    image.add_class("gamtoy-figure")
+    html = W.HTML()
+    html.add_class("gamtoy-readout")
+    marks = " &nbsp; ".join(f"<span style='color:{col}'>{g}</span> {lab}" for (_, _, col, lab), g
+                            in zip(MARKS, ("\u25b2", "\u25bc", "\u25cf", "\u00d7")))
+    key = W.HTML(f"<div style='font-size:11px;color:#444;line-height:1.35'>"
+                 f"+ theta, white circle: the ball; "
+                 f"{marks}</div>", layout=W.Layout(width="360px"))
+    controls = W.VBox([c["landscape"], c["x"], c["y"], c["rho"], html, key],
+                      layout=W.Layout(width="370px", min_width="360px"))
+    box = W.HBox([image, controls], layout=W.Layout(flex_flow="row wrap",
+                                                    align_items="flex-start", grid_gap="0 12px"))
+    box.add_class("gamtoy-lens")
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None
+    box.initial = {"landscape": L.name, "x": x0_, "y": y0_, "rho": rho0}
+    box.renders = 0
     hold = [False]
 
     def refresh(change=None):
         if hold[0]:
             return
         box.fig, box.last = lens_render(c["landscape"].value, (c["x"].value, c["y"].value),
-                                        c["rho"].value, box.fig)
+                                        c["rho"].value, box.fig, text=False)
+        box.renders += 1
         image.value = canvas.png_bytes(box.fig)
-        html.value = "<pre>" + lens_text(box.last) + "</pre>"
+        html.value = _html(box.last, box.renders)
 
     def on_landscape(change):
         lo = _landscapes.get(change["new"])
         (a0, a1), (b0, b1) = lo.bounds
-        mm = lo.minima[-1] if lo.minima is not None and len(lo.minima) else ((a0 + a1) / 2,
-                                                                              (b0 + b1) / 2)
+        mm = default_point(lo)
         hold[0] = True
         try:
-            canvas.set_range(c["x"], a0, a1, float(mm[0]), (a1 - a0) / 200)
-            canvas.set_range(c["y"], b0, b1, float(mm[1]), (b1 - b0) / 200)
+            canvas.set_options(c["x"], canvas.linear_grid(a0, a1, canvas.nice_step(a1 - a0),
+                                                          [mm[0]]), mm[0])
+            canvas.set_options(c["y"], canvas.linear_grid(b0, b1, canvas.nice_step(b1 - b0),
+                                                          [mm[1]]), mm[1])
         finally:
             hold[0] = False
         refresh()
@@ -135,4 +234,5 @@ def lens(**initial):
         c[k].observe(refresh, names="value")
     box.refresh = refresh
     refresh()
+    image.layout.width = canvas.css_width(box.fig)
     return box
