@@ -41,11 +41,14 @@ docs-figures: demo
 	mkdir -p docs/figures
 	for f in gam_fig1a gam_fig1b gam_fig1_population gam_prop42 ridge_trajectories ridge_basins ridge_neighbourhood lemma33_gap convergence mlp_hessian_spectrum; do cp figures/$$f.png docs/figures/; done
 
+# Jupyter refuses to run as root without --allow-root (CI and these machines run as root)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 # the course: JupyterLab on the notebooks with the `gamtoy` kernel (this environment), on 127.0.0.1
 .PHONY: lab app
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --user --name gamtoy --display-name "gamtoy"
-	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+	$(BIN)/python -m jupyterlab $(ROOT_FLAG) --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # the explorer and the lens as a web page (Voila: no code shown) on http://127.0.0.1:8866
