@@ -78,7 +78,7 @@ def test_ascent_marks_are_the_points_the_runs_record(schedule):
 
 def test_rho_and_alpha_go_only_where_they_apply():
     st = ExplorerState(optimizers=("sgd", "sam", "gsam", "gam_accel"), lr=0.03, rho=0.3,
-                       alpha=2.0, steps=5)
+                       alpha=2.0, steps=5, schedule="constant")
     hp = render(st)[1]["hyper"]
     assert hp["sgd"] == {"lr": 0.03}
     assert hp["sam"] == {"lr": 0.03, "rho": 0.3}
@@ -202,7 +202,8 @@ def test_markers_follow_the_one_convention():
 
 
 def test_explorer_widget_wiring():
-    w = explorer(steps=60, lr=0.05, rho=0.2, alpha=0.7, start_x=-3.0, start_y=1.5)
+    w = explorer(steps=60, lr=0.05, rho=0.2, alpha=0.7, start_x=-3.0, start_y=1.5,
+                 schedule="constant")
     fig = w.fig
     before = _path(fig, "sgd").get_xydata().copy()
     w.controls["start_x"].value = -2.0

@@ -34,10 +34,10 @@ LADDER = 1.5  # window half-widths form a geometric ladder: rho changes rebuild 
 
 
 def default_point(L):
-    """The last known minimum of L (fig1a: valley B's centre), else the box centre."""
+    """The last known minimum of L (fig1a: valley B's centre) to 3 decimals, else the box centre."""
     (x0, x1), (y0, y1) = L.bounds
     if L.minima is not None and len(L.minima):
-        return tuple(float(v) for v in L.minima[-1])
+        return tuple(round(float(v), 3) for v in L.minima[-1])  # a readable slider value
     return ((x0 + x1) / 2, (y0 + y1) / 2)
 
 
