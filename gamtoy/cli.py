@@ -10,6 +10,7 @@ JOBS = [
     ("gamtoy.figures", "reproduce"),
     ("gamtoy.lemmas", "reproduce"),
     ("gamtoy.mlp.experiments", "reproduce"),
+    ("gamtoy.figures.basin_map", "reproduce"),
 ]
 
 

@@ -213,8 +213,8 @@ class _XYOracle:
             gx, gy, hxx, hxy, hyy = self._d12f(W.x, W.y)
         gx, gy = _full(gx, W.x), _full(gy, W.x)
         s = 1.0 / (np.sqrt(gx * gx + gy * gy) + xi)
-        return XY(gx, gy), XY(_full((hxx * gx + hxy * gy) * s, W.x),
-                              _full((hxy * gx + hyy * gy) * s, W.x))
+        # gx, gy have the batch shape: so have these, even where the Hessian is constant
+        return XY(gx, gy), XY((hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s)
 
     def hvp(self, W, V):
         hxx, hxy, hyy = self._d2f(W.x, W.y)
