@@ -14,6 +14,7 @@
 (4) Gradient evaluations per step counted by a wrapping oracle, against `gamtoy.optim.COST`.
 """
 import argparse
+import sys
 import statistics
 import time
 
@@ -258,4 +259,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
