@@ -31,3 +31,12 @@ def test_plot_basin_map_grid_draws_one_image_per_optimizer():
     assert set(images) == {"sgd", "sam"}
     assert images["sgd"].get_array().shape == (6, 6)
     plt.close("all")
+
+
+def test_two_workers_give_the_same_map_as_one_process():
+    hyper = {"sgd": {"lr": 0.05}, "gam": {"lr": 0.05, "rho": 0.2}, "sam": {"lr": 0.05}}
+    kw = dict(n=7, steps=30, optimizers=("sgd", "gam", "sam"), hyper=hyper)
+    one = basin_map.basin_map_data(workers=1, **kw)
+    two = basin_map.basin_map_data(workers=2, **kw)
+    for nm in kw["optimizers"]:
+        np.testing.assert_array_equal(one["per"][nm]["basin"], two["per"][nm]["basin"])

@@ -8,6 +8,7 @@ minima[0] is the flat basin, the others the sharp wells), runs that diverged apa
 optimizer is one `gamtoy.run` over all starts, keeping only the first and last points
 (`record_every=steps`).
 """
+import os
 import time
 
 import numpy as np
@@ -26,14 +27,28 @@ def _settings():
     return optimizers, hyper, int(getattr(ridge, "RIDGE_STEPS"))
 
 
+_JOB = {}  # the job of forked workers (hyper-parameters may hold schedules: not picklable)
+
+
+def _basins(nm):
+    """(basin codes, seconds) of optimizer `nm` on the job in _JOB."""
+    from .trajectories import basin_of
+    L, S, steps, hyper = _JOB["L"], _JOB["S"], _JOB["steps"], _JOB["hyper"]
+    t = time.perf_counter()
+    tr = run(nm, L, S, steps, record_every=max(steps, 1), **hyper.get(nm, {}))
+    b = np.where(tr.diverged, DIVERGED, np.asarray(basin_of(L, tr.final)))
+    return b, time.perf_counter() - t
+
+
 def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
-                   landscape="ridge"):
+                   landscape="ridge", workers=None):
     """{"X", "Y" (n, n) start grid, "per": {name: {"basin" (n, n) int, "flat", "diverged",
     "fractions" {code: share}, "seconds"}}, "steps", "seconds", "landscape", "bounds"}.
 
     Defaults: the landscape's plotting bounds, and the ridge figure's optimizers, hyper and steps.
+    `workers` (default: min(2, CPUs)) processes run the optimizers side by side (forked; each
+    optimizer's numbers are the same as in one process); 1: all in this process.
     """
-    from .trajectories import basin_of
     d_opt, d_hyper, d_steps = _settings()
     optimizers = tuple(optimizers or d_opt)
     hyper = d_hyper if hyper is None else hyper
@@ -45,18 +60,39 @@ def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
     out = {"landscape": L.name, "X": X, "Y": Y, "steps": steps, "bounds": ((x0, x1), (y0, y1)),
            "minima": L.minima, "per": {}}
     t_all = time.perf_counter()
-    for nm in optimizers:
-        t = time.perf_counter()
-        tr = run(nm, L, S, steps, record_every=max(steps, 1), **hyper.get(nm, {}))
-        b = np.asarray(basin_of(L, tr.final))
-        b = np.where(tr.diverged, DIVERGED, b)
+    _JOB.update(L=L, S=S, steps=steps, hyper=hyper)
+    workers = min(2, os.cpu_count() or 1) if workers is None else int(workers)
+    try:
+        results = _map(optimizers, workers)
+    finally:
+        _JOB.clear()
+    for nm, (b, seconds) in zip(optimizers, results):
         codes, counts = np.unique(b, return_counts=True)
         out["per"][nm] = {"basin": b, "flat": float(np.mean(b == 0)),
                           "diverged": float(np.mean(b == DIVERGED)),
                           "fractions": {int(c): k / b.size for c, k in zip(codes, counts)},
-                          "seconds": time.perf_counter() - t}
+                          "seconds": seconds}
     out["seconds"] = time.perf_counter() - t_all
     return out
+
+
+def _map(optimizers, workers):
+    import multiprocessing as mp
+    if workers > 1 and len(optimizers) > 1 and "fork" in mp.get_all_start_methods():
+        # the costliest first (GAM family: 4-5 gradients per step), so the two queues end together
+        order = sorted(range(len(optimizers)), key=lambda i: -_cost(optimizers[i]))
+        with mp.get_context("fork").Pool(workers) as pool:
+            res = pool.map(_basins, [optimizers[i] for i in order], chunksize=1)
+        out = [None] * len(optimizers)
+        for i, r in zip(order, res):
+            out[i] = r
+        return out
+    return [_basins(nm) for nm in optimizers]
+
+
+def _cost(nm):
+    from ..optim import COST
+    return COST.get(nm, 1)
 
 
 def _labels(k):
