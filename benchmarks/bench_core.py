@@ -101,22 +101,25 @@ def check_plain_equals_run(L, n=64, steps=5):
 
 def run_vs_plain(sizes=(1_000, 10_000, 100_000), n_rounds=7, point_steps=1_000_000,
                  names=("sgd", "sam", "gsam", "gam")):
-    """{(name, n): {"run", "plain", "blocks": [seconds per round], "steps"}} in interleaved rounds."""
+    """{(name, n): {"run", "plain", "blocks": [seconds per round], "steps"}}: per optimizer, the
+    three implementations at every size interleaved in the same rounds (so are the sizes)."""
     L = gt.landscapes.get("ridge")
     out = {}
-    for n in sizes:
-        S = _starts(L, n)
-        x, y = S[:, 0].copy(), S[:, 1].copy()
-        steps = max(2, point_steps // n)
-        for name in names:
-            hp = HYPER[name]
-            opt = optim.get(name, lr=LR, **hp)
-            c = {"run": lambda: gt.run(opt, L, S, steps),
-                 "plain": lambda: plain_steps(name, L, x, y, steps, **hp),
-                 "blocks": lambda: plain_blocks(name, L, x, y, steps, **hp)}
-            res = rounds(c, n_rounds)
-            res["steps"] = steps
-            out[name, n] = res
+    for name in names:
+        hp = HYPER[name]
+        opt = optim.get(name, lr=LR, **hp)
+        c, steps_of = {}, {}
+        for n in sizes:
+            S = _starts(L, n)
+            x, y = S[:, 0].copy(), S[:, 1].copy()
+            steps = steps_of[n] = max(2, point_steps // n)
+            c["run", n] = lambda S=S, steps=steps: gt.run(opt, L, S, steps)
+            c["plain", n] = lambda x=x, y=y, steps=steps: plain_steps(name, L, x, y, steps, **hp)
+            c["blocks", n] = lambda x=x, y=y, steps=steps: plain_blocks(name, L, x, y, steps, **hp)
+        res = rounds(c, n_rounds)
+        for n in sizes:
+            out[name, n] = {k: res[k, n] for k in ("run", "plain", "blocks")}
+            out[name, n]["steps"] = steps_of[n]
     return out
 
 
