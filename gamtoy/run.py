@@ -93,8 +93,9 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     opt = _optim.get(opt, **hyper)
     landscape = _landscapes.get(landscape)
     starts = check_points(starts, "starts")
-    bad = ~np.isfinite(starts).all(-1)
-    if bad.any():
+    with np.errstate(over="ignore"):  # a sum of finite values may overflow: then the mask says
+        bad = None if np.isfinite(starts.sum()) else ~np.isfinite(starts).all(-1)
+    if bad is not None and bad.any():
         i = _index(bad)
         raise ValueError(f"starts contain NaN or inf: {_named(i)} = {starts[i].tolist()}")
     steps = _count("steps", steps, 0, "a non-negative integer")
@@ -145,17 +146,23 @@ def _named(i):
 
 
 def _check_starts(landscape, starts, lo, hi, default_box):
-    out = ~np.all((starts >= lo) & (starts <= hi), axis=-1)
-    if out.any():
-        i = _index(out)
+    x, y = starts[..., 0], starts[..., 1]
+    if not (lo[0] <= x.min(initial=lo[0]) and x.max(initial=hi[0]) <= hi[0]
+            and lo[1] <= y.min(initial=lo[1]) and y.max(initial=hi[1]) <= hi[1]):
+        i = _index(~np.all((starts >= lo) & (starts <= hi), axis=-1))
         how = ("the landscape's bounds widened by BOX_SPANS = "
                f"{BOX_SPANS:g} spans; pass box=(lo, hi) to change it") if default_box else "box="
         raise ValueError(f"{_named(i)} = {starts[i].tolist()} is outside the run's box "
                          f"x in [{lo[0]:g}, {hi[0]:g}], y in [{lo[1]:g}, {hi[1]:g}] ({how})")
     with np.errstate(all="ignore"):
-        f = np.asarray(landscape.value(starts), float)
-    nan = np.broadcast_to(np.isnan(f), starts.shape[:-1])
-    if nan.any():
+        if _is_compiled(landscape):  # contiguous components: the compiled function runs faster
+            f = landscape._f(np.ascontiguousarray(x).reshape(x.shape),
+                             np.ascontiguousarray(y).reshape(y.shape))
+        else:
+            f = landscape.value(starts)
+        f = np.asarray(f, float)
+    nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
+    if nan is not None and nan.any():
         i = _index(nan)
         raise ValueError(f"the loss of {landscape.name!r} is NaN at {_named(i)} = "
                          f"{starts[i].tolist()}: start where the landscape is defined")

@@ -183,3 +183,10 @@ def test_xy_arithmetic_equals_the_array_arithmetic_bit_for_bit(rng):
     assert norm(a).shape == (6, 1) and squeeze(dot(a, b)).shape == (6,)
     z = np.zeros_like(a)
     assert type(z) is XY and np.all(z.array() == 0) and z.shape == (6, 2)
+
+
+def test_finite_starts_whose_sum_overflows_are_accepted():
+    big = np.array([[1e308, 0.5], [1e308, -0.5]])  # starts.sum() is inf; every entry finite
+    wide = ([-np.inf, -np.inf], [np.inf, np.inf])
+    tr = gt.run("sgd", gl.get("quadratic"), big, 2, lr=1e-3, box=wide)
+    assert tr.points.shape == (3, 2, 2) and np.all(np.isfinite(tr.points))
