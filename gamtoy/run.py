@@ -161,7 +161,7 @@ def _check_starts(landscape, starts, lo, hi, default_box):
         else:
             f = landscape.value(starts)
         f = np.asarray(f, float)
-    nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
+        nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
     if nan is not None and nan.any():
         i = _index(nan)
         raise ValueError(f"the loss of {landscape.name!r} is NaN at {_named(i)} = "
