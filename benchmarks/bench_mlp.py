@@ -1,25 +1,27 @@
-"""Per-step time of each optimizer relative to SGD on a 2-64-64-2 MLP, 512 points, full batch.
+"""MLP lab: per-step time of each optimizer / SGD on a 2-64-64-2 MLP, 512 points, full batch.
 
-    python -m benchmarks.bench_mlp
+    python -m benchmarks mlp        (or: python -m benchmarks.bench_mlp [--rounds N] [--steps N])
 
-Targets (issue 4): SAM, GSAM, GNP <= 2.2x; gam_accel <= 4.2x; gam (exact HVPs) <= 5.0x. All
-ratios come from one run: the optimizers are timed in interleaved rounds and each ratio is the
-median over rounds of (optimizer time / SGD time in the same round), so machine load cancels.
+Targets (issue 4): SAM, GSAM, GNP <= 2.2x; gam_accel <= 4.2x; gam (exact HVPs) <= 5.0x. The
+optimizers are timed in interleaved rounds (rotated order; each a block of `steps` steps); each
+ratio is the median over rounds of (optimizer time / SGD time in the same round), with its
+spread [q25, q75] and the verdict. One BLAS thread: `python -m benchmarks` sets it before numpy
+loads; run directly, threadpoolctl limits the pools already loaded.
 """
-import os
+import argparse
+import statistics
+import sys
 import time
 
-# one BLAS thread: on a shared 2-core machine, threaded BLAS on 64x64 products measures the
-# other processes more than the optimizers (set before numpy loads; ignored if it already has)
-for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_k, "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from gamtoy import optim
+from gamtoy.mlp import Model, make_data, make_oracle
 
-from gamtoy import optim  # noqa: E402
-from gamtoy.mlp import Model, make_data, make_oracle  # noqa: E402
+from ._harness import ratio, row, rounds, threads_line, verdict, OVER
 
 TARGETS = {"sam": 2.2, "gsam": 2.2, "gnp": 2.2, "gam_accel": 4.2, "gam": 5.0}
+NAMES = ("sgd", "sam", "gsam", "gnp", "gam_accel", "gam")
 
 
 def time_steps(opt, oracle, theta, steps):
@@ -31,36 +33,46 @@ def time_steps(opt, oracle, theta, steps):
     return (time.perf_counter() - t0) / steps
 
 
-def measure(names=("sgd", "sam", "gsam", "gnp", "gam_accel", "gam"), rounds=15, steps=40,
-            sizes=(2, 64, 64, 2), n=512, seed=0):
-    """{name: (median ratio to SGD, median seconds per step)}."""
+def measure(names=NAMES, n_rounds=15, steps=40, sizes=(2, 64, 64, 2), n=512, seed=0):
+    """{name: [seconds per step of each round]} in interleaved rounds."""
     data = make_data("moons", n_train=n, n_test=1, seed=seed)
     model = Model(sizes, "tanh")
     oracle = make_oracle(model, data.X_train, data.y_train)
     theta = model.init(seed)
     opts = {k: optim.get(k, lr=0.05) for k in names}
+    c = {k: (lambda o=opts[k]: time_steps(o, oracle, theta, steps)) for k in names}
     for k in names:  # warm-up
         time_steps(opts[k], oracle, theta, 5)
-    per = {k: [] for k in names}
-    for _ in range(rounds):
-        for k in names:
-            per[k].append(time_steps(opts[k], oracle, theta, steps))
-    sgd = np.array(per["sgd"])
-    return {k: (float(np.median(np.array(v) / sgd)), float(np.median(v))) for k, v in per.items()}
+    t = rounds(c, n_rounds, warmup=0)
+    return {k: [x / steps for x in v] for k, v in t.items()}
 
 
-def main():
-    res = measure()
-    print("per-step time on a 2-64-64-2 tanh MLP, 512 points (full batch), ratio to SGD")
-    print(f"{'optimizer':<10} {'ratio':>6} {'target':>7} {'us/step':>8}")
-    ok = True
-    for k, (r, s) in res.items():
-        tgt = TARGETS.get(k)
-        flag = "" if tgt is None else ("ok" if r <= tgt else "SLOW")
-        ok &= tgt is None or r <= tgt
-        print(f"{k:<10} {r:6.2f} {'' if tgt is None else f'<={tgt}':>7} {s * 1e6:8.0f} {flag}")
-    return 0 if ok else 1
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks mlp", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (15)")
+    ap.add_argument("--steps", type=int, default=40, help="steps per optimizer and round (40)")
+    args = ap.parse_args([] if argv is None else argv)
+    try:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(limits=1)
+    except ImportError:
+        limits = None
+    print(threads_line())
+    per = measure(n_rounds=args.rounds, steps=args.steps)
+    sgd = per["sgd"]
+    print(f"per-step time on a 2-64-64-2 tanh MLP, 512 points (full batch): SGD "
+          f"{statistics.median(sgd) * 1e6:.0f} us; {args.rounds} interleaved rounds x "
+          f"{args.steps} steps; time / SGD, median [q25, q75]")
+    print(f"  {'optimizer':<26} {'time / SGD':>20} {'target':>8}  {'verdict':<13}  us/step")
+    over = False
+    for k in NAMES[1:]:
+        r = ratio(per[k], sgd)
+        over |= verdict(r, TARGETS.get(k)) == OVER
+        print(row(k, r, TARGETS.get(k), extra=f"  {np.median(per[k]) * 1e6:7.0f}"))
+    if limits is not None:
+        limits.restore_original_limits()
+    return 1 if over else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

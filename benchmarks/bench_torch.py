@@ -1,24 +1,30 @@
-"""Step time and peak memory of the gamtoy.torch optimizers relative to torch.optim.SGD.
+"""torch optimizers: step time / torch.optim.SGD beside the least possible work (floors), on an MLP
+and a small BatchNorm ResNet-18, and peak memory / SGD on the MLP.
 
-    python -m benchmarks.bench_torch [--rounds 40] [--block 5] [--threads N] [--no-memory]
+    python -m benchmarks torch   (or: python -m benchmarks.bench_torch [--rounds 20] [--block 5]
+                                      [--threads N] [--no-memory] [--no-resnet])
 
-CPU, float32, a 784-256-256-10 ReLU MLP, batch 128, every ratio from one run.
+CPU, float32. Problems: the 784-256-256-10 ReLU MLP, batch 128; the CIFAR ResNet-18 of
+gamtoy.torch.models (BatchNorm, width 8), batch 32 at 3 x 32 x 32.
 
 Time: the SGD baseline is the plain `torch.optim.SGD` step (zero_grad, one forward + backward,
-step). Every optimizer is warmed up, then timed in `rounds` rounds; in each round every optimizer
-runs a block of `block` consecutive steps (wall clock), in an order rotated from round to round,
-so a change of machine load hits all of them alike. The ratio reported is the median over rounds
-of (step time / SGD step time in the same round).
+step). Every contender is warmed up, then timed in `rounds` rounds; in each round every contender
+runs a block of `block` consecutive steps, in an order rotated from round to round, so a change
+of machine load hits all of them alike. Reported: the median over rounds of (step time / SGD step
+time in the same round) and its spread [q25, q75], with the verdict `within target`, `over
+target` or `inconclusive` (target inside the spread). The floors, timed in the same rounds, are
+the least work any implementation must do (2 or 4 gradients, or 2 gradient + HVP passes, + one
+SGD update). Targets: MLP (issue 5) SAM, GNP, GSAM <= 2.2x, GAMAccel <= 4.3x, GAM (exact HVPs)
+<= 5.0x; ResNet: 1.10 x the optimizer's floor (2 grads; 4 grads; 2 HVPs), measured in the run.
+Only the public API of gamtoy.torch is used (`gamtoy.torch.get`); GAM's `hvp=` modes are timed
+where the constructor takes them.
 
 Memory: peak bytes of live tensor memory during one step, measured in a fresh process per
 optimizer: (bytes of every tensor storage alive at the start of the step - parameters, .grad,
 optimizer state, work buffers, data; found with gc and counted once per storage) + (the highest
 point, during the step, of the running sum of the CPU allocator's allocations minus frees, as
 recorded by torch.profiler with profile_memory=True; the recording starts one step earlier, so
-frees of blocks from that step are counted). The last lines time, in the same rounds, the least
-work any implementation must do (2 or 4 gradients, or 2 gradient+HVP passes, + one SGD
-update): the floors the ratios are bounded by. Targets (issue 5): SAM, GNP, GSAM <= 2.2x,
-GAMAccel <= 4.3x, GAM (exact HVPs) <= 5.0x.
+frees of blocks from that step are counted).
 """
 import argparse
 import gc
@@ -27,27 +33,41 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 import gamtoy.torch as gtt
 
+from ._harness import ratio, row, rounds, threads_line, verdict, OVER
+
+REQUIRES = ("torch",)
 TARGETS = {"sam": 2.2, "gnp": 2.2, "gsam": 2.2, "gam_accel": 4.3, "gam": 5.0}
 NAMES = ["sgd", "sam", "gnp", "gsam", "gam_accel", "gam", "sam+gam"]
+FLOORS = {"2 grads": (2, False), "4 grads": (4, False), "2 HVPs": (2, True)}
+FLOOR_OF = {"sam": "2 grads", "gnp": "2 grads", "gsam": "2 grads", "gam_accel": "4 grads",
+            "gam": "2 HVPs"}
+FLOOR_SLACK = 1.10  # ResNet target: this times the optimizer's floor
+PROBLEMS = {"mlp": "784-256-256-10 ReLU MLP, batch 128",
+            "resnet": "ResNet-18 (BatchNorm, width 8), batch 32 x 3 x 32 x 32"}
 
 
-def _problem(seed=0):
+def _problem(kind="mlp", seed=0):
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256),
-                                torch.nn.ReLU(), torch.nn.Linear(256, 10))
-    X, y = torch.randn(128, 784), torch.randint(0, 10, (128,))
+    if kind == "mlp":
+        model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 10))
+        X, y = torch.randn(128, 784), torch.randint(0, 10, (128,))
+    else:
+        from gamtoy.torch.models import build
+        model = build("resnet18", (3, 32, 32), 10, width=8)
+        X, y = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
     return model, X, y
 
 
-def _stepper(name):
-    model, X, y = _problem()
+def _stepper(name, kind="mlp", **kw):
+    model, X, y = _problem(kind)
     if name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
@@ -56,18 +76,17 @@ def _stepper(name):
             F.cross_entropy(model(X), y).backward()
             opt.step()
         return step
-    opt = gtt.get(name, model.parameters(), lr=0.01)
+    if kw.get("hvp") == "forward_over_reverse":
+        kw["model"] = model
+    opt = gtt.get(name, model.parameters(), lr=0.01, **kw)
     return lambda: opt.step(lambda: F.cross_entropy(model(X), y))
 
 
-FLOORS = {"2 grads": (2, False), "4 grads": (4, False), "2 HVPs": (2, True)}
-
-
-def _floor_stepper(k, hvp):
+def _floor_stepper(k, hvp, kind="mlp"):
     """The least work of k gradient (hvp: gradient + double-backward HVP) evaluations + one SGD
     update, with no vector arithmetic: what SAM (2 grads), GAMAccel (4) and GAM (2 HVPs) must
     at least cost in any implementation."""
-    model, X, y = _problem()
+    model, X, y = _problem(kind)
     params = list(model.parameters())
     opt = torch.optim.SGD(params, lr=0.01)
 
@@ -86,22 +105,33 @@ def _floor_stepper(k, hvp):
     return step
 
 
-def step_times(steppers, rounds, block, warmup=5):
-    """{name: [per-step wall time of each round]}, optimizers interleaved in rotated order."""
-    names = list(steppers)
-    for n in names:
-        for _ in range(warmup):
-            steppers[n]()
-    times = {n: [] for n in names}
-    for r in range(rounds):
-        k = r % len(names)
-        for n in names[k:] + names[:k]:
-            step = steppers[n]
-            t0 = time.perf_counter()
+def contenders(kind, block):
+    """{label: callable running `block` steps}: SGD, every optimizer, GAM's HVP modes, floors."""
+    steppers = {n: _stepper(n, kind) for n in NAMES}
+    for mode in ("forward_over_reverse", "auto"):
+        try:
+            steppers[f"gam hvp={mode}"] = _stepper("gam", kind, hvp=mode)
+            steppers[f"gam hvp={mode}"]()
+        except (TypeError, ValueError, RuntimeError) as e:  # not offered (yet) by gamtoy.torch
+            steppers.pop(f"gam hvp={mode}", None)
+            print(f"  (gam hvp={mode!r} not timed: {type(e).__name__}: {str(e)[:80]})")
+    steppers.update({f"floor: {k}": _floor_stepper(*v, kind=kind) for k, v in FLOORS.items()})
+
+    def blocked(f):
+        def run():
             for _ in range(block):
-                step()
-            times[n].append((time.perf_counter() - t0) / block)
-    return times
+                f()
+        return run
+    return {k: blocked(f) for k, f in steppers.items()}
+
+
+def step_times(kind, n_rounds, block):
+    """{label: [per-step seconds of each round]}, contenders interleaved in rotated order."""
+    c = contenders(kind, block)
+    for f in c.values():  # warm-up: a few steps each
+        f()
+    t = rounds(c, n_rounds, warmup=0)
+    return {k: [x / block for x in v] for k, v in t.items()}
 
 
 def _live_tensor_bytes():
@@ -164,47 +194,56 @@ def peak_memory(name, threads=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_torch")
-    p.add_argument("--rounds", type=int, default=40, help="interleaved rounds; the median is kept")
-    p.add_argument("--block", type=int, default=5, help="consecutive steps timed per round")
+    p = argparse.ArgumentParser(prog="python -m benchmarks torch")
+    p.add_argument("--rounds", type=int, default=20, help="interleaved rounds (MLP; ResNet: half)")
+    p.add_argument("--block", type=int, default=5, help="consecutive steps timed per round (MLP)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: all cores, at most 2 as in the issue)")
+                   help="torch threads (default: $GAMTOY_BENCH_THREADS, set by python -m benchmarks, "
+                        "else 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory column")
-    args = p.parse_args(argv)
-    threads = args.threads or max(1, min(2, os.cpu_count() or 1))
+    p.add_argument("--no-resnet", action="store_true", help="the MLP only")
+    args = p.parse_args([] if argv is None else argv)
+    threads = args.threads or int(os.environ.get("GAMTOY_BENCH_THREADS", "1"))
     torch.set_num_threads(threads)
-    steppers = {n: _stepper(n) for n in NAMES}
-    steppers.update({f"floor: {k}": _floor_stepper(*v) for k, v in FLOORS.items()})
-    times = step_times(steppers, args.rounds, args.block)
-    sgd = times["sgd"]
-    mem = {} if args.no_memory else {n: peak_memory(n, threads) for n in NAMES}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32 784-256-256-10 "
-          f"MLP, batch 128; SGD step {statistics.median(sgd) * 1e3:.2f} ms (median), "
-          f"{args.rounds} interleaved rounds x {args.block} steps")
-    if mem:
-        print(f"SGD peak tensor memory {mem['sgd'] / 2**20:.2f} MiB (live tensors at the step's "
-              "start + peak allocator growth during it)")
-    print(f"{'optimizer':<10} {'time/SGD':>9} {'[q25, q75]':>14} {'target':>7} {'time':>5} "
-          f"{'memory/SGD':>11}")
+    print(f"torch {torch.__version__}; {threads_line()}")
+    over = False
     result = {}
-    for n in NAMES[1:]:
-        ratios = sorted(a / b for a, b in zip(times[n], sgd))
-        r = statistics.median(ratios)
-        q25, q75 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
-        m = mem[n] / mem["sgd"] if mem else float("nan")
-        target = TARGETS.get(n)
-        flag = "" if target is None else ("ok" if r <= target else "OVER")
-        print(f"{n:<10} {r:>8.2f}x  [{q25:.2f}, {q75:.2f}] {target or '':>7} {flag:>5} {m:>10.2f}x")
-        result[n] = {"time_ratio": r, "memory_ratio": m, "target": target,
-                     "memory_bytes": mem.get(n)}
-    print("least possible work, same rounds (k forward+backward passes + one SGD update, no "
-          "vector math):")
-    for k in FLOORS:
-        r = statistics.median(a / b for a, b in zip(times[f"floor: {k}"], sgd))
-        print(f"  {k:<8} {r:>6.2f}x")
-        result[f"floor: {k}"] = {"time_ratio": r}
-    return result
+    kinds = ["mlp"] + ([] if args.no_resnet else ["resnet"])
+    for kind in kinds:
+        n_rounds = args.rounds if kind == "mlp" else max(3, args.rounds // 2)
+        block = args.block if kind == "mlp" else max(1, args.block // 3)
+        times = step_times(kind, n_rounds, block)
+        sgd = times["sgd"]
+        mem = {}
+        if kind == "mlp" and not args.no_memory:
+            mem = {n: peak_memory(n, threads) for n in NAMES}
+        print(f"\n{PROBLEMS[kind]}: SGD step {statistics.median(sgd) * 1e3:.2f} ms (median), "
+              f"{n_rounds} interleaved rounds x {block} steps; time / SGD, median [q25, q75]")
+        if mem:
+            print(f"  SGD peak tensor memory {mem['sgd'] / 2**20:.2f} MiB (live tensors at the "
+                  "step's start + peak allocator growth during it)")
+        floors = {k: ratio(times[f"floor: {k}"], sgd) for k in FLOORS}
+        print(f"  {'optimizer':<26} {'time / SGD':>20} {'target':>8}  {'verdict':<13}"
+              f"{'  memory/SGD' if mem else ''}")
+        for n in [k for k in times if k != "sgd" and not k.startswith("floor")]:
+            r = ratio(times[n], sgd)
+            base = n.split(" ")[0]
+            if kind == "mlp":
+                target = TARGETS.get(base)
+            else:
+                fl = FLOOR_OF.get(base)
+                target = round(FLOOR_SLACK * floors[fl]["median"], 2) if fl else None
+            over |= verdict(r, target) == OVER
+            m = f"  {mem[n] / mem['sgd']:10.2f}x" if n in mem else ""
+            print(row(n, r, target, extra=m))
+            result[f"{kind}: {n}"] = {**r, "target": target,
+                                      "memory_ratio": mem[n] / mem["sgd"] if n in mem else None}
+        print("  least possible work, same rounds (k forward+backward passes + one SGD update):")
+        for k, r in floors.items():
+            print(row(f"floor: {k}", r, None))
+            result[f"{kind}: floor: {k}"] = r
+    return 1 if over else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main(sys.argv[1:]))

@@ -24,6 +24,7 @@ JOBS = [
     ("figures", "gamtoy.figures", "reproduce"),
     ("lemmas", "gamtoy.lemmas", "reproduce"),
     ("mlp", "gamtoy.mlp.experiments", "reproduce"),
+    ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
 ]
 MANIFEST = "manifest.json"
 # the main job needs only the `demo` extra: these are never imported by it (`make demo` lacks them)

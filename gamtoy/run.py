@@ -1,7 +1,15 @@
 """Trajectories: run an optimizer from a batch of starts on a landscape, vectorised over starts.
 
-A start whose point becomes non-finite or leaves a generous box is frozen at its last good point
-and flagged in `diverged`: never a NaN in a plot, never an exception.
+A start whose next point is non-finite or leaves a generous box, or lands where the loss is NaN
+or infinite, is frozen at its last good point and flagged in `diverged` (that step is refused):
+never a NaN in `.points` or `.values`, never an exception. A start that is not finite, lies
+outside the box, or where the loss is NaN is a `ValueError` before any step.
+
+On a built-in (compiled) landscape the batch moves as two contiguous arrays (`gamtoy.vec.XY`)
+in blocks of `BLOCK` starts (the temporaries stay in the CPU cache, so the cost per point is
+flat from 1k to 100k starts), each point's loss comes from the pass that computes its gradient,
+and the records are preallocated. Any other oracle (e.g. a `Landscape` subclass with noisy
+gradients) runs on `(N, 2)` arrays, the whole batch at once.
 """
 from dataclasses import dataclass, field
 
@@ -9,17 +17,29 @@ import numpy as np
 
 from . import landscapes as _landscapes
 from . import optim as _optim
-from .landscapes import check_points
-from .vec import Vec2
+from .landscapes import Landscape, check_points
+from .vec import XY, Vec2
 
 # the box is the landscape's bounds widened by this many spans on each side
 BOX_SPANS = 10.0
+# starts stepped together on the XY path: the compiled derivatives keep ~30 temporaries of BLOCK
+# doubles alive (~4 MB at 16384: in the L3 cache; 100k starts at once are not), and each NumPy
+# call is long enough that Python's per-call overhead stays small (measured: 4096 and 8192 lost
+# 10-20% to it against 16384 at 10k starts on the shared 2-core machine)
+BLOCK = 16384
 
 
 @dataclass
 class Trajectory:
-    """points (steps+1, *batch, 2), values (steps+1, *batch), diverged (*batch) bool,
-    diverged_at (*batch) int (the step that failed, -1 if none), info {key: (steps, *batch, ...)}."""
+    """points (R, *batch, 2), values (R, *batch), diverged (*batch) bool, diverged_at (*batch)
+    int (the step that failed, -1 if none), info {key: (R', *batch, ...)}.
+
+    R = steps + 1 rows (the point after every step) unless `record_every` was given: then
+    `recorded` holds the step number of each row (0, k, 2k, ..., and always the last step), and
+    info rows are the steps taken from the recorded points before the last. `refused` (*batch)
+    bool: the run stopped because its step `diverged_at` landed where the loss is NaN or
+    infinite (False: it left the box or became non-finite).
+    """
 
     points: np.ndarray
     values: np.ndarray
@@ -28,6 +48,14 @@ class Trajectory:
     info: dict = field(default_factory=dict)
     optimizer: str = ""
     landscape: str = ""
+    recorded: np.ndarray = None
+    refused: np.ndarray = None
+
+    def __post_init__(self):
+        if self.recorded is None:
+            self.recorded = np.arange(len(self.points))
+        if self.refused is None:
+            self.refused = np.zeros(np.shape(self.diverged), bool)
 
     @property
     def final(self):
@@ -44,104 +72,349 @@ def _box(landscape):
     return np.array([x0 - sx, y0 - sy]), np.array([x1 + sx, y1 + sy])
 
 
+def _recorded_steps(steps, every):
+    r = list(range(0, steps + 1, every))
+    if r[-1] != steps:
+        r.append(steps)
+    return np.array(r)
+
+
 def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, progress=False,
-        **hyper):
+        record_every=1, **hyper):
     """Run `opt` (an Optimizer, or a name with `**hyper`) for `steps` steps from `starts` (..., 2).
 
     Returns a `Trajectory`. `diagnostics=True` records each step's info (g, g_p, w_adv,
     theta_adv, h, cos, ...). `box=(lo, hi)` overrides the divergence box. `fast` (default: when
     there is a single start) runs on Python floats, ~20x faster than NumPy for one point.
+    `record_every=k` keeps every k-th point (and the last): memory for long runs of many starts.
     """
     if hyper and not isinstance(opt, str):
         raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")
     opt = _optim.get(opt, **hyper)
     landscape = _landscapes.get(landscape)
     starts = check_points(starts, "starts")
-    if not np.all(np.isfinite(starts)):
-        raise ValueError("starts contain NaN or inf")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    steps = int(steps)
+    with np.errstate(over="ignore"):  # a sum of finite values may overflow: then the mask says
+        bad = None if np.isfinite(starts.sum()) else ~np.isfinite(starts).all(-1)
+    if bad is not None and bad.any():
+        i = _index(bad)
+        raise ValueError(f"starts contain NaN or inf: {_named(i)} = {starts[i].tolist()}")
+    steps = _count("steps", steps, 0, "a non-negative integer")
+    record_every = _count("record_every", record_every, 1, "a positive integer")
     opt.check_schedules(steps)  # a schedule out of range at any step: an error before the run
     lo, hi = _box(landscape) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
+    _check_starts(landscape, starts, lo, hi, box is None)
     batch = starts.shape[:-1]
+    rec = _recorded_steps(steps, record_every)
     if fast is None:
         fast = starts.size == 2
-    if fast and starts.size == 2:
-        pts, div_at, info = _run_one(opt, landscape, starts.reshape(2), steps, diagnostics, lo, hi)
-    else:
-        pts, div_at, info = _run_batch(opt, landscape, starts.reshape(-1, 2), steps, diagnostics,
-                                       lo, hi, progress)
-    points = pts.reshape((steps + 1,) + batch + (2,))
-    div_at = div_at.reshape(batch)
     with np.errstate(all="ignore"):
-        values = landscape.value(points)
+        if fast and starts.size == 2:
+            pts, vals, div_at, refused, info = _run_one(opt, landscape, starts.reshape(2), steps,
+                                                        diagnostics, lo, hi)
+            pts, vals = pts[rec], vals[rec]
+            info = {k: v[rec[:-1]] for k, v in info.items()}
+        else:
+            flat = starts.reshape(-1, 2)
+            soa = _is_compiled(landscape)
+            pts, vals, div_at, refused, info = _run_batch(
+                opt, _XYOracle(landscape) if soa else landscape, flat, steps, diagnostics, lo, hi,
+                progress, rec, soa)
+    points = pts.reshape((len(rec),) + batch + (2,))
+    values = vals.reshape((len(rec),) + batch)
+    div_at = div_at.reshape(batch)
     info = {k: v.reshape((v.shape[0],) + batch + v.shape[2:]) for k, v in info.items()}
-    return Trajectory(points, values, div_at >= 0, div_at, info, opt.name, landscape.name)
+    return Trajectory(points, values, div_at >= 0, div_at, info, opt.name, landscape.name,
+                      rec, refused.reshape(batch))
 
 
-def _run_batch(opt, landscape, theta, steps, diag, lo, hi, progress):
-    n = theta.shape[0]
-    points = np.empty((steps + 1, n, 2))
-    points[0] = theta
+def _count(name, v, low, what):
+    try:
+        ok = not isinstance(v, (bool, np.bool_)) and int(v) == v and v >= low
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be {what}, got {v!r}")
+    return int(v)
+
+
+def _index(mask):
+    """The index of the first True in `mask` (a tuple, () for a 0-d mask)."""
+    return tuple(int(i[0]) for i in np.nonzero(mask)) if np.ndim(mask) else ()
+
+
+def _named(i):
+    return f"starts[{', '.join(map(str, i))}]" if i else "starts"
+
+
+def _check_starts(landscape, starts, lo, hi, default_box):
+    x, y = starts[..., 0], starts[..., 1]
+    if not (lo[0] <= x.min(initial=lo[0]) and x.max(initial=hi[0]) <= hi[0]
+            and lo[1] <= y.min(initial=lo[1]) and y.max(initial=hi[1]) <= hi[1]):
+        i = _index(~np.all((starts >= lo) & (starts <= hi), axis=-1))
+        how = ("the landscape's bounds widened by BOX_SPANS = "
+               f"{BOX_SPANS:g} spans; pass box=(lo, hi) to change it") if default_box else "box="
+        raise ValueError(f"{_named(i)} = {starts[i].tolist()} is outside the run's box "
+                         f"x in [{lo[0]:g}, {hi[0]:g}], y in [{lo[1]:g}, {hi[1]:g}] ({how})")
+    with np.errstate(all="ignore"):
+        if _is_compiled(landscape):  # contiguous components: the compiled function runs faster
+            f = landscape._f(np.ascontiguousarray(x).reshape(x.shape),
+                             np.ascontiguousarray(y).reshape(y.shape))
+        else:
+            f = landscape.value(starts)
+        f = np.asarray(f, float)
+        nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
+    if nan is not None and nan.any():
+        i = _index(nan)
+        raise ValueError(f"the loss of {landscape.name!r} is NaN at {_named(i)} = "
+                         f"{starts[i].tolist()}: start where the landscape is defined")
+
+
+def _is_compiled(L):
+    """A plain `Landscape` (its oracle methods not overridden): it can run on `XY` vectors."""
+    return (isinstance(L, Landscape) and hasattr(L, "_d12f")
+            and all(getattr(type(L), m) is getattr(Landscape, m)
+                    for m in ("value", "grad", "normgrad", "hvp")))
+
+
+def _full(v, like):
+    """A compiled component (an array, or a number where it is constant) as an array like `like`."""
+    if type(v) is np.ndarray and v.shape == like.shape:
+        return v
+    return np.broadcast_to(np.asarray(v, float), like.shape)
+
+
+class _XYOracle:
+    """A compiled landscape's oracle on `XY` vectors. The first gradient pass at `current` (the
+    point a step starts from) also returns the loss there (`current_value`)."""
+
+    def __init__(self, L):
+        self.L, self.name = L, L.name
+        self._f, self._df, self._d2f, self._d12f = L._f, L._df, L._d2f, L._d12f
+        with_value = getattr(L, "_value_with", None)
+        self._vdf, self._vd12f = with_value() if with_value else (None, None)
+        self.current, self.f = None, None
+
+    def value(self, W):
+        if type(W) is not XY:
+            return self.L.value(W)
+        if W is self.current and self.f is not None:
+            return self.f
+        return _full(self._f(W.x, W.y), W.x)
+
+    def current_value(self):
+        if self.f is None:
+            self.f = self.value(XY(self.current.x, self.current.y))
+        return self.f
+
+    def grad(self, W):
+        if W is self.current and self.f is None and self._vdf is not None:
+            f, gx, gy = self._vdf(W.x, W.y)
+            self.f = _full(f, W.x)
+        else:
+            gx, gy = self._df(W.x, W.y)
+        return XY(_full(gx, W.x), _full(gy, W.x))
+
+    def normgrad(self, W, xi=1e-12):
+        if W is self.current and self.f is None and self._vd12f is not None:
+            f, gx, gy, hxx, hxy, hyy = self._vd12f(W.x, W.y)
+            self.f = _full(f, W.x)
+        else:
+            gx, gy, hxx, hxy, hyy = self._d12f(W.x, W.y)
+        gx, gy = _full(gx, W.x), _full(gy, W.x)
+        s = 1.0 / (np.sqrt(gx * gx + gy * gy) + xi)
+        # gx, gy have the batch shape: so have these, even where the Hessian is constant
+        return XY(gx, gy), XY((hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s)
+
+    def hvp(self, W, V):
+        hxx, hxy, hyy = self._d2f(W.x, W.y)
+        return XY(_full(hxx * V.x + hxy * V.y, W.x), _full(hxy * V.x + hyy * V.y, W.x))
+
+
+class _ArrayOracle:
+    """Any oracle on (N, 2) arrays; the loss at a step's start point is one more `value` call."""
+
+    def __init__(self, oracle):
+        self.oracle, self.current, self.f = oracle, None, None
+
+    def current_value(self):
+        if self.f is None:
+            self.f = np.broadcast_to(np.asarray(self.oracle.value(self.current), float),
+                                     self.current.shape[:-1])
+        return self.f
+
+
+def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa):
+    n = starts.shape[0]
+    R = len(rec)
+    points = np.empty((R, n, 2))
+    values = np.empty((R, n))
     div_at = np.full(n, -1)
-    active = np.ones(n, bool)
-    state = opt.init(theta)
-    infos = []
-    it = range(steps)
+    refused = np.zeros(n, bool)
+    info = {}
+    row_of = [-1] * (steps + 1)
+    for r, t in enumerate(rec):
+        row_of[t] = r
+    box = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+    need_finite = not all(np.isfinite(box))
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        it = tqdm(it, desc=f"{opt.name} on {landscape.name}")
-    with np.errstate(all="ignore"):
-        for t in it:
-            new, state, info = opt.update(theta, state, landscape, diag)
-            ok = np.all(np.isfinite(new) & (new >= lo) & (new <= hi), axis=-1)
-            failed = active & ~ok
-            div_at[failed] = t + 1
-            active &= ok
-            theta = np.where(active[:, None], new, theta)
-            points[t + 1] = theta
-            if diag:
-                infos.append(info)
-    return points, div_at, _stack_info(infos, n)
+        bar = tqdm(total=steps * n, desc=f"{opt.name} on {oracle.name}", unit="pt")
+    block = BLOCK if soa else max(n, 1)
+    for c0 in range(0, n, block):
+        sl = slice(c0, min(c0 + block, n))
+        if soa:
+            theta, ops, current = XY.of(starts[sl]), _XY_OPS, oracle
+        else:
+            theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
+        state = opt.init(theta)
+        active = None  # None: every start of the block still moves
+        prev = prev_f = None
+        for t in range(steps + 1):
+            current.current, current.f = theta, None
+            if t < steps:
+                new, state, step_info = opt.update(theta, state, oracle, diag)
+            f = current.current_value()
+            # the step that led here is refused if it left the box, is not finite or the loss
+            # is NaN / infinite here: the start stays at its last good point (t = 0: the start,
+            # checked before the run); one reduction per coordinate while nothing fails
+            if t > 0 and not (ops.fine(theta, box, need_finite) and np.isfinite(f.sum())):
+                inside = ops.inside(theta, box, need_finite)
+                bad = ~(inside & np.isfinite(f))
+                if active is not None:
+                    bad &= active
+                if bad.any():
+                    div_at[sl][bad] = t
+                    refused[sl][bad & inside] = True
+                    active = ~bad if active is None else active & ~bad
+                    theta = ops.where(active, theta, prev)
+                    f = np.where(active, f, prev_f)
+            r = row_of[t]
+            if r >= 0:
+                ops.record(points[r, sl], theta)
+                values[r, sl] = f
+                if diag and t < steps:
+                    _record_info(info, step_info, r, R - 1, n, sl)
+            if t == steps:
+                break
+            prev, prev_f = theta, f
+            theta = new if active is None else ops.where(active, new, theta)
+            if bar is not None:
+                bar.update(sl.stop - sl.start)
+    if bar is not None:
+        bar.close()
+    return points, values, div_at, refused, info
 
 
-def _stack_info(infos, n):
-    out = {}
-    if not infos:
-        return out
-    for k, v in infos[0].items():
-        arr = np.stack([np.broadcast_to(np.asarray(i[k], float), np.shape(v)) for i in infos])
-        if arr.ndim == 3 and arr.shape[-1] == 1:
-            arr = arr[..., 0]
-        if arr.ndim >= 2 and arr.shape[1] == n:
-            out[k] = arr
-    return out
+class _XY_OPS:
+    @staticmethod
+    def where(mask, a, b):
+        return XY(np.where(mask, a.x, b.x), np.where(mask, a.y, b.y))
+
+    @staticmethod
+    def record(row, v):
+        row[:, 0] = v.x
+        row[:, 1] = v.y
+
+    @staticmethod
+    def fine(v, box, need_finite):
+        """Every point inside the box (min / max are NaN if any coordinate is NaN: not fine)."""
+        x0, x1, y0, y1 = box
+        ok = x0 <= v.x.min() and v.x.max() <= x1 and y0 <= v.y.min() and v.y.max() <= y1
+        return ok and (not need_finite or bool(np.isfinite(v.x.sum() + v.y.sum())))
+
+    @staticmethod
+    def inside(v, box, need_finite):
+        # comparisons with NaN are False: a NaN point is outside
+        x0, x1, y0, y1 = box
+        ok = (v.x >= x0) & (v.x <= x1) & (v.y >= y0) & (v.y <= y1)
+        if need_finite:
+            ok &= np.isfinite(v.x) & np.isfinite(v.y)
+        return ok
+
+
+class _ARRAY_OPS:
+    @staticmethod
+    def where(mask, a, b):
+        return np.where(mask[:, None], a, b)
+
+    @staticmethod
+    def record(row, v):
+        row[...] = v
+
+    @staticmethod
+    def fine(v, box, need_finite):
+        return bool(np.all(_ARRAY_OPS.inside(v, box, need_finite)))
+
+    @staticmethod
+    def inside(v, box, need_finite):
+        x0, x1, y0, y1 = box
+        ok = (v[:, 0] >= x0) & (v[:, 0] <= x1) & (v[:, 1] >= y0) & (v[:, 1] <= y1)
+        if need_finite:
+            ok &= np.all(np.isfinite(v), axis=-1)
+        return ok
+
+
+def _record_info(info, step_info, r, rows, n, sl):
+    """Store one step's diagnostics of the block `sl` in preallocated (rows, n, ...) arrays."""
+    m = sl.stop - sl.start
+    for k, v in step_info.items():
+        if type(v) is XY:
+            if k not in info:
+                info[k] = np.full((rows, n, 2), np.nan)
+            info[k][r, sl, 0] = v.x
+            info[k][r, sl, 1] = v.y
+            continue
+        v = np.asarray(v, float)
+        if v.ndim == 2 and v.shape[-1] == 1:
+            v = v[:, 0]
+        if v.ndim == 0 or v.shape[0] != m:
+            continue  # not per point (e.g. a constant): as before, left out
+        if k not in info:
+            info[k] = np.full((rows, n) + v.shape[1:], np.nan)
+        info[k][r, sl] = v
 
 
 def _run_one(opt, landscape, start, steps, diag, lo, hi):
     """One start on Python floats (`Vec2`); the same math as the batch path."""
     theta = Vec2(float(start[0]), float(start[1]))
     points = np.empty((steps + 1, 2))
+    values = np.empty(steps + 1)
     points[0] = start
+    values[0] = _value_one(landscape, theta)
     state = opt.init(theta)
-    div_at, infos = -1, []
+    div_at, refused, infos = -1, False, []
     for t in range(steps):
+        fnew = None
         try:
             new, state, info = opt.update(theta, state, landscape, diag)
             ok = (lo[0] <= new.x <= hi[0]) and (lo[1] <= new.y <= hi[1])  # False for NaN
         except (OverflowError, ValueError, ZeroDivisionError):
             ok = False
+        if ok:
+            fnew = _value_one(landscape, new)
+            if not np.isfinite(fnew):
+                ok, refused = False, True
         if not ok:
             div_at = t + 1
             points[t + 1:] = (theta.x, theta.y)
+            values[t + 1:] = values[t]
             break
-        theta = new
-        points[t + 1] = (theta.x, theta.y)
         if diag:
             infos.append({k: _as_np(v) for k, v in info.items()})
+        theta = new
+        points[t + 1] = (theta.x, theta.y)
+        values[t + 1] = fnew
     info = _stack_one(infos, steps)
-    return points, np.array([div_at]), info
+    return points, values, np.array([div_at]), np.array([refused]), info
+
+
+def _value_one(landscape, theta):
+    try:
+        return float(landscape.value(theta))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        # math raises where NumPy gives inf / NaN: ask NumPy which
+        return float(np.asarray(landscape.value(np.array([theta.x, theta.y])), float))
 
 
 def _as_np(v):

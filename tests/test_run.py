@@ -1,0 +1,192 @@
+"""gamtoy.run: the structure-of-arrays path against the (N, 2) path, refused steps into a NaN
+loss, bad starts, record_every, blocks; and the XY vector type."""
+import numpy as np
+import pytest
+import sympy as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+import gamtoy as gt
+import gamtoy.landscapes as gl
+from gamtoy import optim
+from gamtoy.landscapes.symbolic import compile_landscape, x, y
+from gamtoy.vec import XY, dot, norm, squeeze, unit
+
+R = gt.run.__globals__  # the module gamtoy.run (the name gt.run is the function)
+NAMES = optim.names()
+# (x - 3)^2 / 2 pulls toward x = 3, but log(2 - x) makes the loss NaN for x > 2 while the
+# gradient (x - 3) - 0.7/(2 - x) stays finite there: only the loss can tell the step is bad
+LOGWALL = compile_landscape("logwall", (x - 3) ** 2 / 2 + 0.7 * sp.log(2 - x) + 0.3 * y ** 2,
+                            ((-3, 3), (-3, 3)))
+
+
+def _starts(L, n, seed):
+    (x0, x1), (y0, y1) = L.bounds
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], -1)
+
+
+class Plain(gl.Landscape):
+    """The same landscape seen only through its public (..., 2) methods: the (N, 2) path."""
+
+    def __init__(self, L):
+        self.L, self.name, self.bounds, self.minima = L, L.name, L.bounds, L.minima
+
+    def value(self, W):
+        return self.L.value(W)
+
+    def grad(self, W):
+        return self.L.grad(W)
+
+    def normgrad(self, W, xi=1e-12):
+        return self.L.normgrad(W, xi)
+
+    def hvp(self, W, V):
+        return self.L.hvp(W, V)
+
+
+# ---- the XY path against the (N, 2) path -----------------------------------------------------
+@pytest.mark.parametrize("base", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("name", NAMES)
+def test_xy_path_equals_the_array_path_bit_for_bit_with_values_computed_apart(
+        name, base, monkeypatch):
+    L = gl.get("ridge")
+    starts = np.concatenate([_starts(L, 7, 3) * 0.7, [[-3.4, 1.9], [3.9, -1.9]]])
+    opt = optim.get(name, lr=0.37, base=base)  # large: some starts leave the box
+    plain = gt.run(opt, Plain(L), starts, 12, diagnostics=True)
+    # without the combined value pass every XY operation is the (N, 2) one, elementwise
+    monkeypatch.setattr(R["_XYOracle"], "__init__", _no_value_pass)
+    soa = gt.run(opt, L, starts, 12, diagnostics=True)
+    assert_array_equal(soa.points, plain.points)
+    assert_array_equal(soa.values, plain.values)
+    assert_array_equal(soa.diverged_at, plain.diverged_at)
+    assert set(soa.info) == set(plain.info)
+    for k in soa.info:
+        assert_array_equal(soa.info[k], plain.info[k], err_msg=k)
+
+
+def _no_value_pass(self, L, _init=R["_XYOracle"].__init__):
+    _init(self, L)
+    self._vdf = self._vd12f = None
+
+
+@pytest.mark.parametrize("name", ["sgd", "sam", "gsam", "gam", "gam_accel", "sam+gam"])
+def test_values_from_the_gradient_pass_are_the_loss_at_the_points(name):
+    L = gl.get("ridge")
+    tr = gt.run(name, L, _starts(L, 9, 4) * 0.6, 15, lr=0.03)
+    assert_allclose(tr.values, L.value(tr.points), rtol=1e-13, atol=1e-15)
+    ref = gt.run(name, Plain(L), _starts(L, 9, 4) * 0.6, 15, lr=0.03)
+    assert_allclose(tr.points, ref.points, rtol=1e-12, atol=1e-13)
+
+
+def test_blocks_do_not_change_any_number(monkeypatch):
+    L = gl.get("ridge")
+    starts = _starts(L, 23, 5) * 0.8
+    whole = gt.run("gam", L, starts, 10, diagnostics=True, lr=0.07)
+    monkeypatch.setitem(R, "BLOCK", 4)
+    blocked = gt.run("gam", L, starts, 10, diagnostics=True, lr=0.07)
+    assert_array_equal(blocked.points, whole.points)
+    assert_array_equal(blocked.values, whole.values)
+    for k in whole.info:
+        assert_array_equal(blocked.info[k], whole.info[k], err_msg=k)
+
+
+# ---- a step into a NaN loss is refused -----------------------------------------------------
+@pytest.mark.parametrize("path", ["xy", "array", "floats"])
+@pytest.mark.parametrize("name", ["sgd", "sam", "gsam", "gam", "gam_accel"])
+def test_a_step_where_the_loss_is_nan_is_refused_and_the_run_frozen(name, path):
+    starts = np.array([[1.2, 0.4], [-2.0, 0.7]])  # the first crosses x = 2 at once (lr = 0.9)
+    L = Plain(LOGWALL) if path == "array" else LOGWALL
+    if path == "floats":
+        runs = [gt.run(name, L, s, 8, lr=0.9) for s in starts]
+        pts = np.stack([r.points for r in runs], 1)
+        vals = np.stack([r.values for r in runs], 1)
+        at = np.array([int(r.diverged_at) for r in runs])
+        refused = np.array([bool(r.refused) for r in runs])
+    else:
+        tr = gt.run(name, L, starts, 8, lr=0.9)
+        pts, vals, at, refused = tr.points, tr.values, tr.diverged_at, tr.refused
+    assert np.all(np.isfinite(pts)) and np.all(np.isfinite(vals))
+    assert np.all(pts[..., 0] < 2)  # never in the region where the loss is NaN
+    assert at[0] >= 1 and refused[0]
+    assert np.all(pts[at[0] - 1:, 0] == pts[at[0] - 1, 0])
+    assert_allclose(vals, LOGWALL.value(pts), rtol=1e-12)
+    # the refused step would have landed where the loss is NaN (checked independently)
+    last = pts[at[0] - 1, 0]
+    opt = optim.get(name, lr=0.9)
+    nxt, _, _ = opt.update(last, opt.init(last), LOGWALL)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(LOGWALL.value(nxt))
+
+
+def test_a_start_that_leaves_the_box_is_not_marked_refused():
+    stiff = gl.get("quadratic", a=4.0, b=0.25, angle=0.0)
+    tr = gt.run("sgd", stiff, [[0.5, 1.0], [0.0, 1.0]], 40, lr=0.6)
+    assert tr.diverged.tolist() == [True, False]
+    assert not tr.refused.any()
+
+
+# ---- bad starts ---------------------------------------------------------------------------
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_start_where_the_loss_is_nan_raises_naming_it(fast):
+    starts = np.array([[1.0, 0.0], [2.5, 0.3]]) if not fast else np.array([2.5, 0.3])
+    where = r"starts\[1\]" if not fast else "starts"
+    with pytest.raises(ValueError, match=rf"loss of 'logwall' is NaN at {where} = \[2.5, 0.3\]"):
+        gt.run("sam", LOGWALL, starts, 5, fast=fast)
+
+
+def test_a_start_outside_the_box_raises_naming_it_and_the_box():
+    L = gl.get("ridge")  # bounds x in [-3.5, 4], y in [-2, 2]: the box is 10 spans wider
+    with pytest.raises(ValueError, match=r"starts\[0, 2\] = \[100.0, 0.0\] is outside the run's "
+                                         r"box x in \[-78.5, 79\], y in \[-42, 42\]"):
+        gt.run("gam", L, np.array([[[0.0, 0.0], [1.0, 1.0], [100.0, 0.0]]]), 5)
+    with pytest.raises(ValueError, match=r"starts = \[0.0, 3.0\] is outside .*\(box=\)"):
+        gt.run("sgd", L, [0.0, 3.0], 5, box=([-1, -1], [1, 1]))
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "3"])
+def test_bad_record_every_raises_value_error(bad):
+    with pytest.raises(ValueError, match="record_every must be a positive integer"):
+        gt.run("sgd", "ridge", [0.0, 0.0], 5, record_every=bad)
+
+
+# ---- record_every ---------------------------------------------------------------------------
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("every,steps", [(3, 12), (5, 13), (1, 4), (20, 7)])
+def test_record_every_keeps_those_rows_of_the_full_run_and_the_last(every, steps, fast):
+    L = gl.get("ridge")
+    starts = np.array([0.4, -0.3]) if fast else _starts(L, 5, 6) * 0.5
+    full = gt.run("gsam", L, starts, steps, diagnostics=True, lr=0.04)
+    part = gt.run("gsam", L, starts, steps, diagnostics=True, lr=0.04, record_every=every)
+    want = sorted(set(range(0, steps + 1, every)) | {steps})
+    assert part.recorded.tolist() == want
+    assert_array_equal(part.points, full.points[want])
+    assert_array_equal(part.values, full.values[want])
+    assert_array_equal(part.final, full.final)
+    assert_array_equal(part.diverged_at, full.diverged_at)
+    for k in full.info:  # info rows: the steps taken from the recorded points before the last
+        assert_array_equal(part.info[k], full.info[k][want[:-1]], err_msg=k)
+
+
+# ---- XY ------------------------------------------------------------------------------------
+def test_xy_arithmetic_equals_the_array_arithmetic_bit_for_bit(rng):
+    A, B = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    a, b = XY.of(A), XY.of(B)
+    s = rng.uniform(1, 2, size=(6, 1))
+    for got, want in [(a + b, A + B), (a - b, A - B), (a * 0.7, A * 0.7), (0.7 * a, 0.7 * A),
+                      (a / 0.3, A / 0.3), (a * s, A * s), (a / s, A / s), (a * b, A * B),
+                      (a / b, A / B), (-a, -A), (a + 0.2, A + 0.2), (np.sqrt(a * a), np.sqrt(A * A)),
+                      (unit(a, 1e-12), unit(A, 1e-12))]:
+        assert type(got) is XY
+        assert_array_equal(got.array(), want)
+    assert_array_equal(norm(a), norm(A))
+    assert_array_equal(dot(a, b), dot(A, B))
+    assert norm(a).shape == (6, 1) and squeeze(dot(a, b)).shape == (6,)
+    z = np.zeros_like(a)
+    assert type(z) is XY and np.all(z.array() == 0) and z.shape == (6, 2)
+
+
+def test_finite_starts_whose_sum_overflows_are_accepted():
+    big = np.array([[1e308, 0.5], [1e308, -0.5]])  # starts.sum() is inf; every entry finite
+    wide = ([-np.inf, -np.inf], [np.inf, np.inf])
+    tr = gt.run("sgd", gl.get("quadratic"), big, 2, lr=1e-3, box=wide)
+    assert tr.points.shape == (3, 2, 2) and np.all(np.isfinite(tr.points))
