@@ -45,3 +45,14 @@ def _torch_devices():
 def device(request):
     """The torch device a torch test runs on: every torch test takes this parameter."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One torch thread for a module: bit-reproducible across processes, no spinning on a loaded
+    box (use with `pytestmark = pytest.mark.usefixtures("torch_one_thread")`)."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -10,12 +10,7 @@ from gamtoy.torch import gpu_check  # noqa: E402
 from gamtoy.torch.optimizers import CLASSES  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_quick_cpu_run_covers_every_optimizer_and_writes_json_and_markdown(tmp_path):

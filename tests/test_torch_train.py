@@ -18,13 +18,7 @@ TINY = ["--data", "moons", "--device", "cpu", "--width", "4", "--batch-size", "1
         "--flatness-batches", "0", "--no-progress"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: bit-reproducible across processes, and no spinning on a loaded box."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _env(**extra):

@@ -351,13 +351,10 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
     """A GIF of the flatness lens sliding across valley B of `name` along y = 0: the ball, the
     exact worst point (R0) and steepest point (R1), and the readout, per frame (flatness functions
     directly). Returns the path (written atomically)."""
-    import os
-    import tempfile
-
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import FuncAnimation
 
-    from .. import _io
+    from . import style
     from .style import MARKERS, context
     L = _landscapes.get(name)
     rho = float(L.rho if rho is None else rho)
@@ -395,14 +392,7 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
 
         fig.tight_layout()
         anim = FuncAnimation(fig, draw, frames=len(xs), blit=False)
-        fd, tmp = tempfile.mkstemp(suffix=".gif", dir=os.path.dirname(os.path.abspath(path)))
-        os.close(fd)
-        try:
-            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
-            with open(tmp, "rb") as fh:
-                _io.write_bytes(path, fh.read())
-        finally:
-            os.remove(tmp)
+        style.save_animation(anim, path, fps=fps, dpi=dpi)
         plt.close(fig)
     return {"path": path, "x": xs, "R0": r0, "R1": r1}
 

@@ -459,14 +459,11 @@ def plot_ridge_robustness(rob, ax=None):
 def ridge_animation(data, path, frames=40, fps=10, dpi=72):
     """A GIF of the trajectories growing (matplotlib.animation, PillowWriter), small enough for a
     slide (a few hundred kB). Returns the path (written atomically)."""
-    import os
-    import tempfile
-
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import FuncAnimation
 
-    from .. import _io
-    from .common import COLORS, landscape_grid, plot_landscape
+    from . import style
+    from .common import COLORS, landscape_grid
     from .style import MARKERS, context
     from .trajectories import LINESTYLES, LINEWIDTHS
     L = _landscapes.get("ridge")
@@ -498,14 +495,6 @@ def ridge_animation(data, path, frames=40, fps=10, dpi=72):
 
         fig.tight_layout()
         anim = FuncAnimation(fig, draw, frames=idx, blit=False)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(suffix=".gif", dir=folder)
-        os.close(fd)
-        try:
-            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
-            with open(tmp, "rb") as fh:
-                _io.write_bytes(path, fh.read())
-        finally:
-            os.remove(tmp)
+        style.save_animation(anim, path, fps=fps, dpi=dpi)
         plt.close(fig)
     return path

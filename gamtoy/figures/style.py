@@ -42,3 +42,20 @@ def save(fig, out_dir, stem, formats=("png", "svg")):
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def save_animation(anim, path, fps=10, dpi=80):
+    """Write a matplotlib animation as a GIF (PillowWriter) atomically: PillowWriter needs a
+    file name, so it writes a hidden temporary GIF beside `path`, which is then moved into place."""
+    import tempfile
+    from matplotlib.animation import PillowWriter
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".gif", dir=folder)
+    os.close(fd)
+    try:
+        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
+        with open(tmp, "rb") as fh:
+            _io.write_bytes(path, fh.read())
+    finally:
+        os.remove(tmp)
+    return path
