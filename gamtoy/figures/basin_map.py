@@ -97,7 +97,7 @@ def _cost(nm):
 
 def _labels(k):
     return {DIVERGED: "diverged", -1: "none of the known minima", 0: "flat basin",
-            **{i: f"sharp well {i}" for i in range(1, k)}}
+            **{i: f"near sharp well {i}" for i in range(1, k)}}
 
 
 def _colours(k):
@@ -148,7 +148,9 @@ def plot_basin_map_grid(data, axes=None, contours=True):
     host = spare[0] if spare else axes[0]
     n = data["X"].shape[0]
     host.legend(handles=handles, loc="center", fontsize=9,
-                title=f"run ends in\n({n} x {n} starts, {data['steps']} steps)")
+                title=f"run ends within 0.35 of\n({n} x {n} starts, {data['steps']} steps;\n"
+                      "runs stalled next to a well\ncount as that well: ridge_basins.md\n"
+                      "separates them)")
     return images
 
 
