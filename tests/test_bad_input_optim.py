@@ -112,6 +112,7 @@ def test_gam_accel_weights_are_between_0_and_1(key):
     ("sam", dict(alpha=0.3), r"unknown hyper-parameter\(s\) \['alpha'\] for 'sam'"),
     ("gnp", dict(variant=3), "unknown variant 3; valid: paper, official"),
     ("gsam", dict(rho_schedule="cos"), "unknown rho_schedule 'cos'; valid: None, lr"),
+    ("momentum", dict(rho_schedule="lr"), "rho_schedule='lr' would be ignored: 'momentum' has no rho"),
 ])
 def test_keywords_that_would_be_ignored_or_are_unknown_are_errors(name, kw, match):
     with pytest.raises(ValueError, match=match):

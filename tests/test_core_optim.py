@@ -57,7 +57,9 @@ def test_converges_to_the_minimiser_of_a_quadratic(name, base):
     lr = schedules.cosine(0.05 if base == "adam" else 0.1, steps)
     extra = {"rho_prime": 1e-3} if name == "gam_accel" else {}
     # GSAM's schedule (rho proportional to lr) so the perturbation also vanishes at the end
-    opt = optim.get(name, lr=lr, rho_schedule="lr", base=base, **extra)
+    if "rho" in optim.DEFAULTS[name][0]:
+        extra["rho_schedule"] = "lr"
+    opt = optim.get(name, lr=lr, base=base, **extra)
     starts = np.array([[1.5, -1.0], [-2.0, 0.5], [0.3, 2.0]])
     tr = gt.run(opt, QUAD, starts, steps)
     assert not tr.diverged.any()

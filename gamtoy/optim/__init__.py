@@ -127,8 +127,8 @@ def get(name, lr=0.1, **hyper):
                              f"{base_name!r}: drop it or pass base={only!r}")
     how = hyper.get("rho_schedule")
     choice("rho_schedule", how, (None, "lr"))
-    # (rho_schedule with sgd/momentum/adam, which have no rho, is accepted: it is what a sweep
-    # over every name passes, and it has nothing to change)
+    if how is not None and "rho" not in DEFAULTS[name][0]:
+        raise ValueError(f"rho_schedule={how!r} would be ignored: {name!r} has no rho; drop it")
     if "rho_min" in hyper and how != "lr":
         raise ValueError(f"rho_min={hyper['rho_min']!r} is used only with rho_schedule='lr'")
     # lr > 0 at the first step, then >= 0 (a cosine schedule ends at 0), finite, at every step
