@@ -3,6 +3,7 @@ cases with known answers and says what is wrong (shape, sign, scale, a failing c
 Reference solutions live in `gamtoy.exercises.solutions` (one per checker).
 """
 from ._check import ExerciseError, compare
+from .start import *  # noqa: F401,F403  (notebook 00: w_adv)
 from .flatness import *  # noqa: F401,F403  (notebook 01: R0, R1)
 from .ridge import *  # noqa: F401,F403  (notebook 02: SAM/GSAM/GNP directions)
 from .lemmas import *  # noqa: F401,F403  (notebook 03)

@@ -34,3 +34,34 @@ def compare(name, got, want, rtol=1e-6, atol=1e-9):
 def passed(name):
     """The message a checker returns on success."""
     return f"{name}: correct."
+
+
+def call(name, fn, *args):
+    """Run the student's function; an exception becomes an ExerciseError naming the case."""
+    try:
+        return fn(*args)
+    except ExerciseError:
+        raise
+    except Exception as e:  # the student's error, shown with what it was called with
+        raise ExerciseError(f"{name}: your function raised {type(e).__name__}: {e}.") from e
+
+
+def match(name, got, want, hints=(), rtol=1e-6, atol=1e-9):
+    """Like `compare`, but first recognise known wrong answers: `hints` is a sequence of
+    (wrong value, message); a `got` equal to one of them fails with its message."""
+    g = np.asarray(got, dtype=float)
+    w = np.asarray(want, dtype=float)
+    if g.shape == w.shape and np.all(np.isfinite(g)) and not np.allclose(g, w, rtol=rtol, atol=atol):
+        for wrong, msg in hints:
+            wrong = np.asarray(wrong, dtype=float)
+            if wrong.shape == g.shape and np.allclose(g, wrong, rtol=rtol, atol=atol):
+                _fail(f"{name}: {msg}")
+    return compare(name, g, w, rtol=rtol, atol=atol)
+
+
+def scalar(name, got):
+    """The student's answer as one float, or a message saying it is not one number."""
+    a = np.asarray(got, dtype=float)
+    if a.shape not in ((), (1,)):
+        _fail(f"{name}: return one number (a float), got shape {a.shape}.")
+    return float(a.reshape(()))

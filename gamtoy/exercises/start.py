@@ -1,0 +1,33 @@
+"""Exercise for notebook 00 (start here): SAM's first-order ascent point.
+
+    w_adv = theta + rho g/(|g| + xi),   g = grad L(theta)            (GSAM Eq. 3)
+
+`check_w_adv(fn)`: fn(L, theta, rho, xi=1e-12) -> w_adv, shape (2,), with L a gamtoy Landscape.
+Compared with `gamtoy.flatness.sam_point` on three landscapes.
+"""
+import numpy as np
+
+from .. import flatness as _F
+from .. import landscapes as _landscapes
+from ._check import call, match, passed
+
+__all__ = ["check_w_adv"]
+
+CASES = (("fig1a", (1.0, 0.7), 0.3), ("ridge", (-2.9, 1.5), 0.17), ("quadratic", (0.5, -1.2), 0.4))
+
+
+def check_w_adv(fn):
+    """Check `fn(L, theta, rho, xi=1e-12) -> theta + rho g/(|g| + xi)` (GSAM Eq. 3)."""
+    for land, theta, rho in CASES:
+        L = _landscapes.get(land)
+        th = np.array(theta, float)
+        name = f"w_adv (on {land} at theta={theta}, rho={rho})"
+        got = call(name, fn, L, th.copy(), rho)
+        g = L.grad(th)
+        u = g / np.linalg.norm(g)
+        hints = ((th - rho * u, "sign: the ascent point goes uphill, theta + rho g/|g|, not theta - rho g/|g|."),
+                 (th + rho * g, "normalise g: theta + rho g/|g|, so that |w_adv - theta| = rho."),
+                 (rho * u, "you returned the step rho g/|g|; add theta."),
+                 (th + u, "the radius rho is missing: theta + rho g/|g|."))
+        match(name, got, _F.sam_point(L, th, rho), hints)
+    return passed("w_adv")
