@@ -166,8 +166,8 @@ def check_segment_bound(fn):
     Prop. 4.2's proof: L(theta + e) - L(theta) <= that), on the grid s = linspace(0, 1, 201)."""
     for land, theta, e in SEGMENT_CASES:
         L = _landscapes.get(land)
+        name = f"segment bound (on {land} at theta={theta}, e={e})"
         th, e = np.array(theta, float), np.array(e, float)
-        name = f"segment bound (on {land} at theta={theta}, e={tuple(e)})"
         got = scalar(name, call(name, fn, L, th.copy(), e.copy()))
         G = np.linalg.norm(L.grad(th + SEGMENT_S[:, None] * e), axis=-1)
         ne = np.linalg.norm(e)
@@ -177,9 +177,9 @@ def check_segment_bound(fn):
                  (ne * G[-1], "that is the slope at theta + e only; take the max along the whole segment."),
                  (G.max(), "multiply the largest slope by the segment's length |e|."),
                  (ne ** 2 * G.max(), "the length |e| enters once, not squared."))
-        if got < rise - 1e-12:
+        if got < rise - 1e-12 and not any(np.isclose(got, w, rtol=2e-3) for w, _ in hints):
             raise ExerciseError(f"{name}: {got:.5g} is below the loss rise {rise:.5g}; it cannot be a "
-                                "bound. " + ("Did you take a mean or the slope at one end?"))
+                                "bound. Did you take a mean, or the slope at one point only?")
         match(name, got, want, hints, rtol=2e-3)
     return passed("segment bound")
 
@@ -202,5 +202,5 @@ def check_wilson(fn):
                  ((max(0, p - wald), min(1, p + wald)), "that is the (clipped) Wald interval; use Wilson's."),
                  ((lo1, hi1), "z = 1 is a 68% interval; 95% needs z = 1.96."),
                  ((p, p), "an interval, not the point estimate k/n."))
-        match(name, got, _stats.wilson(k, n), hints, rtol=1e-6)
+        match(name, got, _stats.wilson(k, n), hints, rtol=1e-4)  # z = 1.96 is fine
     return passed("Wilson interval")

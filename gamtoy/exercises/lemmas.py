@@ -156,8 +156,8 @@ def check_mean_value_point(fn):
     from .. import landscapes
     for land, theta, e in _MVT_CASES:
         L = landscapes.get(land)
+        name = f"mean-value point (on {land} at theta={theta}, e={e})"
         th, e = np.array(theta, float), np.array(e, float)
-        name = f"mean-value point (on {land} at theta={theta}, e={tuple(e)})"
         c = scalar(name, call(name, fn, L, th.copy(), e.copy()))
         if not 0.0 <= c <= 1.0:
             raise ExerciseError(f"{name}: c = {c:.4g} is off the segment; the point theta + c e "
@@ -204,7 +204,7 @@ def check_g_perp(fn):
     """fn(g, g_p) -> g_perp = g - (g . g_p / |g_p|^2) g_p, the part of g orthogonal to g_p (GSAM Sec. 4)."""
     for g, gp in _PERP_CASES:
         g, gp = np.array(g, float), np.array(gp, float)
-        name = f"g_perp (g={tuple(g)}, g_p={tuple(gp)})"
+        name = f"g_perp (g={g.tolist()}, g_p={gp.tolist()})"
         got = call(name, fn, g.copy(), gp.copy())
         par = (g @ gp) / (gp @ gp) * gp
         hints = ((par, "that is g_par, the part of g ALONG g_p; g_perp = g - g_par."),
