@@ -6,7 +6,7 @@ import numpy as np
 
 from ._check import _fail, compare, passed
 
-__all__ = ["check_hvp", "check_normgrad", "check_paired_verdict", "check_surrogate_gap",
+__all__ = ["check_hvp", "check_normgrad", "check_paired_verdict", "check_mlp_surrogate_gap",
            "check_mixed_cost"]
 
 
@@ -91,7 +91,7 @@ def check_paired_verdict(fn):
     return passed("check_paired_verdict")
 
 
-def check_surrogate_gap(fn):
+def check_mlp_surrogate_gap(fn):
     """fn(value, grad, w, rho) -> h = L(w + rho g/|g|) - L(w), GSAM Eq. 4 (value, grad: callables)."""
     from ..mlp import FullBatchOracle
     for m, th, X, y in _cases():
@@ -101,12 +101,12 @@ def check_surrogate_gap(fn):
             want = o.value(th + rho * g / np.linalg.norm(g)) - o.value(th)
             got = float(fn(o.value, o.grad, th.copy(), rho))
             if np.isclose(got, -want, rtol=1e-6):
-                _fail("check_surrogate_gap: wrong sign: h = L(w_adv) - L(w), w_adv uphill.")
+                _fail("check_mlp_surrogate_gap: wrong sign: h = L(w_adv) - L(w), w_adv uphill.")
             if np.isclose(got, o.value(th + rho * g) - o.value(th), rtol=1e-6) and \
                     not np.isclose(got, want, rtol=1e-6):
-                _fail("check_surrogate_gap: normalise the gradient: w_adv = w + rho g/|g|.")
+                _fail("check_mlp_surrogate_gap: normalise the gradient: w_adv = w + rho g/|g|.")
             compare(f"h at rho={rho} on {m}", got, want)
-    return passed("check_surrogate_gap")
+    return passed("check_mlp_surrogate_gap")
 
 
 def check_mixed_cost(fn):

@@ -215,3 +215,7 @@ def solution_check_avg_sq_grad(G):
     """(1/T) sum_t |g_t|^2."""
     import numpy as np
     return float(np.mean(np.sum(G * G, axis=1)))
+
+
+# notebook 04 checks the same h on an MLP oracle
+solution_check_mlp_surrogate_gap = solution_check_surrogate_gap
