@@ -52,7 +52,7 @@ def reproduce(out_dir, quick=True):
 
         pops = []
         for name in ("fig1a", "fig1b"):
-            fig, ax = plt.subplots(2, 2, figsize=(15, 10), gridspec_kw={"hspace": 0.32, "wspace": 0.22})
+            fig, ax = plt.subplots(2, 2, figsize=(15, 10), gridspec_kw={"hspace": 0.5, "wspace": 0.22})
             d = fig1_data(name)
             plot_fig1_1d(d, ax[0, 0]), plot_fig1_2d(d, ax[0, 1]), plot_fig1_bars(d, ax[1, 0])
             plot_rho_range(rho_range_data(name, n=17 if quick else 41), ax[1, 1])
