@@ -91,3 +91,16 @@ def test_landscape_parameters_accept_numpy_scalars_and_nested_lists():
     assert gl.get("quadratic", a=np.float32(2.0)) is gl.get("quadratic", a=2.0)
     L = gl.get("ridge", wells=[[-2.1, 0.54], [-1.7, 0.26]])
     assert L.params["wells"] == ((-2.1, 0.54), (-1.7, 0.26))
+
+
+def test_a_function_undefined_on_all_its_bounds_is_refused():
+    with pytest.raises(ValueError, match="fn is not finite at any of the probe points"):
+        gl.from_function(lambda W: anp.log(-1.0 - W[..., 0] ** 2))
+
+
+@pytest.mark.parametrize("W", [[[0.0, 1.0], [1.0]], np.array([["a", "b"]]),
+                               np.array([[1 + 1j, 0]]), np.array([[True, False]]),
+                               np.array([[None, 1.0]], dtype=object)])
+def test_points_that_are_not_real_pairs_are_a_type_error_naming_w(W):
+    with pytest.raises(TypeError, match=r"W must be real numbers of shape \(\.\.\., 2\)"):
+        gl.get("himmelblau").value(W)

@@ -142,7 +142,9 @@ def _check_function(L, fn):
                              f"gives {alone.tolist()} alone but {out[i]} in a batch")
     ok = np.isfinite(out)
     if not ok.any():
-        return
+        raise ValueError(f"fn is not finite at any of the probe points {P.tolist()} inside "
+                         f"bounds {L.bounds} (values {out.tolist()}): a landscape must be "
+                         f"defined (finite) on most of its bounds; pass the bounds where it is")
     P = P[ok]
     try:
         g = L.grad(P)
