@@ -104,3 +104,21 @@ def test_a_function_undefined_on_all_its_bounds_is_refused():
 def test_points_that_are_not_real_pairs_are_a_type_error_naming_w(W):
     with pytest.raises(TypeError, match=r"W must be real numbers of shape \(\.\.\., 2\)"):
         gl.get("himmelblau").value(W)
+
+
+@pytest.mark.parametrize("name,kw,match", [
+    ("fig1a", dict(rho=-1), "rho must be positive, got -1"),
+    ("fig1a", dict(rho=0), "rho must be positive"),  # divides by rho^2: NaN everywhere
+    ("fig1a", dict(periods=2.5), "periods must be a positive integer, got 2.5"),
+    ("fig1b", dict(p=3.5), "p must be an even integer"),  # u^3.5 is NaN left of the valley
+    ("fig1b", dict(p=3), "p must be an even integer"),
+    ("gsam_fig1", dict(rho=0.0), "rho must be positive"),
+])
+def test_built_in_parameters_outside_their_domain_are_refused(name, kw, match):
+    with pytest.raises(ValueError, match=rf"bad parameter for landscape '{name}': {match}"):
+        gl.get(name, **kw)
+
+
+def test_a_whole_float_count_is_the_count():
+    assert gl.get("fig1a", periods=3.0) is gl.get("fig1a", periods=3)
+    assert gl.get("fig1b", p=np.int64(6)).params["p"] == 6
