@@ -222,3 +222,16 @@ def test_a_state_dict_that_is_not_a_mapping_is_refused(device):
     model, _, _ = _setup(device)
     with pytest.raises(TypeError, match="state_dict must be a dict"):
         gtt.SAM(model.parameters(), lr=0.1).load_state_dict(5)
+
+
+@pytest.mark.parametrize("name", ["sgd", "sam", "gam"])
+def test_a_nan_loss_at_theta_skips_the_step_parameters_stay_finite(name, device):
+    # the loss was NaN at theta itself: every parameter became NaN (the NaN loss returned)
+    model, X, y = _setup(device)
+    opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum")
+    before = _vec(model)
+    loss = opt.step(lambda: F.cross_entropy(model(X), y) * float("nan"))
+    assert not bool(torch.isfinite(loss)) and opt.diagnostics["skipped"] is True
+    assert torch.equal(_vec(model), before) and opt.skipped == 1
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    assert opt.diagnostics["skipped"] is False and bool(torch.isfinite(_vec(model)).all())

@@ -117,8 +117,8 @@ def _check_base_hyper(where, d, keys=_BASE_REALS):
 class FlatnessOptimizer(torch.optim.Optimizer):
     """Base: an estimator (direction) + a torch base optimizer (step).
 
-    A step whose loss is finite at theta but not at a perturbed point is skipped (parameters and
-    optimizer state unchanged, `opt.diagnostics["skipped"]` True). On the CPU this check is free;
+    A step whose loss is not finite at theta or at a perturbed point is skipped (parameters and
+    optimizer state unchanged, `opt.diagnostics["skipped"]` True, the non-finite loss returned). On the CPU this check is free;
     off the CPU it costs one device sync per step, and `check_finite=False` drops it: such a step
     then returns a NaN loss (no step synchronises), never a finite loss with NaN parameters.
     """
@@ -242,7 +242,7 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         finally:
             ev.finish()
         bad = ev.nonfinite_perturbed(loss, self.check_finite)
-        if bad is True:  # finite at theta, not at a perturbed point: skip (parameters unchanged)
+        if bad is True:  # not finite at theta or a perturbed point: skip (parameters unchanged)
             self.skipped += 1
             self._scaler_update(scaler, found_inf=True)
             self.diagnostics = {"loss": loss, "skipped": True}
