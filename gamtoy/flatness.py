@@ -77,6 +77,8 @@ def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=
                          f"(gamtoy.flatness.GRID_BUDGET): {hint}")
     batch = theta.shape[:-1]
     n = int(np.prod(batch))
+    if n == 0:  # an empty batch: empty answers (the grid's reshapes need a point)
+        return np.zeros(batch), np.zeros(batch + (2,))
     per = n_radius * n_angle + (peaks + 1) * zoom_n ** 2
     step = max(1, CHUNK // per)
     if n > step:  # a large batch in chunks: the same result, bounded memory

@@ -80,3 +80,11 @@ def test_bad_xi_is_refused_not_a_wrong_or_nan_measure(fn, xi, err):
 def test_the_curvature_helpers_refuse_nan_theta_too(fn):
     with pytest.raises(ValueError, match=r"theta contains NaN or inf \(theta\[1\] = \[inf, 0.0\]\)"):
         fn("himmelblau", np.array([[0.5, 0.5], [np.inf, 0.0]]))
+
+
+@pytest.mark.parametrize("fn", MEASURES, ids=lambda f: f.__name__)
+def test_an_empty_batch_gives_empty_answers(fn):
+    # r0/r1 crashed on theta of shape (0, 2) (a reshape of the empty grid)
+    out = fn("himmelblau", np.zeros((0, 2)), 0.2)
+    for v in (out.values() if isinstance(out, dict) else [out]):
+        assert np.shape(v)[0] == 0

@@ -222,3 +222,8 @@ def test_a_bad_box_is_refused(box, match):
     # box=5 was a raw 'int' object is not subscriptable; a (3,) box ran, ignoring the third value
     with pytest.raises(ValueError, match=match):
         gt.run("sgd", "himmelblau", np.array([[0.5, 0.5]]), 3, box=box)
+
+
+def test_a_negative_cosine_start_names_v0():
+    with pytest.raises(ValueError, match=r"cosine decays from v0 = -0.1 down to v_min"):
+        schedules.cosine(-0.1, 10)

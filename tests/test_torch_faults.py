@@ -235,3 +235,10 @@ def test_a_nan_loss_at_theta_skips_the_step_parameters_stay_finite(name, device)
     assert torch.equal(_vec(model), before) and opt.skipped == 1
     opt.step(lambda: F.cross_entropy(model(X), y))
     assert opt.diagnostics["skipped"] is False and bool(torch.isfinite(_vec(model)).all())
+
+
+def test_a_scaler_that_is_not_a_grad_scaler_is_a_type_error(device):
+    model, X, y = _setup(device)
+    opt = gtt.SAM(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="scaler must be a torch.amp.GradScaler or None"):
+        opt.step(lambda: F.cross_entropy(model(X), y), scaler="x")

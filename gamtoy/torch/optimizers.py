@@ -223,6 +223,9 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes and returns"
                              " the loss (without calling backward())")
         accumulate = validate.positive_int("accumulate", accumulate)
+        if scaler is not None and not all(hasattr(scaler, k) for k in ("scale", "is_enabled",
+                                                                        "get_scale", "update")):
+            raise TypeError(f"scaler must be a torch.amp.GradScaler or None, got {scaler!r:.60}")
         if accumulate > 1:
             _check_indexed_closure(closure, accumulate)
         self.diagnostics = {}
