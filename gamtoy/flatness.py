@@ -23,7 +23,8 @@ XI = 1e-12
 def _theta(theta):
     theta = check_points(theta, "theta")
     if not np.all(np.isfinite(theta)):
-        i = tuple(int(k[0]) for k in np.nonzero(~np.isfinite(theta).all(-1))) if theta.ndim > 1 else ()
+        bad = ~np.isfinite(theta).all(-1)
+        i = tuple(int(k[0]) for k in np.nonzero(bad)) if theta.ndim > 1 else ()
         raise ValueError(f"theta contains NaN or inf (theta[{', '.join(map(str, i))}] = "
                          f"{theta[i].tolist()}): every measure needs finite points")
     return theta

@@ -413,8 +413,8 @@ def explorer(**initial):
         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 1.0, 0.01, [st.rho]), st.rho),
         "alpha": canvas.slider(W, "alpha", canvas.linear_grid(0.0, 3.0, 0.05, [st.alpha]),
                                st.alpha),
-        "steps": canvas.slider(W, "steps", canvas.linear_grid(10, min(MAX_STEPS, max(1000, 2 * st.steps)), 10,
-                                                              [st.steps]), st.steps),
+        "steps": canvas.slider(W, "steps", canvas.linear_grid(
+            10, min(MAX_STEPS, max(1000, 2 * st.steps)), 10, [st.steps]), st.steps),
         "start_x": canvas.slider(W, "start x", canvas.linear_grid(x0, x1, sx_step, [st.start_x]),
                                  st.start_x),
         "start_y": canvas.slider(W, "start y", canvas.linear_grid(y0, y1, sy_step, [st.start_y]),
