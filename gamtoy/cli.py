@@ -48,7 +48,8 @@ def select(only):
     if not only:
         return jobs
     valid = [n for n, _, _ in jobs]
-    unknown = [o for o in only if not any(o == n or o in m for n, m, _ in jobs)]
+    # an empty word is a part of every module's name: it would select every job
+    unknown = [o for o in only if not o.strip() or not any(o == n or o in m for n, m, _ in jobs)]
     if unknown:
         raise UsageError(f"--only: unknown job(s) {', '.join(map(repr, unknown))}; "
                          f"valid: {', '.join(valid)}")

@@ -20,12 +20,23 @@ from .validate import real
 XI = 1e-12
 
 
-def _prep(landscape, theta, rho):
-    landscape = _landscapes.get(landscape)
+def _theta(theta):
     theta = check_points(theta, "theta")
     if not np.all(np.isfinite(theta)):
-        raise ValueError("theta contains NaN or inf")
-    return landscape, theta, real("rho", rho, low=0.0)
+        bad = ~np.isfinite(theta).all(-1)
+        i = tuple(int(k[0]) for k in np.nonzero(bad)) if theta.ndim > 1 else ()
+        raise ValueError(f"theta contains NaN or inf (theta[{', '.join(map(str, i))}] = "
+                         f"{theta[i].tolist()}): every measure needs finite points")
+    return theta
+
+
+def _prep(landscape, theta, rho):
+    landscape = _landscapes.get(landscape)
+    return landscape, _theta(theta), real("rho", rho, low=0.0)
+
+
+def _xi(xi):
+    return real("xi", xi, low=0.0)
 
 
 GRID_BUDGET = 1_000_000  # polar-grid points per theta that r0/r1 may evaluate (~0.1-0.5 s, ~100 MB)
@@ -67,6 +78,8 @@ def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=
                          f"(gamtoy.flatness.GRID_BUDGET): {hint}")
     batch = theta.shape[:-1]
     n = int(np.prod(batch))
+    if n == 0:  # an empty batch: empty answers (the grid's reshapes need a point)
+        return np.zeros(batch), np.zeros(batch + (2,))
     per = n_radius * n_angle + (peaks + 1) * zoom_n ** 2
     step = max(1, CHUNK // per)
     if n > step:  # a large batch in chunks: the same result, bounded memory
@@ -157,6 +170,7 @@ def _gnorm(L, P):
 def sam_point(landscape, theta, rho, xi=XI):
     """SAM's first-order worst point w_adv = theta + rho g/(|g|+xi) (GSAM Eq. 3)."""
     L, theta, rho = _prep(landscape, theta, rho)
+    xi = _xi(xi)
     g = L.grad(theta)
     return theta + rho * g / (np.sqrt(np.sum(g * g, -1, keepdims=True)) + xi)
 
@@ -173,6 +187,7 @@ r0_first_order = surrogate_gap
 def gam_point(landscape, theta, rho, xi=XI):
     """GAM's first-order steepest point theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi) (Eq. 7, 13)."""
     L, theta, rho = _prep(landscape, theta, rho)
+    xi = _xi(xi)
     _, f = L.normgrad(theta, xi)
     return theta + rho * f / (np.sqrt(np.sum(f * f, -1, keepdims=True)) + xi)
 
@@ -186,13 +201,13 @@ def r1_first_order(landscape, theta, rho, xi=XI):
 def grad_norm(landscape, theta):
     """|grad L(theta)|, shape (...)."""
     L = _landscapes.get(landscape)
-    return _gnorm(L, check_points(theta, "theta"))
+    return _gnorm(L, _theta(theta))
 
 
 def hessian_eigs(landscape, theta):
     """Eigenvalues of the exact Hessian, ascending, shape (..., 2)."""
     L = _landscapes.get(landscape)
-    return np.linalg.eigvalsh(L.hessian(check_points(theta, "theta")))
+    return np.linalg.eigvalsh(L.hessian(_theta(theta)))
 
 
 def lambda_max(landscape, theta):
@@ -208,7 +223,7 @@ def sigma_max(landscape, theta):
 
 def hessian_trace(landscape, theta):
     """Trace of the exact Hessian, shape (...)."""
-    return np.trace(_landscapes.get(landscape).hessian(check_points(theta, "theta")), axis1=-2, axis2=-1)
+    return np.trace(_landscapes.get(landscape).hessian(_theta(theta)), axis1=-2, axis2=-1)
 
 
 def summary(landscape, theta, rho, xi=XI):

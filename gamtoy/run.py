@@ -101,7 +101,7 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     steps = _count("steps", steps, 0, "a non-negative integer")
     record_every = _count("record_every", record_every, 1, "a positive integer")
     opt.check_schedules(steps)  # a schedule out of range at any step: an error before the run
-    lo, hi = _box(landscape) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
+    lo, hi = _box(landscape) if box is None else _check_box(box)
     _check_starts(landscape, starts, lo, hi, box is None)
     batch = starts.shape[:-1]
     rec = _recorded_steps(steps, record_every)
@@ -125,6 +125,23 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     info = {k: v.reshape((v.shape[0],) + batch + v.shape[2:]) for k, v in info.items()}
     return Trajectory(points, values, div_at >= 0, div_at, info, opt.name, landscape.name,
                       rec, refused.reshape(batch))
+
+
+def _check_box(box):
+    """box=(lo, hi) as two (2,) arrays with lo < hi (infinite ends allowed: no box), or a clear
+    error."""
+    try:
+        lo, hi = (np.asarray(b, dtype=float) for b in box)
+        ok = lo.shape == hi.shape == (2,)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"box must be (lo, hi), two points (x, y), e.g. ((-5, -5), (5, 5)); "
+                         f"got {box!r:.80}")
+    if not np.all(lo < hi):  # NaN fails too
+        raise ValueError(f"box must have lo < hi in x and y (no NaN), got lo={lo.tolist()}, "
+                         f"hi={hi.tolist()}")
+    return lo, hi
 
 
 def _count(name, v, low, what):

@@ -61,3 +61,30 @@ def test_a_large_batch_is_searched_in_chunks_with_the_same_result(monkeypatch, r
     assert parts[0].shape == (3, 5) and parts[1].shape == (3, 5, 2)
     assert_allclose(parts[0], whole[0], rtol=0, atol=0)
     assert_allclose(parts[1], whole[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("fn", [flatness.surrogate_gap, flatness.sam_point, flatness.gam_point,
+                                flatness.r1_first_order, flatness.summary],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("xi,err", [(-1.0, ValueError), (float("nan"), ValueError),
+                                    (True, TypeError)])
+def test_bad_xi_is_refused_not_a_wrong_or_nan_measure(fn, xi, err):
+    # xi = -1 gave h = 4.6 and xi = nan a NaN without a word
+    with pytest.raises(err, match="xi"):
+        fn("himmelblau", np.array([[0.5, 0.5]]), 0.1, xi=xi)
+
+
+@pytest.mark.parametrize("fn", [flatness.grad_norm, flatness.hessian_eigs, flatness.lambda_max,
+                                flatness.sigma_max, flatness.hessian_trace],
+                         ids=lambda f: f.__name__)
+def test_the_curvature_helpers_refuse_nan_theta_too(fn):
+    with pytest.raises(ValueError, match=r"theta contains NaN or inf \(theta\[1\] = \[inf, 0.0\]\)"):
+        fn("himmelblau", np.array([[0.5, 0.5], [np.inf, 0.0]]))
+
+
+@pytest.mark.parametrize("fn", MEASURES, ids=lambda f: f.__name__)
+def test_an_empty_batch_gives_empty_answers(fn):
+    # r0/r1 crashed on theta of shape (0, 2) (a reshape of the empty grid)
+    out = fn("himmelblau", np.zeros((0, 2)), 0.2)
+    for v in (out.values() if isinstance(out, dict) else [out]):
+        assert np.shape(v)[0] == 0

@@ -91,3 +91,34 @@ def test_landscape_parameters_accept_numpy_scalars_and_nested_lists():
     assert gl.get("quadratic", a=np.float32(2.0)) is gl.get("quadratic", a=2.0)
     L = gl.get("ridge", wells=[[-2.1, 0.54], [-1.7, 0.26]])
     assert L.params["wells"] == ((-2.1, 0.54), (-1.7, 0.26))
+
+
+def test_a_function_undefined_on_all_its_bounds_is_refused():
+    with pytest.raises(ValueError, match="fn is not finite at any of the probe points"):
+        gl.from_function(lambda W: anp.log(-1.0 - W[..., 0] ** 2))
+
+
+@pytest.mark.parametrize("W", [[[0.0, 1.0], [1.0]], np.array([["a", "b"]]),
+                               np.array([[1 + 1j, 0]]), np.array([[True, False]]),
+                               np.array([[None, 1.0]], dtype=object)])
+def test_points_that_are_not_real_pairs_are_a_type_error_naming_w(W):
+    with pytest.raises(TypeError, match=r"W must be real numbers of shape \(\.\.\., 2\)"):
+        gl.get("himmelblau").value(W)
+
+
+@pytest.mark.parametrize("name,kw,match", [
+    ("fig1a", dict(rho=-1), "rho must be positive, got -1"),
+    ("fig1a", dict(rho=0), "rho must be positive"),  # divides by rho^2: NaN everywhere
+    ("fig1a", dict(periods=2.5), "periods must be a positive integer, got 2.5"),
+    ("fig1b", dict(p=3.5), "p must be an even integer"),  # u^3.5 is NaN left of the valley
+    ("fig1b", dict(p=3), "p must be an even integer"),
+    ("gsam_fig1", dict(rho=0.0), "rho must be positive"),
+])
+def test_built_in_parameters_outside_their_domain_are_refused(name, kw, match):
+    with pytest.raises(ValueError, match=rf"bad parameter for landscape '{name}': {match}"):
+        gl.get(name, **kw)
+
+
+def test_a_whole_float_count_is_the_count():
+    assert gl.get("fig1a", periods=3.0) is gl.get("fig1a", periods=3)
+    assert gl.get("fig1b", p=np.int64(6)).params["p"] == 6

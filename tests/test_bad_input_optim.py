@@ -212,3 +212,18 @@ def test_rho_proportional_to_lr_with_lr_min_above_0_is_gsam_alg_1_by_hand():
     _, _, info = opt.update(theta, optim.State(20, opt.base.init(theta)), L)
     g = L.grad(theta)
     assert_allclose(info["w_adv"], theta + 0.0425 * g / np.linalg.norm(g), rtol=1e-12)
+
+
+@pytest.mark.parametrize("box,match", [
+    (5, "box must be \\(lo, hi\\)"), (((-5, -5, -5), (5, 5, 5)), "box must be \\(lo, hi\\)"),
+    (((3, 3), (-3, -3)), "lo < hi in x and y"), (((np.nan, -5), (5, 5)), "lo < hi in x and y"),
+    ("ab", "box must be")])
+def test_a_bad_box_is_refused(box, match):
+    # box=5 was a raw 'int' object is not subscriptable; a (3,) box ran, ignoring the third value
+    with pytest.raises(ValueError, match=match):
+        gt.run("sgd", "himmelblau", np.array([[0.5, 0.5]]), 3, box=box)
+
+
+def test_a_negative_cosine_start_names_v0():
+    with pytest.raises(ValueError, match=r"cosine decays from v0 = -0.1 down to v_min"):
+        schedules.cosine(-0.1, 10)

@@ -179,3 +179,11 @@ def test_a_rerun_replaces_files_reports_them_and_cleans_stray_temporaries(tmp_pa
     assert "2 older file(s)" in r.stdout and "b.txt, quick.txt" in r.stdout
     m = json.loads((tmp_path / "manifest.json").read_text())
     assert [f["file"] for f in m["files"]] == ["a.txt"] and m["complete"]
+
+
+def test_an_empty_only_word_is_refused_not_every_job(tmp_path):
+    # '' is a part of every module name: `--only ""` used to run the whole main job
+    with pytest.raises(cli.UsageError, match=r"--only: unknown job\(s\) ''"):
+        cli.select([""])
+    with pytest.raises(cli.UsageError, match="unknown job"):
+        cli.select(["lemmas", " "])

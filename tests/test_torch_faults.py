@@ -178,3 +178,67 @@ def test_per_group_rho_equal_in_every_group_is_honoured_and_differing_is_refused
                  {"params": model[2].parameters(), "rho": 0.2}], lr=0.1)
     with pytest.raises(ValueError, match="rho must be a non-negative finite number"):
         gtt.SAM([{"params": model[0].parameters(), "rho": float("nan")}], lr=0.1)
+
+
+@pytest.mark.parametrize("kw,err,match", [
+    ({"lr": float("nan")}, ValueError, "lr"), ({"lr": float("inf")}, ValueError, "lr"),
+    ({"lr": True}, TypeError, "lr"), ({"lr": "0.1"}, TypeError, "lr"),
+    ({"lr": -1.0}, ValueError, "lr must be non-negative"),
+    ({"momentum": float("nan")}, ValueError, "momentum"),
+    ({"weight_decay": float("nan")}, ValueError, "weight_decay")])
+def test_base_optimizer_numbers_torch_lets_through_are_refused(kw, err, match, device):
+    # torch.optim.SGD accepts lr=nan, lr=inf, lr=True and momentum=nan: every parameter NaN
+    model, _, _ = _setup(device)
+    with pytest.raises(err, match=match):
+        gtt.SAM(model.parameters(), torch.optim.SGD, rho=0.05, **{"lr": 0.1, **kw})
+    with pytest.raises(err, match=match):
+        gtt.get("gam", model.parameters(), base="momentum", **{"lr": 0.1, **kw})
+
+
+def test_a_param_group_with_a_nan_lr_is_refused(device):
+    model, _, _ = _setup(device)
+    with pytest.raises(ValueError, match=r"param group 1: lr"):
+        gtt.SAM([{"params": model[0].parameters()},
+                 {"params": model[2].parameters(), "lr": float("nan")}], lr=0.1)
+
+
+def test_add_param_group_is_checked_and_stepped_like_the_first(device):
+    model, X, y = _setup(device)
+    opt = gtt.SAM(model[0].parameters(), lr=0.1, rho=0.07)
+    with pytest.raises(ValueError, match=r"sets rho=0.5 but group 0 has rho=0.07"):
+        opt.add_param_group({"params": model[2].parameters(), "rho": 0.5})
+    with pytest.raises(ValueError, match="lr"):
+        opt.add_param_group({"params": model[2].parameters(), "lr": float("inf")})
+    opt.add_param_group({"params": model[2].parameters(), "lr": 0.05})
+    model2 = copy.deepcopy(model)
+    ref = gtt.SAM([{"params": model2[0].parameters()},
+                   {"params": model2[2].parameters(), "lr": 0.05}], lr=0.1, rho=0.07)
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    ref.step(lambda: F.cross_entropy(model2(X), y))
+    assert torch.equal(_vec(model), _vec(model2))
+
+
+def test_a_state_dict_that_is_not_a_mapping_is_refused(device):
+    model, _, _ = _setup(device)
+    with pytest.raises(TypeError, match="state_dict must be a dict"):
+        gtt.SAM(model.parameters(), lr=0.1).load_state_dict(5)
+
+
+@pytest.mark.parametrize("name", ["sgd", "sam", "gam"])
+def test_a_nan_loss_at_theta_skips_the_step_parameters_stay_finite(name, device):
+    # the loss was NaN at theta itself: every parameter became NaN (the NaN loss returned)
+    model, X, y = _setup(device)
+    opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum")
+    before = _vec(model)
+    loss = opt.step(lambda: F.cross_entropy(model(X), y) * float("nan"))
+    assert not bool(torch.isfinite(loss)) and opt.diagnostics["skipped"] is True
+    assert torch.equal(_vec(model), before) and opt.skipped == 1
+    opt.step(lambda: F.cross_entropy(model(X), y))
+    assert opt.diagnostics["skipped"] is False and bool(torch.isfinite(_vec(model)).all())
+
+
+def test_a_scaler_that_is_not_a_grad_scaler_is_a_type_error(device):
+    model, X, y = _setup(device)
+    opt = gtt.SAM(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="scaler must be a torch.amp.GradScaler or None"):
+        opt.step(lambda: F.cross_entropy(model(X), y), scaler="x")

@@ -19,13 +19,33 @@ def names():
     return sorted(BUILDERS)
 
 
+# parameters with a domain (outside it the expression divides by 0, is NaN on half the plane,
+# or is no longer the paper's figure): (what, check) per landscape and name
+_POSITIVE = ("positive", lambda v: v > 0)
+_NONNEG = ("non-negative", lambda v: v >= 0)
+_COUNT = ("a positive integer", lambda v: isinstance(v, int) and v >= 1)
+_EVEN = ("an even integer >= 2 (u^p must be >= 0 on both sides of the valley)",
+         lambda v: isinstance(v, int) and v >= 2 and v % 2 == 0)
+_DOMAINS = {
+    "fig1a": {"rho": _POSITIVE, "c": _POSITIVE, "ripple": _NONNEG, "periods": _COUNT,
+              "sep": _POSITIVE, "cy": _NONNEG},
+    "fig1b": {"rho": _POSITIVE, "c": _POSITIVE, "ratio": _POSITIVE, "p": _EVEN, "sep": _POSITIVE,
+              "cy": _NONNEG},
+    "gsam_fig1": {"rho": _POSITIVE, "sep": _POSITIVE, "cy": _NONNEG},
+}
+
+
 def get(name, **params):
     """The built-in landscape `name`, with `params` overriding its defaults."""
     if isinstance(name, Landscape):
         return name
-    if name not in BUILDERS:
+    if not isinstance(name, str) or name not in BUILDERS:
         raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(names())}")
     key = tuple(sorted((k, _param(name, k, v)) for k, v in params.items()))
+    for k, v in key:
+        what, ok = _DOMAINS.get(name, {}).get(k, (None, None))
+        if ok is not None and not ok(v):
+            raise ValueError(f"bad parameter for landscape {name!r}: {k} must be {what}, got {v!r}")
     return _build(name, key)
 
 
@@ -36,7 +56,9 @@ def _param(landscape, key, v):
         return tuple(_param(landscape, f"{key}[{i}]", x) for i, x in enumerate(v))
     try:
         x = real(f"{key}", v)
-        return int(v) if isinstance(v, (int, np.integer)) else x  # ints stay ints (counts)
+        if isinstance(v, (int, np.integer)) or (x.is_integer() and key in ("periods", "p")):
+            return int(x)  # ints stay ints (counts); 4.0 is the count 4
+        return x
     except (TypeError, ValueError) as e:
         raise type(e)(f"bad parameter for landscape {landscape!r}: {e}") from None
 
@@ -142,7 +164,9 @@ def _check_function(L, fn):
                              f"gives {alone.tolist()} alone but {out[i]} in a batch")
     ok = np.isfinite(out)
     if not ok.any():
-        return
+        raise ValueError(f"fn is not finite at any of the probe points {P.tolist()} inside "
+                         f"bounds {L.bounds} (values {out.tolist()}): a landscape must be "
+                         f"defined (finite) on most of its bounds; pass the bounds where it is")
     P = P[ok]
     try:
         g = L.grad(P)

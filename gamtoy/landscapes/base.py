@@ -17,11 +17,12 @@ def check_points(W, name="W"):
     """W as a float array of shape (..., 2), or a ValueError naming the problem."""
     if isinstance(W, np.ndarray) and W.dtype == float:
         pass
-    elif isinstance(W, (str, bytes)) or np.iscomplexobj(W) or (
-            isinstance(W, np.ndarray) and W.dtype == bool):
+    elif isinstance(W, (str, bytes)) or (isinstance(W, np.ndarray) and W.dtype.kind in "bcOUS"):
         raise TypeError(f"{name} must be real numbers of shape (..., 2), got {W!r:.80}")
     else:
         try:
+            if np.iscomplexobj(W):
+                raise TypeError("complex numbers")
             W = np.asarray(W, dtype=float)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{name} must be real numbers of shape (..., 2), got {W!r:.80} "

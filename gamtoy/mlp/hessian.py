@@ -9,12 +9,23 @@ from .. import validate
 from ._blas import one_thread
 
 
+def _check_theta(oracle, theta):
+    """theta as a finite flat vector (of the oracle's model's size, when it has one)."""
+    model = getattr(oracle, "model", None)
+    theta = model.check(theta) if model is not None else np.asarray(theta, dtype=float)
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"theta holds {int(np.sum(~np.isfinite(theta)))} NaN/inf value(s): "
+                         f"the Hessian is taken at finite parameters")
+    return theta
+
+
 def _hv(oracle, theta):
     return oracle.hvp_at(theta) if hasattr(oracle, "hvp_at") else (lambda v: oracle.hvp(theta, v))
 
 
 def hessian_operator(oracle, theta):
     """H(theta) as a scipy `LinearOperator` (one R-operator pass per product)."""
+    theta = _check_theta(oracle, theta)
     n = np.size(theta)
     hv = _hv(oracle, theta)
     return LinearOperator((n, n), matvec=lambda v: hv(np.ravel(v)), dtype=float)
@@ -22,6 +33,7 @@ def hessian_operator(oracle, theta):
 
 def dense_hessian(oracle, theta):
     """H(theta) column by column (n HVPs), symmetrised; for small networks and tests."""
+    theta = _check_theta(oracle, theta)
     n = np.size(theta)
     hv = _hv(oracle, theta)
     with one_thread():
@@ -31,6 +43,7 @@ def dense_hessian(oracle, theta):
 
 def top_eigenvalues(oracle, theta, k=1, seed=0, tol=1e-8):
     """The k largest (algebraic, which="LA") Hessian eigenvalues, descending (GAM Fig. 3)."""
+    theta = _check_theta(oracle, theta)
     n = np.size(theta)
     k = validate.positive_int("k", k)
     if not 1 <= k < n:
@@ -44,6 +57,7 @@ def top_eigenvalues(oracle, theta, k=1, seed=0, tol=1e-8):
 
 def hutchinson_trace(oracle, theta, n_samples=100, seed=0):
     """tr H ~ mean of z^T H z over Rademacher z (Hutchinson); returns (mean, standard error)."""
+    theta = _check_theta(oracle, theta)
     n_samples = validate.positive_int("n_samples", n_samples, low=2)
     rng = np.random.default_rng(seed)
     hv = _hv(oracle, theta)

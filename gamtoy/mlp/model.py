@@ -98,6 +98,8 @@ class Model:
 
     def _forward(self, theta, X, y):
         """Activations a_0..a_{L-1}, softmax p, the loss and dL/dz_L."""
+        if np.shape(theta) != (self.n,):
+            self.check(theta)  # the error naming the shape wanted
         layers = self.unpack(theta)
         acts = [X]
         a = X

@@ -34,7 +34,7 @@ def train(model, data, opt, steps=300, batch_size=None, seed=0, theta0=None, eva
 
 
 def _train(model, data, opt, steps, batch_size, seed, theta0, eval_every, diag, progress, mix):
-    opt = optim.get(opt) if isinstance(opt, str) else opt
+    opt = optim.get(opt)  # a name (with the papers' defaults) or an Optimizer; else a clear error
     steps = validate.positive_int("steps", steps)
     seed = validate.positive_int("seed", seed, low=0)
     if eval_every is not None:
@@ -55,7 +55,7 @@ def _train(model, data, opt, steps, batch_size, seed, theta0, eval_every, diag, 
     use = _schedule(steps, mix)
     other = None
     if mix is not None:
-        other = optim.get(mix[0]) if isinstance(mix[0], str) else mix[0]
+        other = optim.get(mix[0])
         ostate = other.init(theta)
     every = eval_every or max(1, steps // 20)
     hist = {k: [] for k in ("step", "loss", "train_acc", "test_acc")}
@@ -93,6 +93,9 @@ def _schedule(steps, mix):
     """Which steps use the main optimizer: all, or an evenly spaced fraction."""
     if mix is None:
         return np.ones(steps, bool)
+    if isinstance(mix, (str, bytes)) or not hasattr(mix, "__len__") or len(mix) != 2:
+        raise TypeError(f"mix must be a pair (other optimizer, fraction of steps for opt), "
+                        f"got {mix!r:.80}")
     frac = validate.real("mix fraction", mix[1], low=0.0, high=1.0)
     k = np.floor(np.arange(1, steps + 1) * frac) - np.floor(np.arange(steps) * frac)
     return k > 0

@@ -83,7 +83,11 @@ def constant(v):
 
 def cosine(v0, total_steps, v_min=0.0):
     """Cosine decay from v0 (t = 1) to v_min (t = total_steps)."""
-    v0, v_min = real("v0", v0), real("v_min", v_min, high=v0)
+    v0 = real("v0", v0)
+    try:
+        v_min = real("v_min", v_min, high=v0)
+    except ValueError as e:
+        raise ValueError(f"{e}: cosine decays from v0 = {v0} down to v_min") from None
     total_steps = positive_int("total_steps", total_steps)
     T = max(total_steps - 1, 1)
     fn = lambda t: v_min + (v0 - v_min) * 0.5 * (1 + math.cos(math.pi * min(t - 1, T) / T))

@@ -237,15 +237,15 @@ class Evaluator:
         return self._note(loss), g
 
     def nonfinite_perturbed(self, loss, check=True):
-        """True if the loss is finite at theta but not at a perturbed point, else False; off
-        the CPU with check=False a 0-d bool tensor instead (no device sync)."""
-        if not self.adv_losses:
-            return False
+        """True if the loss is not finite at theta or at a perturbed point (the step is then
+        skipped: parameters stay finite), else False; off the CPU with check=False a 0-d bool
+        tensor instead (no device sync)."""
         if loss.device.type == "cpu":  # numbers: no kernels
-            return math.isfinite(loss.item()) and not all(math.isfinite(x.item())
-                                                          for x in self.adv_losses)
-        bad = torch.isfinite(loss) & ~torch.isfinite(torch.stack(
-            [x.float() for x in self.adv_losses])).all()
+            return not math.isfinite(loss.item()) or not all(math.isfinite(x.item())
+                                                              for x in self.adv_losses)
+        bad = ~torch.isfinite(loss)
+        if self.adv_losses:
+            bad = bad | ~torch.isfinite(torch.stack([x.float() for x in self.adv_losses])).all()
         return bool(bad) if check else bad
 
     def _grads_here(self):

@@ -88,11 +88,37 @@ def _hyper(name, key, value):
         raise ValueError(f"{key} must be a non-negative finite number, got {value!r}") from None
 
 
+# the base optimizers' numeric settings: checked here (torch lets lr=nan, lr=inf, lr=True and
+# momentum=nan through, which turn every parameter into NaN at the first step)
+_BASE_REALS = {"lr": dict(low=0.0), "momentum": dict(low=0.0), "dampening": dict(low=0.0),
+               "eps": dict(low=0.0), "weight_decay": dict(low=0.0)}
+
+
+def _check_base_hyper(where, d, keys=_BASE_REALS):
+    """The base optimizer's numbers in `d` (keywords or a param group) through gamtoy.validate;
+    a tensor lr (torch's capturable mode) is left to torch."""
+    for k, kw in keys.items():
+        v = d.get(k)
+        if v is None or isinstance(v, torch.Tensor):
+            continue
+        try:
+            d[k] = validate.real(k, v, **kw)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{where}: {e}") from None
+    betas = d.get("betas")
+    if betas is not None and not isinstance(betas, torch.Tensor):
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}")
+        d["betas"] = tuple(b if isinstance(b, torch.Tensor) else
+                           validate.real(f"betas[{i}]", b, low=0.0, high=1.0, high_open=True)
+                           for i, b in enumerate(betas))
+
+
 class FlatnessOptimizer(torch.optim.Optimizer):
     """Base: an estimator (direction) + a torch base optimizer (step).
 
-    A step whose loss is finite at theta but not at a perturbed point is skipped (parameters and
-    optimizer state unchanged, `opt.diagnostics["skipped"]` True). On the CPU this check is free;
+    A step whose loss is not finite at theta or at a perturbed point is skipped (parameters and
+    optimizer state unchanged, `opt.diagnostics["skipped"]` True, the non-finite loss returned). On the CPU this check is free;
     off the CPU it costs one device sync per step, and `check_finite=False` drops it: such a step
     then returns a NaN loss (no step synchronises), never a finite loss with NaN parameters.
     """
@@ -105,12 +131,15 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         _check_base(base_optimizer)
         own = {k: _hyper(self.name, k, kwargs.pop(k, v)) for k, v in DEFAULTS[self.name][0].items()}
         xi = _hyper(self.name, "xi", xi)
+        _check_base_hyper(f"{base_optimizer.__name__} keyword", kwargs)
         super().__init__(params, own)
         self._check_groups(own)
         check_devices(self.param_groups)
         self.xi, self.model, self.check_finite = xi, model, bool(check_finite)
         self.distributed, self.process_group = distributed, process_group
         decoupled = issubclass(base_optimizer, torch.optim.AdamW)
+        for i, g in enumerate(self.param_groups):
+            _check_base_hyper(f"param group {i}", g)
         self.base_optimizer = base_optimizer(self.param_groups, **kwargs)
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
@@ -122,6 +151,35 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             g["l2"] = validate.real("weight_decay", g["l2"], low=0.0)
         self.diagnostics = {}
         self.skipped = 0
+
+    def add_param_group(self, param_group):
+        """torch's add_param_group, then the same checks as at construction (estimator
+        hyper-parameters equal in every group, base numbers valid); after construction the
+        group also goes to the base optimizer, which steps it."""
+        if not hasattr(self, "base_optimizer"):  # during __init__
+            return super().add_param_group(param_group)
+        g = dict(param_group)
+        _check_base_hyper(f"param group {len(self.param_groups)}", g)
+        own = DEFAULTS[self.name][0]
+        for k in own:
+            if k in g:
+                g[k] = _hyper(self.name, k, g[k])
+                if g[k] != self.hyper(k):
+                    raise ValueError(
+                        f"param group {len(self.param_groups)} sets {k}={g[k]!r} but group 0 has "
+                        f"{k}={self.hyper(k)!r}: {type(self).__name__}'s {k} is one value for all "
+                        f"parameters (its norms and perturbation are global); set {k} once")
+            else:
+                g[k] = self.hyper(k)
+        decoupled = isinstance(self.base_optimizer, torch.optim.AdamW)
+        if "l2" not in g:
+            g["l2"] = 0.0 if decoupled else float(g.get("weight_decay", 0.0) or 0.0)
+            if not decoupled and "weight_decay" in g:
+                g["weight_decay"] = 0.0
+        g["l2"] = validate.real("weight_decay", g["l2"], low=0.0)
+        self.base_optimizer.add_param_group(g)
+        self.param_groups = self.base_optimizer.param_groups
+        check_devices(self.param_groups)
 
     def _check_groups(self, own):
         """Per-group estimator hyper-parameters: validated, and equal in every group (the
@@ -165,6 +223,9 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes and returns"
                              " the loss (without calling backward())")
         accumulate = validate.positive_int("accumulate", accumulate)
+        if scaler is not None and not all(hasattr(scaler, k) for k in ("scale", "is_enabled",
+                                                                        "get_scale", "update")):
+            raise TypeError(f"scaler must be a torch.amp.GradScaler or None, got {scaler!r:.60}")
         if accumulate > 1:
             _check_indexed_closure(closure, accumulate)
         self.diagnostics = {}
@@ -184,7 +245,7 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         finally:
             ev.finish()
         bad = ev.nonfinite_perturbed(loss, self.check_finite)
-        if bad is True:  # finite at theta, not at a perturbed point: skip (parameters unchanged)
+        if bad is True:  # not finite at theta or a perturbed point: skip (parameters unchanged)
             self.skipped += 1
             self._scaler_update(scaler, found_inf=True)
             self.diagnostics = {"loss": loss, "skipped": True}
@@ -226,6 +287,9 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         return sd
 
     def load_state_dict(self, state_dict):
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a dict from {type(self).__name__}.state_dict(), "
+                            f"got a {type(state_dict).__name__}")
         state_dict = dict(state_dict)
         me = self._identity()
         if "base" not in state_dict:

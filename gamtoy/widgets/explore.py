@@ -33,6 +33,7 @@ SCHEDULES = ("constant", "cosine")
 FIG_WIDTH = 5.0  # inches (500 CSS px in the page: with 370 px of controls, fits JupyterLab
 #                  at 1366 px wide with the file browser open)
 ASCENT_MARKS = 30  # about this many ascent points per trajectory
+MAX_STEPS = 20_000  # the explorer redraws live: longer runs (and their steps slider) are refused
 # the glyphs the page uses for the figure's markers (gamtoy.figures.style.MARKERS)
 MARKER_KEY = (("start", "\u25cb", "start"), ("end", "\u25a0", "end point"),
               ("w_adv", "\u2022", "w_adv (SAM's ascent point)"),
@@ -103,12 +104,25 @@ class ExplorerState:
         if not isinstance(self.landscape, str):
             raise TypeError(f"ExplorerState: landscape must be a name, got {self.landscape!r}")
         L = _landscapes.get(self.landscape)  # unknown names: ValueError listing the valid ones
-        opts = (self.optimizers,) if isinstance(self.optimizers, str) else tuple(self.optimizers)
         valid = _optim.names()
-        bad = [nm for nm in opts if nm not in valid]
+        opts = self.optimizers
+        if isinstance(opts, str):
+            opts = (opts,)
+        elif not hasattr(opts, "__iter__") or isinstance(opts, bytes):
+            raise TypeError(f"ExplorerState: optimizers must be a name or a sequence of names "
+                            f"({', '.join(valid)}), got {opts!r:.80}")
+        opts = tuple(opts)
+        if not opts:
+            raise ValueError(f"ExplorerState: optimizers is empty; give at least one of "
+                             f"{', '.join(valid)}")
+        bad = [nm for nm in opts if not isinstance(nm, str) or nm not in valid]
         if bad:
             raise ValueError(f"ExplorerState: unknown optimizer(s) {bad} in optimizers; "
                              f"valid names: {', '.join(valid)}")
+        dup = sorted({nm for nm in opts if opts.count(nm) > 1})
+        if dup:
+            raise ValueError(f"ExplorerState: optimizers lists {dup} more than once (each is drawn "
+                             f"once)")
         set_("optimizers", opts)
         d = figure_defaults(L.name)
         for k in ("lr", "rho", "alpha", "steps", "start_x", "start_y", "schedule", "lr_min",
@@ -119,8 +133,13 @@ class ExplorerState:
         set_("rho", _v.real("rho", self.rho, low=0))
         set_("alpha", _v.real("alpha", self.alpha, low=0))
         set_("steps", _v.positive_int("steps", self.steps))
-        set_("start_x", _v.real("start_x", self.start_x))
-        set_("start_y", _v.real("start_y", self.start_y))
+        if self.steps > MAX_STEPS:
+            raise ValueError(f"ExplorerState: steps must be <= {MAX_STEPS} (MAX_STEPS: the explorer "
+                             f"redraws live), got {self.steps}; use gamtoy.run for longer runs")
+        from ..run import _box  # the run's divergence box: a start outside it is refused there
+        lo, hi = _box(L)
+        for k, i in (("start_x", 0), ("start_y", 1)):
+            set_(k, _v.real(k, getattr(self, k), low=float(lo[i]), high=float(hi[i])))
         if self.base not in BASES:
             raise ValueError(f"ExplorerState: unknown base {self.base!r}; "
                              f"valid: {', '.join(BASES)}")
@@ -394,8 +413,8 @@ def explorer(**initial):
         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 1.0, 0.01, [st.rho]), st.rho),
         "alpha": canvas.slider(W, "alpha", canvas.linear_grid(0.0, 3.0, 0.05, [st.alpha]),
                                st.alpha),
-        "steps": canvas.slider(W, "steps", canvas.linear_grid(10, max(1000, 2 * st.steps), 10,
-                                                              [st.steps]), st.steps),
+        "steps": canvas.slider(W, "steps", canvas.linear_grid(
+            10, min(MAX_STEPS, max(1000, 2 * st.steps)), 10, [st.steps]), st.steps),
         "start_x": canvas.slider(W, "start x", canvas.linear_grid(x0, x1, sx_step, [st.start_x]),
                                  st.start_x),
         "start_y": canvas.slider(W, "start y", canvas.linear_grid(y0, y1, sy_step, [st.start_y]),
