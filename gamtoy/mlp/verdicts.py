@@ -61,11 +61,12 @@ def headline(result, claims):
 def table(results):
     """A markdown table of every claim of every experiment: {name: result} -> str."""
     rows = ["| experiment | paper | claim | statistic (paired over seeds) | estimate [95% CI] | "
-            "n | verdict |", "|---|---|---|---|---|---|---|"]
+            "n | verdict (at the centre; over the lr cells) |", "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         for c in r["claims"]:
             side = "> 0" if c["expected_sign"] > 0 else "< 0"
+            over = c.get("over")
+            word = f"**{over['verdict']}** ({over['text']})" if over else f"**{c['verdict']}**"
             rows.append(f"| {name} | {c['paper']} | {c['claim']} | {c['what']} (paper: {side}) | "
-                        f"{fmt(c)} | {c['n']} | "
-                        f"**{c['verdict']}** |")
+                        f"{fmt(c)} | {c['n']} | {word} |")
     return "\n".join(rows) + "\n"
