@@ -301,7 +301,7 @@ def test_every_experiment_has_a_figure_and_reproduce_writes_png_svg_and_the_verd
         for c in result(n)["claims"]:
             row = [ln for ln in md.splitlines() if c["claim"] in ln]
             assert len(row) == 1 and c["verdict"] in row[0]
-            assert re.search(r"(holds in|same in) \d/[13] cells", row[0]), row[0]
+            assert re.search(r"(holds in \d/3 cells|same in \d/3 cells|the only cell run)", row[0]), row[0]
     from PIL import Image
     with Image.open(tmp_path / "mlp_gsam_cos.png") as im:
         dpi = im.info.get("dpi", (0, 0))[0]
@@ -331,9 +331,10 @@ def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
     assert c0["over"]["verdict"] == "mixed" and res["x"]["verdict_over_cells"] == "mixed"
     assert "same in 2/3 cells" in c0["over"]["text"]
     assert c1["over"]["text"] == "contradicts; holds in 3/3 cells"
-    assert "not a headline" in res["y"]["claims"][0]["over"]["text"]
+    assert res["y"]["claims"][0]["over"]["text"].startswith("inconclusive at the centre (the only cell")
     md = table(res)
-    assert "**mixed** (mixed: reproduces at the centre, same in 2/3 cells" in md
+    assert "**mixed** (reproduces at the centre, same in 2/3 cells" in md
+    assert "**contradicts** (holds in 3/3 cells)" in md
     assert "**reproduces**" not in md
     foot = " ".join(P.verdict_lines({"claims": [c0]}, width=400))
     assert foot.startswith("[mixed]") and "2/3 cells" in foot and "lr 0.1, 0.08, 0.125" in foot

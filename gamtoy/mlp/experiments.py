@@ -303,7 +303,8 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
             c["cells"] = cells
             c["over"] = stats.over_cells([d["verdict"] for d in cells])
             if not others:
-                c["over"]["text"] += " at the centre (no other cell run: not a headline)"
+                c["over"]["text"] = (f"{c['verdict']} at the centre (the only cell run, as the "
+                                     "experiment has no decisive claim there: not a headline)")
         r["verdict_over_cells"] = r["claims"][0]["over"]["verdict"]
     return results
 

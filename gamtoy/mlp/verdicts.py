@@ -66,7 +66,12 @@ def table(results):
         for c in r["claims"]:
             side = "> 0" if c["expected_sign"] > 0 else "< 0"
             over = c.get("over")
-            word = f"**{over['verdict']}** ({over['text']})" if over else f"**{c['verdict']}**"
+            word = f"**{c['verdict']}**"
+            if over:   # the text without the word it starts with: '**mixed** (reproduces at ...)'
+                t = over["text"]
+                for lead in ("mixed: ", f"{over['verdict']}; "):
+                    t = t[len(lead):] if t.startswith(lead) else t
+                word = f"**{over['verdict']}** ({t})"
             rows.append(f"| {name} | {c['paper']} | {c['claim']} | {c['what']} (paper: {side}) | "
                         f"{fmt(c)} | {c['n']} | {word} |")
     return "\n".join(rows) + "\n"
