@@ -35,7 +35,9 @@ def _progress(msg, t0):
 def reproduce(out_dir, quick=True):
     """Write every figure (PNG at style.DPI + SVG), the GIFs and the markdown tables to `out_dir`;
     returns the written paths. quick=True: the ridge neighbourhood is the centre and one of lr,
-    rho, alpha moved at a time (7 cells); quick=False: all 27 cells, larger grids."""
+    rho, alpha moved at a time (7 cells), GAM Fig. 1's the centre and one of lr, rho moved at a
+    time (5 cells); quick=False: all 27 (ridge) and 9 (GAM Fig. 1) cells, larger grids. Every
+    verdict is printed and written with the cells it holds in."""
     import time
 
     import matplotlib
