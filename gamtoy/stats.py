@@ -67,3 +67,23 @@ def fraction_diff(k1, n1, k2, n2, z=Z95):
 def fmt(est, lo, hi, digits=3):
     """'0.670 [0.623, 0.714]'."""
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def over_cells(words):
+    """A claim's verdict over the cells of a neighbourhood of settings (words[0]: the centre cell).
+
+    {"verdict", "centre", "k", "n", "text"}: `verdict` is the centre's word when every cell agrees
+    (a headline, text 'reproduces; holds in 5/5 cells'), else 'mixed' (text 'mixed: inconclusive
+    at the centre, same in 3/5 cells (1 reproduce, 3 inconclusive, 1 contradict)')."""
+    words = list(words)
+    if not words:
+        raise ValueError("over_cells needs the verdict of at least one cell, got none")
+    n, centre = len(words), words[0]
+    k = words.count(centre)
+    if k == n:
+        return {"verdict": centre, "centre": centre, "k": k, "n": n,
+                "text": f"{centre}; holds in {k}/{n} cells"}
+    c = {w: words.count(w) for w in ("reproduces", "inconclusive", "contradicts")}
+    return {"verdict": "mixed", "centre": centre, "k": k, "n": n,
+            "text": f"mixed: {centre} at the centre, same in {k}/{n} cells ({c['reproduces']} "
+                    f"reproduce, {c['inconclusive']} inconclusive, {c['contradicts']} contradict)"}

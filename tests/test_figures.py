@@ -290,6 +290,8 @@ def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
     monkeypatch.setattr(G, "ridge_data", lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
     monkeypatch.setattr(G, "fig1_population", lambda name, n=20, steps=500: G.gam_fig1.fig1_population(
         name, n=4, steps=50))
+    monkeypatch.setattr(G, "fig1_robustness", lambda name, one_at_a_time=True, centre=None:
+                        G.gam_fig1.fig1_robustness(name, n=3, steps=40, one_at_a_time=one_at_a_time))
     monkeypatch.setattr(G, "prop42_data", lambda L, rho, n=24: G.gam_fig1.prop42_data(L, rho, n=6))
     monkeypatch.setattr(G, "rho_range_data", lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
     monkeypatch.setattr(G, "gallery_data", lambda n=100: G.trajectories.gallery_data(n=12))
@@ -307,6 +309,12 @@ def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
         assert path.read_bytes()[:3] == b"GIF" and path.stat().st_size < 2_000_000
     md = (tmp_path / "ridge_basins.md").read_text()
     assert "Wilson" in md and "## Verdicts" in md
+    import re
+    fig1 = (tmp_path / "gam_fig1_population.md").read_text()
+    heads = [ln for ln in fig1.splitlines() if ln.startswith("- fig1")]
+    assert len(heads) == 8   # 4 comparisons x 2 landscapes, each with its cell count
+    assert all(re.search(r"(holds in 5/5 cells|mixed: \w+ at the centre, same in [1-4]/5 cells)", ln)
+               for ln in heads), heads
     from PIL import Image
     assert Image.open(tmp_path / "ridge_basins.png").info["dpi"][0] == pytest.approx(G.style.DPI, abs=1)
 
@@ -371,6 +379,44 @@ def test_check_gsam_direction_says_what_is_wrong(wrong, words):
     from gamtoy import exercises as E
     with pytest.raises(E.ExerciseError, match=words):
         E.check_gsam_direction(wrong)
+
+
+def test_over_cells_a_claim_that_flips_in_one_cell_is_mixed():
+    from gamtoy import stats
+    same = stats.over_cells(["contradicts"] * 5)
+    assert (same["verdict"], same["k"], same["n"]) == ("contradicts", 5, 5)
+    assert same["text"] == "contradicts; holds in 5/5 cells"
+    one = stats.over_cells(["reproduces", "reproduces", "inconclusive", "reproduces", "reproduces"])
+    assert (one["verdict"], one["centre"], one["k"], one["n"]) == ("mixed", "reproduces", 4, 5)
+    assert one["text"].startswith("mixed: reproduces at the centre, same in 4/5 cells (4 reproduce, "
+                                  "1 inconclusive, 0 contradict)")
+    with pytest.raises(ValueError, match="at least one cell"):
+        stats.over_cells([])
+
+
+def test_fig1_neighbourhood_one_at_a_time_headlines_carry_the_cell_count(monkeypatch):
+    assert G.fig1_cells((0.8, 1.0, 1.25), one_at_a_time=True) == [
+        (1.0, 1.0), (0.8, 1.0), (1.25, 1.0), (1.0, 0.8), (1.0, 1.25)]
+    assert len(G.fig1_cells((0.8, 1.0, 1.25))) == 9
+    calls = []
+
+    def fake(name, n=20, steps=500, lr=0.05, rho=None):   # hand-made: gam - sgd flips at lr x 1.25
+        calls.append((round(lr, 6), round(rho, 6)))
+        flip = "inconclusive" if lr > 0.06 else "reproduces"
+        d = {"mean": 0.1, "lo": 0.02, "hi": 0.2}
+        return {"compare": {"gam - sgd": dict(d, verdict=flip), "gam - sam": dict(d, verdict="reproduces")}}
+    monkeypatch.setattr(G.gam_fig1, "fig1_population", fake)
+    centre = fake("fig1a", rho=0.5)
+    calls.clear()
+    rob = G.fig1_robustness("fig1a", one_at_a_time=True, centre=centre)
+    assert len(rob["cells"]) == 5 and len(calls) == 4 and (0.05, 0.5) not in calls  # centre reused
+    assert rob["over"]["gam - sgd"]["verdict"] == "mixed" and rob["over"]["gam - sgd"]["k"] == 4
+    assert rob["over"]["gam - sam"]["verdict"] == "reproduces"
+    lines = G.fig1_headline_lines(rob)
+    assert "mixed: reproduces at the centre, same in 4/5 cells" in lines[0]
+    assert "reproduces; holds in 5/5 cells" in lines[1] and "each x {0.8, 1.25}" in lines[1]
+    md = G.fig1_robustness_markdown(rob)
+    assert lines[0] in md and md.count("\n| 0.0") == 5
 
 
 def test_fig1_robustness_summarises_every_cell(monkeypatch):

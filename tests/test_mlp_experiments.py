@@ -296,14 +296,49 @@ def test_every_experiment_has_a_figure_and_reproduce_writes_png_svg_and_the_verd
     assert sorted(p.split("/")[-1] for p in paths) == sorted(
         [f"{s}.{e}" for s in stems for e in ("png", "svg")] + ["mlp_verdicts.md"])
     md = (tmp_path / "mlp_verdicts.md").read_text()
+    import re
     for n in names:
         for c in result(n)["claims"]:
-            assert c["claim"] in md and f"**{c['verdict']}**" in md
+            row = [ln for ln in md.splitlines() if c["claim"] in ln]
+            assert len(row) == 1 and c["verdict"] in row[0]
+            assert re.search(r"(holds in \d/3 cells|same in \d/3 cells|the only cell run)", row[0]), row[0]
     from PIL import Image
     with Image.open(tmp_path / "mlp_gsam_cos.png") as im:
         dpi = im.info.get("dpi", (0, 0))[0]
     assert round(dpi) == 160
     assert table({"x": result("gsam_cos")}).count("\n") == 2 + len(result("gsam_cos")["claims"])
+
+
+def _claim(verdict, name="c0"):
+    return {"paper": "P", "claim": name, "what": "a - b", "expected_sign": 1, "estimate": 0.1,
+            "lo": 0.05, "hi": 0.2, "n": 5, "verdict": verdict}
+
+
+def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
+    """Hand-made verdicts: claim c0 reproduces at the centre and at lr x 0.8, not at lr x 1.25."""
+    calls = []
+
+    def fake_run(name, quick, lr):
+        calls.append((name, round(lr, 6)))
+        return {"claims": [_claim("inconclusive" if lr > 0.11 else "reproduces"),
+                           _claim("contradicts", "c1")]}
+    res = {"x": {"config": {"lr": 0.1}, "claims": [_claim("reproduces"), _claim("contradicts", "c1")]},
+           "y": {"config": {"lr": 0.1}, "claims": [_claim("inconclusive", "c2")]}}
+    E.neighbourhood(res, run=fake_run)
+    assert calls == [("x", 0.08), ("x", 0.125)]      # y: inconclusive at the centre, not rerun
+    c0, c1 = res["x"]["claims"]
+    assert [d["verdict"] for d in c0["cells"]] == ["reproduces", "reproduces", "inconclusive"]
+    assert c0["over"]["verdict"] == "mixed" and res["x"]["verdict_over_cells"] == "mixed"
+    assert "same in 2/3 cells" in c0["over"]["text"]
+    assert c1["over"]["text"] == "contradicts; holds in 3/3 cells"
+    assert res["y"]["claims"][0]["over"]["text"].startswith("inconclusive at the centre (the only cell")
+    md = table(res)
+    assert "**mixed** (reproduces at the centre, same in 2/3 cells" in md
+    assert "**contradicts** (holds in 3/3 cells)" in md
+    assert "**reproduces**" not in md
+    foot = " ".join(P.verdict_lines({"claims": [c0]}, width=400))
+    assert foot.startswith("[mixed]") and "2/3 cells" in foot and "lr 0.1, 0.08, 0.125" in foot
+    assert any("[mixed] x: P: c0: mixed" in ln for ln in E.headline_lines(res))
 
 
 def test_plots_and_their_helpers_do_not_import_the_experiments():

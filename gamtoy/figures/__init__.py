@@ -8,7 +8,8 @@ import numpy as np
 
 from .common import COLORS, generalisation_error, landscape_grid, plot_landscape
 from .gam_fig1 import (describe_rho_range, fig1_data, fig1_population, fig1_population_markdown,
-                       fig1_robustness, fig1_robustness_markdown,
+                       fig1_cells, fig1_headline_lines, fig1_robustness,
+                       fig1_robustness_markdown,
                        lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
                        plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,
                        rho_range_data)
@@ -34,7 +35,9 @@ def _progress(msg, t0):
 def reproduce(out_dir, quick=True):
     """Write every figure (PNG at style.DPI + SVG), the GIFs and the markdown tables to `out_dir`;
     returns the written paths. quick=True: the ridge neighbourhood is the centre and one of lr,
-    rho, alpha moved at a time (7 cells); quick=False: all 27 cells, larger grids."""
+    rho, alpha moved at a time (7 cells), GAM Fig. 1's the centre and one of lr, rho moved at a
+    time (5 cells); quick=False: all 27 (ridge) and 9 (GAM Fig. 1) cells, larger grids. Every
+    verdict is printed and written with the cells it holds in."""
     import time
 
     import matplotlib
@@ -61,14 +64,23 @@ def reproduce(out_dir, quick=True):
             _progress(f"gam_{name}", t0)
         plot_fig1_population(pops)
         paths += style.save(plt.gcf(), out_dir, "gam_fig1_population")
-        md = "# GAM Fig. 1: where optimizers end on fig1a / fig1b\n\n" + \
-            "\n\n".join(fig1_population_markdown(p) for p in pops) + "\n"
-        if not quick:  # the neighbourhood (18 more populations): full mode only
-            md += "\n## The neighbourhood\n\n" + "\n\n".join(
-                fig1_robustness_markdown(fig1_robustness(nm)) for nm in ("fig1a", "fig1b")) + "\n"
-        else:
-            md += ("\nQuick mode: the centre setting only; `reproduce(quick=False)` adds the verdicts "
-                   "over lr and rho each x {0.8, 1, 1.25}.\n")
+        robs = [fig1_robustness(p["name"], one_at_a_time=quick, centre=p) for p in pops]
+        _progress("GAM Fig. 1 neighbourhoods", t0)
+        import sys
+        print("GAM Fig. 1 populations (verdict at the centre, over the neighbourhood):", file=sys.stderr)
+        for rob in robs:
+            for line in fig1_headline_lines(rob):
+                print("  " + line, file=sys.stderr)
+        md = ("# GAM Fig. 1: where optimizers end on fig1a / fig1b\n\n"
+              "## Verdicts (the centre's, with the cells of the neighbourhood it holds in; "
+              "'mixed' when the cells disagree)\n\n"
+              + "\n".join(line for rob in robs for line in fig1_headline_lines(rob))
+              + "\n\n## Every optimizer at the centre setting\n\n"
+              + "\n\n".join(fig1_population_markdown(p) for p in pops)
+              + "\n\n## The neighbourhood ("
+              + ("quick mode: lr and rho one at a time x {0.8, 1.25}; `reproduce(quick=False)` runs "
+                 "all 9 cells of lr x rho" if quick else "lr x rho, each x {0.8, 1, 1.25}")
+              + ")\n\n" + "\n\n".join(fig1_robustness_markdown(r, headlines=False) for r in robs) + "\n")
         path = os.path.join(out_dir, "gam_fig1_population.md")
         _io.write_text(path, md)
         paths.append(path)

@@ -274,7 +274,7 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
         kw = {"lr": lr}
         if "rho" in _optim.DEFAULTS[nm][0]:
             kw["rho"] = rho
-        tr = run(nm, L, S, steps, **kw)
+        tr = run(nm, L, S, steps, record_every=steps, **kw)  # the ends only
         d = np.linalg.norm(tr.final[:, None] - L.minima[None, :2], axis=-1)
         end = np.where(d.min(1) < 1.0, np.argmin(d, 1), -1)
         end = np.where(tr.diverged, -2, end)
@@ -397,27 +397,57 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
     return {"path": path, "x": xs, "R0": r0, "R1": r1}
 
 
-def fig1_robustness(name="fig1a", factors=(0.8, 1.0, 1.25), n=20, steps=500, lr=0.05):
-    """`fig1_population` in every cell lr x factors, rho x factors (rho from the landscape): per
-    comparison the verdict word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i
-    contradict)'. Returns {"cells": [{lr, rho, compare}], "verdict": {comparison: word}}."""
+def fig1_cells(factors=(0.8, 1.0, 1.25), one_at_a_time=False):
+    """The (lr factor, rho factor) cells: the full product of `factors`, or (one_at_a_time) the
+    centre first and one of lr, rho moved at a time (5 cells with 0.8, 1.25)."""
+    if one_at_a_time:
+        moved = [f for f in factors if f != 1.0]
+        return [(1.0, 1.0)] + [(f, 1.0) for f in moved] + [(1.0, f) for f in moved]
+    return [(float(a), float(b)) for a in factors for b in factors]
+
+
+def fig1_robustness(name="fig1a", factors=(0.8, 1.0, 1.25), n=20, steps=500, lr=0.05,
+                    one_at_a_time=False, centre=None):
+    """`fig1_population` in every cell of `fig1_cells` (lr x factors, rho x factors; rho from the
+    landscape). Per comparison `verdict`: the word if every cell agrees, else 'mixed (k reproduce,
+    j inconclusive, i contradict)' (`ridge.summarise_verdicts`), and `over`: `stats.over_cells`
+    (the centre's verdict and in how many cells it holds). `centre`: a population already run at
+    the centre (reused). Returns {"cells": [{lr, rho, compare}], "verdict", "over", ...}."""
     from .ridge import summarise_verdicts
     L = _landscapes.get(name)
     cells = []
-    for fl in factors:
-        for fr in factors:
+    for fl, fr in fig1_cells(factors, one_at_a_time):
+        if centre is not None and (fl, fr) == (1.0, 1.0):
+            p = centre
+        else:
             p = fig1_population(name, n=n, steps=steps, lr=lr * fl, rho=L.rho * fr)
-            cells.append({"lr": lr * fl, "rho": L.rho * fr, "compare": p["compare"]})
+        cells.append({"lr": lr * fl, "rho": L.rho * fr, "compare": p["compare"]})
     keys = list(cells[0]["compare"])
-    return {"name": L.name, "factors": tuple(factors), "n": n * n, "cells": cells,
-            "verdict": {k: summarise_verdicts([c["compare"][k]["verdict"] for c in cells]) for k in keys}}
+    words = {k: [c["compare"][k]["verdict"] for c in cells] for k in keys}
+    return {"name": L.name, "factors": tuple(factors), "n": n * n, "cells": cells, "lr": lr,
+            "rho": L.rho, "one_at_a_time": bool(one_at_a_time),
+            "verdict": {k: summarise_verdicts(w) for k, w in words.items()},
+            "over": {k: stats.over_cells(w) for k, w in words.items()}}
 
 
-def fig1_robustness_markdown(rob):
-    """The verdict of each comparison over the lr x rho neighbourhood, as markdown."""
-    f = ", ".join(f"{v:g}" for v in rob["factors"])
-    rows = [f"### {rob['name']}: over lr = 0.05 and rho = the landscape's, each x {{{f}}} "
-            f"({len(rob['cells'])} cells, {rob['n']} starts each)", "",
-            "| difference in the fraction ending where R1 prefers | verdict over the cells |", "|---|---|"]
-    rows += [f"| {k} | {v} |" for k, v in rob["verdict"].items()]
+def fig1_headline_lines(rob):
+    """Each comparison's verdict at the centre and the neighbourhood it holds in (one line each)."""
+    f = ", ".join(f"{v:g}" for v in rob["factors"] if not rob["one_at_a_time"] or v != 1.0)
+    where = "one at a time beside the centre" if rob["one_at_a_time"] else "all combinations"
+    return [f"- {rob['name']}, {k} (fraction ending where R1 prefers, expected > 0): "
+            f"{o['text']} (lr = {rob['lr']:g}, rho = {rob['rho']:g}, each x {{{f}}}, {where}; "
+            f"{rob['n']} starts per cell)" for k, o in rob["over"].items()]
+
+
+def fig1_robustness_markdown(rob, headlines=True):
+    """The verdict of each comparison over the lr x rho neighbourhood, as markdown: the headline
+    lines (unless headlines=False), then one row per cell."""
+    keys = list(rob["over"])
+    rows = [f"### {rob['name']}: the neighbourhood ({len(rob['cells'])} cells, {rob['n']} starts "
+            "each)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
+        "| lr | rho | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    for c in rob["cells"]:
+        rows.append(f"| {c['lr']:.4g} | {c['rho']:.4g} | " + " | ".join(
+            f"{c['compare'][k]['mean']:+.2f} [{c['compare'][k]['lo']:+.2f}, "
+            f"{c['compare'][k]['hi']:+.2f}] {c['compare'][k]['verdict']}" for k in keys) + " |")
     return "\n".join(rows)

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from .. import _io, optim, stats
+from .. import _io, optim, stats, validate
 from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
@@ -275,26 +275,82 @@ FIGURES = {
 }
 
 
+LR_FACTORS = (0.8, 1.25)   # the neighbourhood of every headline: lr x these, beside the centre
+
+
+def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=None):
+    """The claims' verdicts over lr x `factors` one at a time beside the centre (the results given).
+
+    Rule (cost): an experiment is rerun at the other lr only when one of its claims is not
+    `inconclusive` at the centre (an inconclusive claim is no headline; its neighbourhood is not
+    needed to say so); each rerun is cached like the centre (`cache.cached`, the lr in its key).
+    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`stats.over_cells`:
+    the centre's verdict when every cell agrees, else 'mixed'), and to each result
+    `verdict_over_cells` (the headline claim's). `run(name, quick, lr)`: the experiment runner
+    (default: this module's function of that name). Returns `results` (updated in place)."""
+    factors = tuple(validate.real("factors[i]", f, low=0, low_open=True) for f in factors)
+    run = run or (lambda name, quick, lr: globals()[name](quick=quick, progress=progress, lr=lr))
+    for name, r in results.items():
+        lr = r["config"]["lr"]
+        others = []
+        if any(c["verdict"] != "inconclusive" for c in r["claims"]):
+            others = [(lr * f, run(name, quick, lr * f)) for f in factors]
+        for c in r["claims"]:
+            cells = [{"lr": lr, "verdict": c["verdict"]}]
+            for lr_f, rf in others:
+                same = [d for d in rf["claims"] if (d["claim"], d["what"]) == (c["claim"], c["what"])]
+                cells.append({"lr": lr_f, "verdict": same[0]["verdict"] if same else "absent"})
+            c["cells"] = cells
+            c["over"] = stats.over_cells([d["verdict"] for d in cells])
+            if not others:
+                c["over"]["text"] = (f"{c['verdict']} at the centre (the only cell run, as the "
+                                     "experiment has no decisive claim there: not a headline)")
+        r["verdict_over_cells"] = r["claims"][0]["over"]["verdict"]
+    return results
+
+
+def headline_lines(results):
+    """One line per claim: its verdict over the cells and the lrs they were run at."""
+    out = []
+    for name, r in results.items():
+        for c in r["claims"]:
+            lrs = ", ".join(f"{d['lr']:.3g}" for d in c.get("cells", []))
+            out.append(f"[{c.get('over', {}).get('verdict', c['verdict'])}] {name}: {c['paper']}: "
+                       f"{c['claim']}: {c.get('over', {}).get('text', c['verdict'])} (lr {lrs})")
+    return out
+
+
 def run_all(quick=True, names=EXPERIMENTS, progress=False):
     """{name: result} for the named experiments."""
     return {n: globals()[n](quick=quick, progress=progress) for n in names}
 
 
 def reproduce(out_dir, quick=True, names=EXPERIMENTS):
-    """Run the MLP experiments (quick or full; all by default); write one figure each (PNG + SVG)
-    with its verdicts and intervals, and `mlp_verdicts.md`, the table of every claim; return the
-    paths."""
+    """Run the MLP experiments (quick or full; all by default) at the centre and, for those with a
+    claim not inconclusive there, at lr x `LR_FACTORS` (`neighbourhood`); write one figure each
+    (PNG + SVG) with its verdicts, intervals and cell counts, and `mlp_verdicts.md`, the table of
+    every claim; print the headlines; return the paths."""
+    import sys
     os.makedirs(out_dir, exist_ok=True)
-    results = run_all(quick, names, progress=not quick)
+    results = neighbourhood(run_all(quick, names, progress=not quick), quick,
+                            progress=not quick)
     paths = []
     for name, r in results.items():
         stem, fns = FIGURES[name]
         paths += plots.figure(r, fns, out_dir, stem)
     mode = "quick (CI: 5 seeds, short training)" if quick else "full (>= 8 seeds)"
+    f = ", ".join(f"{v:g}" for v in LR_FACTORS)
     md = ("# MLP miniatures: verdicts\n\n"
           f"Mode: {mode}. Each row is a paired difference over seeds (same seed: same data, init "
           "and batches) with its 95% bootstrap interval; the verdict is the interval's: "
           "`reproduces` (on the paper's side of 0), `contradicts` (on the other side), "
-          "`inconclusive` (covers 0).\n\n" + table(results))
+          "`inconclusive` (covers 0).\n\n"
+          f"Neighbourhood: each experiment with a claim that is not inconclusive at the centre is "
+          f"rerun with lr x {{{f}}} (one at a time, everything else equal); a claim is a headline "
+          "only if its verdict is the same in every cell, else `mixed`. An experiment whose claims "
+          "are all inconclusive at the centre runs no other cell.\n\n" + table(results))
     paths.append(_io.write_text(os.path.join(out_dir, "mlp_verdicts.md"), md))
+    print("MLP miniatures (verdict at the centre; over lr x {1, " + f + "}):", file=sys.stderr)
+    for line in headline_lines(results):
+        print("  " + line, file=sys.stderr)
     return paths

@@ -195,6 +195,9 @@ def verdict_lines(r, width=110):
         s = (f"[{c['verdict']}] {c['paper']}: {c['claim']}: {c['what']} = "
              f"{fmt(c)} (paper {'>' if c['expected_sign'] > 0 else '<'} 0,"
              f" {c['n']} seeds, paired, 95% CI)")
+        if "over" in c:
+            s = s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1) + \
+                f"; {c['over']['text']} (lr " + ", ".join(f"{d['lr']:.3g}" for d in c["cells"]) + ")"
         out.append(textwrap.fill(s, width, subsequent_indent="    "))
     return out
 

@@ -61,11 +61,17 @@ def headline(result, claims):
 def table(results):
     """A markdown table of every claim of every experiment: {name: result} -> str."""
     rows = ["| experiment | paper | claim | statistic (paired over seeds) | estimate [95% CI] | "
-            "n | verdict |", "|---|---|---|---|---|---|---|"]
+            "n | verdict (at the centre; over the lr cells) |", "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         for c in r["claims"]:
             side = "> 0" if c["expected_sign"] > 0 else "< 0"
+            over = c.get("over")
+            word = f"**{c['verdict']}**"
+            if over:   # the text without the word it starts with: '**mixed** (reproduces at ...)'
+                t = over["text"]
+                for lead in ("mixed: ", f"{over['verdict']}; "):
+                    t = t[len(lead):] if t.startswith(lead) else t
+                word = f"**{over['verdict']}** ({t})"
             rows.append(f"| {name} | {c['paper']} | {c['claim']} | {c['what']} (paper: {side}) | "
-                        f"{fmt(c)} | {c['n']} | "
-                        f"**{c['verdict']}** |")
+                        f"{fmt(c)} | {c['n']} | {word} |")
     return "\n".join(rows) + "\n"
