@@ -102,13 +102,15 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     record_every = _count("record_every", record_every, 1, "a positive integer")
     opt.check_schedules(steps)  # a schedule out of range at any step: an error before the run
     lo, hi = _box(landscape) if box is None else _check_box(box)
-    _check_starts(landscape, starts, lo, hi, box is None)
+    fast = starts.size == 2 if fast is None else fast
+    one = fast and starts.size == 2
+    # the loss at the starts: checked here for one start; the batch path checks it at t = 0 from
+    # the pass that computes the first gradient (one pass over the starts, not two)
+    _check_starts(landscape, starts, lo, hi, box is None, loss=one)
     batch = starts.shape[:-1]
     rec = _recorded_steps(steps, record_every)
-    if fast is None:
-        fast = starts.size == 2
     with np.errstate(all="ignore"):
-        if fast and starts.size == 2:
+        if one:
             pts, vals, div_at, refused, info = _run_one(opt, landscape, starts.reshape(2), steps,
                                                         diagnostics, lo, hi)
             pts, vals = pts[rec], vals[rec]
@@ -118,7 +120,7 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
             soa = _is_compiled(landscape)
             pts, vals, div_at, refused, info = _run_batch(
                 opt, _XYOracle(landscape) if soa else landscape, flat, steps, diagnostics, lo, hi,
-                progress, rec, soa)
+                progress, rec, soa, batch)
     points = pts.reshape((len(rec),) + batch + (2,))
     values = vals.reshape((len(rec),) + batch)
     div_at = div_at.reshape(batch)
@@ -163,7 +165,7 @@ def _named(i):
     return f"starts[{', '.join(map(str, i))}]" if i else "starts"
 
 
-def _check_starts(landscape, starts, lo, hi, default_box):
+def _check_starts(landscape, starts, lo, hi, default_box, loss=True):
     x, y = starts[..., 0], starts[..., 1]
     if not (lo[0] <= x.min(initial=lo[0]) and x.max(initial=hi[0]) <= hi[0]
             and lo[1] <= y.min(initial=lo[1]) and y.max(initial=hi[1]) <= hi[1]):
@@ -172,6 +174,8 @@ def _check_starts(landscape, starts, lo, hi, default_box):
                f"{BOX_SPANS:g} spans; pass box=(lo, hi) to change it") if default_box else "box="
         raise ValueError(f"{_named(i)} = {starts[i].tolist()} is outside the run's box "
                          f"x in [{lo[0]:g}, {hi[0]:g}], y in [{lo[1]:g}, {hi[1]:g}] ({how})")
+    if not loss:
+        return
     with np.errstate(all="ignore"):
         if _is_compiled(landscape):  # contiguous components: the compiled function runs faster
             f = landscape._f(np.ascontiguousarray(x).reshape(x.shape),
@@ -181,9 +185,12 @@ def _check_starts(landscape, starts, lo, hi, default_box):
         f = np.asarray(f, float)
         nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
     if nan is not None and nan.any():
-        i = _index(nan)
-        raise ValueError(f"the loss of {landscape.name!r} is NaN at {_named(i)} = "
-                         f"{starts[i].tolist()}: start where the landscape is defined")
+        _nan_start(landscape.name, starts, _index(nan))
+
+
+def _nan_start(name, starts, i):
+    raise ValueError(f"the loss of {name!r} is NaN at {_named(i)} = {starts[i].tolist()}: start "
+                     "where the landscape is defined")
 
 
 def _is_compiled(L):
@@ -260,7 +267,7 @@ class _ArrayOracle:
         return self.f
 
 
-def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa):
+def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, batch):
     n = starts.shape[0]
     R = len(rec)
     points = np.empty((R, n, 2))
@@ -278,6 +285,9 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa):
         from tqdm.auto import tqdm
         bar = tqdm(total=steps * n, desc=f"{opt.name} on {oracle.name}", unit="pt")
     block = BLOCK if soa else max(n, 1)
+    # t = 0 of every block first: its gradient pass gives the loss at the starts, so a start where
+    # it is NaN is an error before any step is taken (and the starts are evaluated once)
+    first = []
     for c0 in range(0, n, block):
         sl = slice(c0, min(c0 + block, n))
         if soa:
@@ -285,16 +295,29 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa):
         else:
             theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
         state = opt.init(theta)
+        current.current, current.f = theta, None
+        step = opt.update(theta, state, oracle, diag) if steps else None
+        f = current.current_value()
+        if np.isnan(f.sum()):
+            nan = np.isnan(f)
+            if nan.any():
+                _nan_start(oracle.name, starts.reshape(batch + (2,)),
+                           np.unravel_index(c0 + int(np.argmax(nan)), batch))
+        first.append((sl, theta, ops, current, step, f))
+    for sl, theta, ops, current, step, f in first:
         active = None  # None: every start of the block still moves
         prev = prev_f = None
         for t in range(steps + 1):
-            current.current, current.f = theta, None
+            if t > 0:
+                current.current, current.f = theta, None
+                if t < steps:
+                    step = opt.update(theta, state, oracle, diag)
+                f = current.current_value()
             if t < steps:
-                new, state, step_info = opt.update(theta, state, oracle, diag)
-            f = current.current_value()
+                new, state, step_info = step
             # the step that led here is refused if it left the box, is not finite or the loss
             # is NaN / infinite here: the start stays at its last good point (t = 0: the start,
-            # checked before the run); one reduction per coordinate while nothing fails
+            # checked above); one reduction per coordinate while nothing fails
             if t > 0 and not (ops.fine(theta, box, need_finite) and np.isfinite(f.sum())):
                 inside = ops.inside(theta, box, need_finite)
                 bad = ~(inside & np.isfinite(f))

@@ -134,6 +134,27 @@ def test_a_start_where_the_loss_is_nan_raises_naming_it(fast):
         gt.run("sam", LOGWALL, starts, 5, fast=fast)
 
 
+@pytest.mark.parametrize("path", ["xy", "array"])
+def test_a_nan_start_in_a_later_block_is_named_by_its_batch_index_before_any_step(
+        monkeypatch, path):
+    # the batch path finds the NaN from its t = 0 gradient pass, block by block: the index must
+    # still be the start's place in the batch, and no block may take a step first
+    monkeypatch.setitem(R, "BLOCK", 7)
+    L = LOGWALL if path == "xy" else Plain(LOGWALL)
+    starts = np.zeros((3, 5, 2))
+    starts[2, 3] = [2.5, -0.4]  # flat index 13: the second block of 7
+    calls = []
+    real = R["_record_info"]
+    monkeypatch.setitem(R, "_record_info", lambda *a: calls.append(a) or real(*a))
+    with pytest.raises(ValueError, match=r"loss of 'logwall' is NaN at starts\[2, 3\] = "
+                                         r"\[2.5, -0.4\]"):
+        gt.run("gsam", L, starts, 4, diagnostics=True)
+    assert not calls  # nothing was recorded: no step was taken
+    # and a clean batch evaluates each start's loss once, in the first gradient pass
+    ok = gt.run("gsam", L, np.zeros((3, 5, 2)) + [0.5, 0.1], 4)
+    assert_allclose(ok.values, LOGWALL.value(ok.points), rtol=1e-13)
+
+
 def test_a_start_outside_the_box_raises_naming_it_and_the_box():
     L = gl.get("ridge")  # bounds x in [-3.5, 4], y in [-2, 2]: the box is 10 spans wider
     with pytest.raises(ValueError, match=r"starts\[0, 2\] = \[100.0, 0.0\] is outside the run's "

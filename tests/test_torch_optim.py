@@ -280,6 +280,32 @@ def test_hvp_modes_give_equal_steps_on_a_batchnorm_model(name, device):
         assert got[hvp][2] == 3
 
 
+def test_forward_over_reverse_under_autocast_with_batchnorm_is_told_and_auto_falls_back(device):
+    # torch's forward-mode AD through BatchNorm under autocast leaves a float32 activation that
+    # the next layer's cast misses (torch 2.13, CPU bf16): a clear error naming the way out,
+    # and hvp="auto" takes double backward (same step, same BatchNorm statistics)
+    got = {}
+    for hvp in ("double_backward", "forward_over_reverse", "auto"):
+        model, X, y = _setup(bn=True, dtype=torch.float32, device=device)
+        opt = gtt.get("gam", model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13, alpha=0.7)
+
+        def closure():
+            with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+                return F.cross_entropy(model(X), y)
+        try:
+            opt.step(closure)
+        except RuntimeError as e:
+            assert hvp == "forward_over_reverse", e
+            assert "use hvp='double_backward', or hvp='auto'" in str(e)
+            continue
+        got[hvp] = (_vec(model), model[1].running_mean.clone().cpu())
+        if hvp == "auto" and "forward_over_reverse" not in got:
+            assert opt.hvp_chosen == "double_backward"
+    for hvp in got:
+        torch.testing.assert_close(got[hvp][0], got["double_backward"][0], rtol=1e-2, atol=1e-3)
+        torch.testing.assert_close(got[hvp][1], got["double_backward"][1], rtol=0, atol=0)
+
+
 def test_forward_over_reverse_needs_the_model(device):
     model, X, y = _setup(device=device)
     with pytest.raises(ValueError, match="needs model="):

@@ -303,7 +303,7 @@ class Evaluator:
         self.gnorm = lnorm_num(g)
         hg = None
         for i in range(self.accumulate):
-            hi = _jvp_hvp(self, i, g)
+            hi = _jvp_hvp_or_say(self, i, g)
             if hg is None:
                 hg = hi
             else:
@@ -409,6 +409,19 @@ def _jvp_hvp(ev, i, v):
     return list(hv)
 
 
+def _jvp_hvp_or_say(ev, i, v):
+    """`_jvp_hvp`, its failure told as what it is and what to use instead."""
+    try:
+        return _jvp_hvp(ev, i, v)
+    except RuntimeError as e:
+        raise RuntimeError(
+            "hvp='forward_over_reverse' failed inside torch.func.jvp; use hvp='double_backward', "
+            "or hvp='auto', which falls back to it. Known case: torch.autocast around a model "
+            "with BatchNorm, whose forward-mode derivative leaves a float32 activation that the "
+            f"next layer's autocast cast misses (torch {torch.__version__}). torch said: "
+            f"{str(e)[:200]}") from e
+
+
 def _param_names(model, params):
     by_id = {id(p): n for n, p in model.named_parameters()}
     try:
@@ -442,7 +455,11 @@ def _auto_hvp(ev):
                     gs = ev._grads(loss, ev.params, create_graph=True)
                     ev._hvp(gs, g)
             else:
-                _jvp_hvp(ev, 0, g)
+                try:
+                    _jvp_hvp(ev, 0, g)
+                except RuntimeError:  # e.g. autocast + BatchNorm (`_jvp_hvp_or_say`): not usable
+                    times[mode] = math.inf
+                    continue
             sync()
             times[mode] = min(times.get(mode, math.inf), time.perf_counter() - t0)
         _AUTO[key] = min(times, key=times.get)
