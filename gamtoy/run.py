@@ -11,6 +11,7 @@ flat from 1k to 100k starts), each point's loss comes from the pass that compute
 and the records are preallocated. Any other oracle (e.g. a `Landscape` subclass with noisy
 gradients) runs on `(N, 2)` arrays, the whole batch at once.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -318,7 +319,7 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
             # the step that led here is refused if it left the box, is not finite or the loss
             # is NaN / infinite here: the start stays at its last good point (t = 0: the start,
             # checked above); one reduction per coordinate while nothing fails
-            if t > 0 and not (ops.fine(theta, box, need_finite) and np.isfinite(f.sum())):
+            if t > 0 and not (ops.fine(theta, box, need_finite) and _isfinite(_sum(f))):
                 inside = ops.inside(theta, box, need_finite)
                 bad = ~(inside & np.isfinite(f))
                 if active is not None:
@@ -346,6 +347,9 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
     return points, values, div_at, refused, info
 
 
+_min, _max, _sum, _isfinite = np.minimum.reduce, np.maximum.reduce, np.add.reduce, math.isfinite
+
+
 class _XY_OPS:
     @staticmethod
     def where(mask, a, b):
@@ -358,10 +362,13 @@ class _XY_OPS:
 
     @staticmethod
     def fine(v, box, need_finite):
-        """Every point inside the box (min / max are NaN if any coordinate is NaN: not fine)."""
+        """Every point inside the box (min / max are NaN if any coordinate is NaN: not fine).
+        The ufuncs' reduce directly: at 1k starts a step is short enough for the wrappers of
+        ndarray.min / .sum to show."""
         x0, x1, y0, y1 = box
-        ok = x0 <= v.x.min() and v.x.max() <= x1 and y0 <= v.y.min() and v.y.max() <= y1
-        return ok and (not need_finite or bool(np.isfinite(v.x.sum() + v.y.sum())))
+        x, y = v.x, v.y
+        ok = x0 <= _min(x) and _max(x) <= x1 and y0 <= _min(y) and _max(y) <= y1
+        return ok and (not need_finite or _isfinite(_sum(x) + _sum(y)))
 
     @staticmethod
     def inside(v, box, need_finite):
