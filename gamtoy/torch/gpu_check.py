@@ -288,7 +288,7 @@ def _bench_one(dev, base_model, name, kw, x, y, warmup, timed, bf16=True):
     chosen = getattr(opt, "hvp_chosen", None)
     with torch.no_grad():
         loss = float(closure())
-    del opt, model
+    opt = model = None  # free the device memory before the next row
     gc.collect()
     if dev.type == "cuda":
         torch.cuda.empty_cache()
