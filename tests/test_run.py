@@ -118,6 +118,20 @@ def test_a_step_where_the_loss_is_nan_is_refused_and_the_run_frozen(name, path):
         assert np.isnan(LOGWALL.value(nxt))
 
 
+@pytest.mark.parametrize("side", [(1, 0), (-1, 0), (0, 1), (0, -1)])
+@pytest.mark.parametrize("path", ["xy", "array"])
+def test_a_run_leaving_the_box_by_any_side_is_frozen_there(side, path):
+    # a tilted plane: descent moves by lr (0.3) per step along -side; the box is [-1, 1]^2
+    tilt = compile_landscape("tilt", -(side[0] * x + side[1] * y), ((-1, 1), (-1, 1)))
+    L = tilt if path == "xy" else Plain(tilt)
+    starts = np.array([[0.0, 0.0], [0.05, -0.05]])  # a second start, so the batch path runs
+    tr = gt.run("sgd", L, starts, 8, lr=0.3, box=((-1, -1), (1, 1)))
+    assert tr.diverged.all() and not tr.refused.any()
+    assert tr.diverged_at.tolist() == [4, 4]  # the 4th step leaves the box (|1.2| > 1)
+    assert np.all(np.abs(tr.points) <= 1.0)
+    assert_allclose(tr.final[0], 0.9 * np.array(side), atol=1e-12)
+
+
 def test_a_start_that_leaves_the_box_is_not_marked_refused():
     stiff = gl.get("quadratic", a=4.0, b=0.25, angle=0.0)
     tr = gt.run("sgd", stiff, [[0.5, 1.0], [0.0, 1.0]], 40, lr=0.6)
