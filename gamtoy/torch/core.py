@@ -409,10 +409,15 @@ def _jvp_hvp(ev, i, v):
     return list(hv)
 
 
+_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+
+
 def _jvp_hvp_or_say(ev, i, v):
     """`_jvp_hvp`, its failure told as what it is and what to use instead."""
     try:
         return _jvp_hvp(ev, i, v)
+    except _OOM:
+        raise  # out of memory is what it says
     except RuntimeError as e:
         raise RuntimeError(
             "hvp='forward_over_reverse' failed inside torch.func.jvp; use hvp='double_backward', "
@@ -457,6 +462,8 @@ def _auto_hvp(ev):
             else:
                 try:
                     _jvp_hvp(ev, 0, g)
+                except _OOM:
+                    raise
                 except RuntimeError:  # e.g. autocast + BatchNorm (`_jvp_hvp_or_say`): not usable
                     times[mode] = math.inf
                     continue
