@@ -345,7 +345,7 @@ def part_bench(dev, quick, budget, reserve):
                 if r["peak_bytes"] and sgd["peak_bytes"]:
                     r["memory_vs_sgd"] = r["peak_bytes"] / sgd["peak_bytes"]
     return {"status": _worst(rows), "model": f"ResNet-18 (CIFAR variant, width {width})",
-            "batch": batch, "input": [3, size, size], "autocast": "bfloat16 (rows marked fp32: off)", "base": "momentum",
+            "batch": batch, "input": [3, size, size], "autocast": "bfloat16", "base": "momentum",
             "warmup_steps": warmup, "timed_steps": timed, "rows": rows}
 
 
@@ -442,7 +442,7 @@ def markdown(res):
     p = res["parts"].get("bench")
     if p and "rows" in p:
         out += ["", f"## {p['model']}, batch {p['batch']} x {'x'.join(map(str, p['input']))}, "
-                f"{p['autocast']} autocast, base "
+                f"{p['autocast']} autocast (rows marked fp32: none), base "
                 f"{p['base']} (median of {p['timed_steps']} steps)", "",
                 "| optimizer | step ms | time / SGD | images/s | peak MiB | memory / SGD |",
                 "|---|---|---|---|---|---|"]
