@@ -43,7 +43,8 @@ def _torch_devices():
 
 @pytest.fixture(params=_torch_devices())
 def device(request):
-    """The torch device a torch test runs on: every torch test takes this parameter."""
+    """The torch device a torch test runs on: every torch test that puts a tensor on a device
+    takes this parameter (the file-format tests and the forking kill -9 test are CPU-only)."""
     return request.param
 
 

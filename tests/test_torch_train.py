@@ -21,6 +21,11 @@ TINY = ["--data", "moons", "--device", "cpu", "--width", "4", "--batch-size", "1
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
+def _tiny(device):
+    """TINY on `device` (the tests that train take the device fixture)."""
+    return [device if a == "cpu" and TINY[i - 1] == "--device" else a for i, a in enumerate(TINY)]
+
+
 def _env(**extra):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                OMP_NUM_THREADS="1")
@@ -73,9 +78,9 @@ def test_resume_with_more_epochs_equals_a_fresh_run_on_the_longer_cosine(tmp_pat
     np.testing.assert_allclose([r["lr"] for r in rows_a], want, rtol=1e-12)
 
 
-def test_resume_drops_a_half_written_last_metrics_line_with_a_warning(tmp_path):
+def test_resume_drops_a_half_written_last_metrics_line_with_a_warning(tmp_path, device):
     out = str(tmp_path / "run")
-    base = TINY + ["--optimizer", "gsam", "--alpha", "0.7", "--out", out]
+    base = _tiny(device) + ["--optimizer", "gsam", "--alpha", "0.7", "--out", out]
     train.main(base + ["--epochs", "2"])
     metrics = os.path.join(out, "metrics.jsonl")
     with open(metrics, "a") as fh:
@@ -85,23 +90,23 @@ def test_resume_drops_a_half_written_last_metrics_line_with_a_warning(tmp_path):
     assert [r["epoch"] for r in _rows(metrics)] == [1, 2, 3]
 
 
-def test_resume_refuses_other_settings_and_fewer_epochs(tmp_path):
+def test_resume_refuses_other_settings_and_fewer_epochs(tmp_path, device):
     out = str(tmp_path / "run")
-    train.main(TINY + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "2"])
+    train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "2"])
     with pytest.raises(train.UsageError, match=r"--optimizer gam.*--optimizer sam"):
-        train.main(TINY + ["--optimizer", "sam", "--rho", "0.07", "--out", out, "--epochs", "3",
+        train.main(_tiny(device) + ["--optimizer", "sam", "--rho", "0.07", "--out", out, "--epochs", "3",
                            "--resume"])
     with pytest.raises(train.UsageError, match=r"--rho 0.07.*--rho 0.08"):
-        train.main(TINY + ["--optimizer", "gam", "--rho", "0.08", "--out", out, "--epochs", "3",
+        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.08", "--out", out, "--epochs", "3",
                            "--resume"])
     with pytest.raises(train.UsageError, match=r"--epochs 1: .* at epoch 2 already"):
-        train.main(TINY + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "1",
+        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "1",
                            "--resume"])
 
 
-def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path):
+def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path, device):
     import inspect
-    argv = TINY + ["--optimizer", "sam+gam", "--hvp", "forward_over_reverse", "--out",
+    argv = _tiny(device) + ["--optimizer", "sam+gam", "--hvp", "forward_over_reverse", "--out",
                    str(tmp_path / "run")]
     if "hvp" in inspect.signature(train.CLASSES["gam"].__init__).parameters:
         train.main(argv)
@@ -110,10 +115,10 @@ def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path):
         with pytest.raises(train.UsageError, match="--hvp forward_over_reverse: .* no hvp"):
             train.main(argv)
     with pytest.raises(train.UsageError, match=r"--hvp auto: only gam, sam\+gam and gsam\+gam"):
-        train.main(TINY + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
+        train.main(_tiny(device) + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
 
 
-def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch, device):
     import errno
     out, calls, real_save = str(tmp_path / "run"), [], torch.save
 
@@ -127,11 +132,11 @@ def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, 
     monkeypatch.setattr(torch, "save", save)
     with pytest.raises(train.TrainError, match=r"writing epoch 2 .*\(No space left on device\).*"
                                                r"kept: epoch 1"):
-        train.main(TINY + ["--out", out, "--epochs", "3"])
+        train.main(_tiny(device) + ["--out", out, "--epochs", "3"])
     monkeypatch.undo()
     assert torch.load(os.path.join(out, "checkpoint.pt"), weights_only=True)["epoch"] == 1
     assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
-    train.main(TINY + ["--out", out, "--epochs", "3", "--resume"])
+    train.main(_tiny(device) + ["--out", out, "--epochs", "3", "--resume"])
     assert [r["epoch"] for r in _rows(os.path.join(out, "metrics.jsonl"))] == [1, 2, 3]
 
 
@@ -331,20 +336,21 @@ def test_missing_cifar_files_say_where_to_put_them(tmp_path):
         data.load(f"cifar10:{tmp_path}")
 
 
-def test_models_have_the_expected_output_shapes():
-    x = torch.zeros(2, 3, 32, 32)
+def test_models_have_the_expected_output_shapes(device):
+    x = torch.zeros(2, 3, 32, 32, device=device)
     for name in models.NAMES:
-        assert models.build(name, (3, 32, 32), 7, width=4)(x).shape == (2, 7)
+        assert models.build(name, (3, 32, 32), 7, width=4).to(device)(x).shape == (2, 7)
     assert sum(p.numel() for p in models.build("resnet18", (3, 32, 32), 10).parameters()) \
         == pytest.approx(11.17e6, rel=0.01)
     assert sum(p.numel() for p in models.build("wrn28-2", (3, 32, 32), 10).parameters()) \
         == pytest.approx(1.47e6, rel=0.01)
 
 
-def test_lanczos_and_hutchinson_match_the_dense_hessian():
+def test_lanczos_and_hutchinson_match_the_dense_hessian(device):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
     X, y = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
+    model, X, y = model.to(device), X.to(device), y.to(device)
     loss_fn = torch.nn.functional.cross_entropy
     params = list(model.parameters())
     theta = torch.nn.utils.parameters_to_vector(params).detach()
@@ -353,7 +359,7 @@ def test_lanczos_and_hutchinson_match_the_dense_hessian():
         return loss_fn(torch.func.functional_call(model, {n: t for (n, _), t in zip(
             model.named_parameters(), _split(v, params))}, (X,)), y)
 
-    H = torch.autograd.functional.hessian(f, theta).numpy()
+    H = torch.autograd.functional.hessian(f, theta).cpu().numpy()
     res = flatness(model, loss_fn, [(X, y)], k=2, probes=300, steps=100)
     np.testing.assert_allclose(res["eigenvalues"], np.sort(np.linalg.eigvalsh(H))[::-1][:2],
                                rtol=1e-6)
