@@ -240,7 +240,7 @@ class Evaluator:
         """True if the loss is not finite at theta or at a perturbed point (the step is then
         skipped: parameters stay finite), else False; off the CPU with check=False a 0-d bool
         tensor instead (no device sync)."""
-        if loss.device.type == "cpu":  # numbers: no kernels
+        if K.fast_cpu(loss):  # numbers: no kernels (the device path when forced, as on a GPU)
             return not math.isfinite(loss.item()) or not all(math.isfinite(x.item())
                                                               for x in self.adv_losses)
         bad = ~torch.isfinite(loss)
