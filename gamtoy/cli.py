@@ -152,8 +152,12 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
     if guard:
         sys.meta_path.insert(0, guard)
 
+    seen = []  # every file of `out` written through _io, in order (an SVG beside its PNG too)
+
     def progress(path):  # one line per file, as it is written (every job writes through _io)
-        if os.path.basename(path) != MANIFEST:
+        path = os.path.abspath(path)
+        if os.path.basename(path) != MANIFEST and os.path.commonpath([path, out]) == out:
+            seen.append(path)
             log(f"[gamtoy]     {os.path.relpath(path, out)} ({time.time() - t0:.1f}s)",
                 flush=True)
     _io.listeners.append(progress)
@@ -162,10 +166,13 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
             t = time.time()
             log(f"[gamtoy] {i}/{len(jobs)} {name}: running ...", flush=True)
             job = getattr(importlib.import_module(mod), fn)  # a missing job is a defect: fail
+            del seen[:]
             paths = [os.path.abspath(p) for p in job(out, quick=quick)]
             missing = [p for p in paths if not os.path.isfile(p)]
             if missing:
                 raise RuntimeError(f"job {name} reported files it did not write: {missing}")
+            # what the job reported, and what it wrote without reporting it
+            paths = [p for p in dict.fromkeys(paths + seen) if os.path.isfile(p)]
             written += [p for p in paths if p not in written]
             done.append({"job": name, "seconds": round(time.time() - t, 2), "files": len(paths)})
             log(f"[gamtoy] {i}/{len(jobs)} {name}: {len(paths)} file(s) in "

@@ -128,8 +128,8 @@ def test_progress_one_line_per_job_with_elapsed_time_and_where_every_file_went(t
     r = gamtoy("reproduce", "--out", str(tmp_path), "--full")
     assert r.returncode == 0, r.stderr
     assert "[gamtoy] 1/2 first: 2 file(s) in" in r.stdout
-    assert "[gamtoy] 2/2 second: 1 file(s) in" in r.stdout and "s (total" in r.stdout
-    for f in ("a.txt", "b.txt", "full.txt"):  # and one line per file as it is written
+    assert "[gamtoy] 2/2 second: 2 file(s) in" in r.stdout and "s (total" in r.stdout
+    for f in ("a.txt", "b.txt", "full.txt", "side.txt"):  # one line per file as it is written
         assert f"[gamtoy]     {f} (" in r.stdout
     assert r.stdout.index("    b.txt (") < r.stdout.index("2/2 second: running")
     for f in ("a.txt", "b.txt", "full.txt", "manifest.json"):
@@ -143,7 +143,11 @@ def test_the_manifest_lists_every_file_with_size_and_sha256_settings_and_version
     assert m["complete"] is True and m["status"] == "complete"
     assert m["settings"]["quick"] is True and m["settings"]["jobs"] == ["first", "second"]
     assert m["versions"]["gamtoy"] and m["versions"]["numpy"]
-    assert [f["file"] for f in m["files"]] == ["a.txt", "b.txt", "quick.txt"]
+    # side.txt is written through gamtoy._io but not reported by its job (as an SVG beside its
+    # PNG): it is listed too, in the order of writing
+    assert [f["file"] for f in m["files"]] == ["a.txt", "b.txt", "quick.txt", "side.txt"]
+    assert sorted(f["file"] for f in m["files"]) == sorted(
+        f.name for f in tmp_path.iterdir() if f.name != "manifest.json")
     for f in m["files"]:
         data = (tmp_path / f["file"]).read_bytes()
         assert f["size"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest()
@@ -176,7 +180,7 @@ def test_a_rerun_replaces_files_reports_them_and_cleans_stray_temporaries(tmp_pa
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
     assert (tmp_path / "a.txt").read_bytes().startswith(b"contents of a.txt")
     assert "wrote 1 file(s)" in r.stdout and str(tmp_path / "a.txt") in r.stdout
-    assert "2 older file(s)" in r.stdout and "b.txt, quick.txt" in r.stdout
+    assert "3 older file(s)" in r.stdout and "b.txt, quick.txt, side.txt" in r.stdout
     m = json.loads((tmp_path / "manifest.json").read_text())
     assert [f["file"] for f in m["files"]] == ["a.txt"] and m["complete"]
 
