@@ -330,12 +330,16 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
                     active = ~bad if active is None else active & ~bad
                     theta = ops.where(active, theta, prev)
                     f = np.where(active, f, prev_f)
+                    if diag and row_of[t - 1] >= 0:  # the refused step's info: NaN, as one start's
+                        _nan_info(info, row_of[t - 1], sl, bad)
             r = row_of[t]
             if r >= 0:
                 ops.record(points[r, sl], theta)
                 values[r, sl] = f
                 if diag and t < steps:
                     _record_info(info, step_info, r, R - 1, n, sl)
+                    if active is not None:  # a frozen start takes no more steps: NaN info
+                        _nan_info(info, r, sl, ~active)
             if t == steps:
                 break
             prev, prev_f = theta, f
@@ -422,6 +426,12 @@ def _record_info(info, step_info, r, rows, n, sl):
         info[k][r, sl] = v
 
 
+def _nan_info(info, r, sl, mask):
+    """Row r of the block `sl`'s diagnostics: NaN where `mask` (steps not taken)."""
+    for v in info.values():
+        v[r, sl][mask] = np.nan
+
+
 def _run_one(opt, landscape, start, steps, diag, lo, hi):
     """One start on Python floats (`Vec2`); the same math as the batch path."""
     theta = Vec2(float(start[0]), float(start[1]))
@@ -430,9 +440,9 @@ def _run_one(opt, landscape, start, steps, diag, lo, hi):
     points[0] = start
     values[0] = _value_one(landscape, theta)
     state = opt.init(theta)
-    div_at, refused, infos = -1, False, []
+    div_at, refused, infos, shape_of = -1, False, [], None
     for t in range(steps):
-        fnew = None
+        fnew, info = None, None
         try:
             new, state, info = opt.update(theta, state, landscape, diag)
             ok = (lo[0] <= new.x <= hi[0]) and (lo[1] <= new.y <= hi[1])  # False for NaN
@@ -446,13 +456,15 @@ def _run_one(opt, landscape, start, steps, diag, lo, hi):
             div_at = t + 1
             points[t + 1:] = (theta.x, theta.y)
             values[t + 1:] = values[t]
+            if diag and info is not None:  # the refused step's keys: NaN rows, as in a batch
+                shape_of = {k: np.shape(_as_np(v)) for k, v in info.items()}
             break
         if diag:
             infos.append({k: _as_np(v) for k, v in info.items()})
         theta = new
         points[t + 1] = (theta.x, theta.y)
         values[t + 1] = fnew
-    info = _stack_one(infos, steps)
+    info = _stack_one(infos, steps, shape_of)
     return points, values, np.array([div_at]), np.array([refused]), info
 
 
@@ -468,13 +480,16 @@ def _as_np(v):
     return v.array() if type(v) is Vec2 else float(v)
 
 
-def _stack_one(infos, steps):
-    """Per-step info of one start as arrays (steps, 1, ...); steps after a failure are NaN."""
-    if not infos:
+def _stack_one(infos, steps, shape_of=None):
+    """Per-step info of one start as arrays (steps, 1, ...); steps after a failure are NaN
+    (`shape_of`: the keys and shapes of a refused first step, when no step was taken)."""
+    if not infos and not shape_of:
         return {}
     out = {}
-    for k, v in infos[0].items():
-        arr = np.full((steps,) + np.shape(v), np.nan)
-        arr[: len(infos)] = [i[k] for i in infos]
+    shapes = {k: np.shape(v) for k, v in infos[0].items()} if infos else shape_of
+    for k, shape in shapes.items():
+        arr = np.full((steps,) + shape, np.nan)
+        if infos:
+            arr[: len(infos)] = [i[k] for i in infos]
         out[k] = arr[:, None]
     return out

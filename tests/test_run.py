@@ -132,6 +132,27 @@ def test_a_run_leaving_the_box_by_any_side_is_frozen_there(side, path):
     assert_allclose(tr.final[0], 0.9 * np.array(side), atol=1e-12)
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("lr,every", [(0.1, 1), (0.9, 1), (0.1, 2)])
+def test_diagnostics_of_a_refused_run_are_nan_from_the_refused_step_on_either_path(
+        name, lr, every):
+    # each start of a batch against the same start alone on Python floats: the same info, NaN
+    # from the step that was refused on (lr 0.9 from x = 1.9: the first step), finite before
+    starts = np.array([[0.0, 1.0], [1.9, 0.5], [-1.0, 0.2]])
+    kw = dict(diagnostics=True, lr=lr, record_every=every)
+    batch = gt.run(name, LOGWALL, starts, 9, **kw)
+    assert batch.diverged.any()
+    for j, start in enumerate(starts):
+        one = gt.run(name, LOGWALL, start, 9, fast=True, **kw)
+        d = one.diverged_at[()]
+        assert d == batch.diverged_at[j] and set(one.info) == set(batch.info) and one.info
+        taken = one.recorded[:-1] < (d - 1 if d > 0 else 10**9)  # steps taken, not refused
+        for k in one.info:
+            a, b = one.info[k], batch.info[k][:, j]
+            assert_allclose(b, a, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=f"{k} {j}")
+            assert np.isfinite(b[taken]).all() and np.isnan(b[~taken]).all(), (k, j)
+
+
 def test_a_start_that_leaves_the_box_is_not_marked_refused():
     stiff = gl.get("quadratic", a=4.0, b=0.25, angle=0.0)
     tr = gt.run("sgd", stiff, [[0.5, 1.0], [0.0, 1.0]], 40, lr=0.6)
