@@ -306,12 +306,78 @@ def test_forward_over_reverse_under_autocast_with_batchnorm_is_told_and_auto_fal
         torch.testing.assert_close(got[hvp][1], got["double_backward"][1], rtol=0, atol=0)
 
 
+def _dropout_setup(device, seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Dropout(0.3),
+                                torch.nn.Linear(16, 3)).double().to(device)
+    X = torch.randn(32, 5, dtype=torch.float64).to(device)
+    return model, X, torch.randint(0, 3, (32,)).to(device)
+
+
+@pytest.mark.parametrize("name", ["gam", "sam+gam"])
+def test_with_dropout_every_hvp_mode_takes_the_same_steps_and_leaves_the_same_random_state(
+        name, device):
+    # forward-over-reverse runs the closure again and auto times both modes: both replay the
+    # gradient pass's random state, so H is taken under the same dropout mask as g
+    got = {}
+    for hvp in ("double_backward", "forward_over_reverse", "auto"):
+        from gamtoy.torch import core
+        core._AUTO.clear()
+        model, X, y = _dropout_setup(device)
+        opt = gtt.get(name, model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13, alpha=0.7)
+        torch.manual_seed(7)
+        for _ in range(3):
+            opt.step(lambda: F.cross_entropy(model(X), y))
+        got[hvp] = (_vec(model), torch.get_rng_state())
+    for hvp in ("forward_over_reverse", "auto"):
+        torch.testing.assert_close(got[hvp][0], got["double_backward"][0], rtol=1e-6, atol=1e-9)
+        assert torch.equal(got[hvp][1], got["double_backward"][1]), hvp
+
+
+def test_auto_says_what_it_chose_and_takes_double_backward_where_the_other_cannot_run(device):
+    from gamtoy.torch import core
+    model, X, y = _setup(device=device)
+    closure = lambda: F.cross_entropy(model(X), y)  # noqa: E731
+    opt = gtt.GAM(model.parameters(), lr=0.1, hvp="auto")  # no model=: no choice to make
+    assert opt.hvp_chosen is None
+    opt.step(closure)
+    assert opt.hvp_chosen == "double_backward"
+    # a parameter outside model=: forward-over-reverse cannot call it; auto does not try
+    extra = torch.nn.Parameter(torch.ones((), dtype=torch.float64, device=device))
+    opt = gtt.GAM(list(model.parameters()) + [extra], lr=0.1, hvp="auto", model=model)
+    opt.step(lambda: F.cross_entropy(model(X) * extra, y))
+    assert opt.hvp_chosen == "double_backward"
+    # a cached choice of forward-over-reverse that fails later (autocast with BatchNorm): the
+    # step falls back to double backward, equal to a double-backward step, and says so
+    steps = {}
+    for hvp in ("double_backward", "auto"):
+        core._AUTO.clear()
+        model, X, y = _setup(bn=True, dtype=torch.float32, device=device)
+        opt = gtt.get("gam", model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13)
+        params = list(model.parameters())
+        core._AUTO[(params[0].device.type, params[0].dtype,
+                    tuple(tuple(p.shape) for p in params))] = "forward_over_reverse"
+
+        def amp():
+            with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+                return F.cross_entropy(model(X), y)
+        opt.step(amp)
+        steps[hvp] = _vec(model)
+        if hvp == "auto":
+            assert opt.hvp_chosen == "double_backward"
+    torch.testing.assert_close(steps["auto"], steps["double_backward"], rtol=0, atol=0)
+
+
 def test_forward_over_reverse_needs_the_model(device):
     model, X, y = _setup(device=device)
     with pytest.raises(ValueError, match="needs model="):
         gtt.GAM(model.parameters(), lr=0.1, hvp="forward_over_reverse")
     with pytest.raises(ValueError, match="unknown hvp"):
         gtt.GAM(model.parameters(), lr=0.1, hvp="finite_difference")
+    for name in ("sam", "gam_accel", "sgd"):  # gamtoy's message, not the base optimizer's
+        with pytest.raises(ValueError, match=rf"hvp='auto': {name} computes no HVP; only gam, "
+                                             r"sam\+gam, gsam\+gam do"):
+            gtt.get(name, model.parameters(), hvp="auto")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -18,6 +18,7 @@ functional_call with copies of its buffers).
 """
 import contextlib
 import math
+import time
 import warnings
 
 import torch
@@ -288,10 +289,23 @@ class Evaluator:
     def normgrads_here(self):
         """`normgrads_raw` at the current point (after `move`), by the optimizer's HVP mode."""
         mode = getattr(self.opt, "hvp", "double_backward")
-        if mode == "auto":
+        auto = mode == "auto"
+        if auto:
             mode = _auto_hvp(self)
-        out = (self._normgrads_for() if mode == "forward_over_reverse"
-               else self._normgrads_here())
+        if mode != "forward_over_reverse":
+            out = self._normgrads_here()
+        elif not auto:
+            out = self._normgrads_for()
+        else:
+            rng = _rng_state(self.params)
+            try:
+                out = self._normgrads_for()
+            except _OOM:
+                raise
+            except RuntimeError:  # chosen earlier, fails now (e.g. autocast): double backward,
+                _AUTO[_auto_key(self)] = self.opt.hvp_chosen = "double_backward"
+                _set_rng(rng)  # from the same random state (dropout masks)
+                out = self._normgrads_here()
         self._note(out[0])
         return out
 
@@ -299,15 +313,17 @@ class Evaluator:
         """`normgrads_raw` with forward-over-reverse HVPs: g by backward, then H g as the jvp of
         torch.func.grad along g (a functional_call of the model; buffers passed as copies made
         inside the transform, so BatchNorm's in-place updates do not break it)."""
+        rng = _rng_state(self.params)
         loss, g = self._grads_here()
         self.gnorm = lnorm_num(g)
         hg = None
-        for i in range(self.accumulate):
-            hi = _jvp_hvp_or_say(self, i, g)
-            if hg is None:
-                hg = hi
-            else:
-                torch._foreach_add_(hg, hi)
+        with _replay_rng(rng):  # the closure runs again: with the gradient pass's dropout masks
+            for i in range(self.accumulate):
+                hi = _jvp_hvp_or_say(self, i, g)
+                if hg is None:
+                    hg = hi
+                else:
+                    torch._foreach_add_(hg, hi)
         if self.accumulate > 1:
             torch._foreach_div_(hg, self.accumulate)
         hg, _ = self._reduce(hg, loss)
@@ -439,39 +455,79 @@ def _param_names(model, params):
 _AUTO = {}  # (device type, parameter shapes) -> the faster HVP mode, measured once
 
 
+def _rng_state(params):
+    """The CPU and CUDA random states (for the devices of `params`): to replay dropout masks."""
+    cuda = sorted({p.device.index or 0 for p in params if p.device.type == "cuda"})
+    return torch.get_rng_state(), [(d, torch.cuda.get_rng_state(d)) for d in cuda]
+
+
+def _set_rng(state):
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    for d, s in cuda:
+        torch.cuda.set_rng_state(s, d)
+
+
+@contextlib.contextmanager
+def _replay_rng(state):
+    """Run a block from the random `state`; afterwards the state is as before the block."""
+    with torch.random.fork_rng(devices=[d for d, _ in state[1]]):
+        _set_rng(state)
+        yield
+
+
+def _auto_key(ev):
+    return (ev.params[0].device.type, ev.params[0].dtype, tuple(tuple(p.shape) for p in ev.params))
+
+
 def _auto_hvp(ev):
-    """hvp="auto": double backward without a model; otherwise both modes timed once at the first
-    evaluation for this device and parameter layout, and the faster one kept."""
-    if ev.model is None or ev.accumulate > 1 or ev.world > 1 or ev.scaler is not None:
+    """hvp="auto": double backward without a model (or with parameters outside it, micro-batches,
+    ranks, a GradScaler); otherwise both modes timed once at the first evaluation for this
+    device, dtype and parameter layout, and the faster one kept (a mode that fails: not kept).
+    The timing runs from the step's random state and leaves it as it was."""
+    simple = ev.model is None or ev.accumulate > 1 or ev.world > 1 or ev.scaler is not None
+    if not simple:
+        try:
+            _param_names(ev.model.module if hasattr(ev.model, "no_sync") else ev.model,
+                         ev.params)
+        except ValueError:
+            simple = True
+    if simple:
+        ev.opt.hvp_chosen = "double_backward"
         return "double_backward"
-    key = (ev.params[0].device.type, tuple(tuple(p.shape) for p in ev.params))
+    key = _auto_key(ev)
     if key not in _AUTO:
-        import time
-        sync = (torch.cuda.synchronize if ev.params[0].device.type == "cuda" else lambda: None)
-        times = {}
-        _, g = ev._grads_here()
-        for mode in ("double_backward", "forward_over_reverse", "double_backward",
-                     "forward_over_reverse"):
-            sync()
-            t0 = time.perf_counter()
-            if mode == "double_backward":
-                with torch.enable_grad():
-                    loss = ev.closure()
-                    gs = ev._grads(loss, ev.params, create_graph=True)
-                    ev._hvp(gs, g)
-            else:
-                try:
-                    _jvp_hvp(ev, 0, g)
-                except _OOM:
-                    raise
-                except RuntimeError:  # e.g. autocast + BatchNorm (`_jvp_hvp_or_say`): not usable
-                    times[mode] = math.inf
-                    continue
-            sync()
-            times[mode] = min(times.get(mode, math.inf), time.perf_counter() - t0)
-        _AUTO[key] = min(times, key=times.get)
+        with _replay_rng(_rng_state(ev.params)):
+            _AUTO[key] = _time_hvp_modes(ev)
     ev.opt.hvp_chosen = _AUTO[key]
     return _AUTO[key]
+
+
+def _time_hvp_modes(ev):
+    """The faster HVP mode at the current point, each timed twice (a failing one: never)."""
+    sync = (torch.cuda.synchronize if ev.params[0].device.type == "cuda" else lambda: None)
+    times = {}
+    _, g = ev._grads_here()
+    for mode in ("double_backward", "forward_over_reverse", "double_backward",
+                 "forward_over_reverse"):
+        sync()
+        t0 = time.perf_counter()
+        if mode == "double_backward":
+            with torch.enable_grad():
+                loss = ev.closure()
+                gs = ev._grads(loss, ev.params, create_graph=True)
+                ev._hvp(gs, g)
+        else:
+            try:
+                _jvp_hvp(ev, 0, g)
+            except _OOM:
+                raise
+            except RuntimeError:  # e.g. autocast + BatchNorm (`_jvp_hvp_or_say`): not usable
+                times[mode] = math.inf
+                continue
+        sync()
+        times[mode] = min(times.get(mode, math.inf), time.perf_counter() - t0)
+    return min(times, key=times.get)
 
 
 def _work_buffers(opt, params):

@@ -427,7 +427,10 @@ class GAM(FlatnessOptimizer):
     GSAM's direction with oracle="sam" / "gsam" (radius rho_sam, default rho; GSAM's alpha_gsam).
     Exact HVPs: hvp="double_backward" (default), "forward_over_reverse" (torch.func.jvp of the
     gradient; needs model=, BatchNorm buffers are passed to functional_call as copies) or "auto"
-    (the faster of the two, measured once on the first step for this model and device).
+    (the faster of the two, measured once on the first step for this model, dtype and device,
+    `opt.hvp_chosen`; double backward where forward-over-reverse cannot run, e.g. under
+    autocast with BatchNorm). With dropout, both modes differentiate the same mask: the
+    forward-over-reverse pass and auto's timing replay the random state of the gradient pass.
     """
 
     name, _radii = "gam", ("rho",)
@@ -443,6 +446,7 @@ class GAM(FlatnessOptimizer):
         if oracle is not None:
             self._radii = ("rho", "rho_sam")
         self.oracle, self.hvp = oracle, hvp
+        self.hvp_chosen = None if hvp == "auto" else hvp  # auto: set at the first step
         super().__init__(params, base_optimizer, **kwargs)
         if hvp == "forward_over_reverse" and self.model is None:
             raise ValueError("hvp='forward_over_reverse' needs model= (torch.func calls the model "
@@ -545,6 +549,9 @@ def get(name, params, lr=0.1, base="sgd", **kwargs):
     """
     if name not in CLASSES:
         raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(CLASSES)}")
+    if "hvp" in kwargs and not issubclass(CLASSES[name], GAM):
+        gams = ", ".join(n for n, c in CLASSES.items() if issubclass(c, GAM))
+        raise ValueError(f"hvp={kwargs['hvp']!r}: {name} computes no HVP; only {gams} do")
     if name in ("momentum", "adam"):
         base = name
     if base == "sgd":
