@@ -63,14 +63,16 @@ clean:
 # The prepared GPU check (issue 11): one script, <= 5 minutes on one GPU; results (JSON +
 # markdown, with the date and the GPU model) in docs/benchmarks/. GPU_PY=python uses an
 # interpreter that already has a CUDA build of torch (no install).
-# GPU_OUT: where the results go. On a machine whose image has torch and numpy but not the pure-
+# GPU_OUT: where the results go; GPU_ARGS: more arguments (GPU_ARGS="--device cpu --quick":
+# the CPU self-test). On a machine whose image has torch and numpy but not the pure-
 # Python autograd: `make gpu-wheels` here, carry .whl, install it there (README, "GPU").
 GPU_PY ?= $(BIN)/python
 GPU_OUT ?= docs/benchmarks/
+GPU_ARGS ?=
 .PHONY: gpu-check gpu-wheels
 gpu-check:
 	@if [ "$(GPU_PY)" = "$(BIN)/python" ]; then $(MAKE) --no-print-directory $(STAMP); fi
-	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} timeout 330 $(GPU_PY) -m gamtoy.torch.gpu_check --out $(GPU_OUT)
+	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} timeout 330 $(GPU_PY) -m gamtoy.torch.gpu_check --out $(GPU_OUT) $(GPU_ARGS)
 
 gpu-wheels: $(STAMP)
 	rm -rf .whl && $(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 \

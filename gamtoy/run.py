@@ -88,6 +88,8 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     theta_adv, h, cos, ...). `box=(lo, hi)` overrides the divergence box. `fast` (default: when
     there is a single start) runs on Python floats, ~20x faster than NumPy for one point.
     `record_every=k` keeps every k-th point (and the last): memory for long runs of many starts.
+    `progress=True`: a tqdm bar over point-steps on the batch path (one start on Python floats
+    takes milliseconds and shows none).
     """
     if hyper and not isinstance(opt, str):
         raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")

@@ -94,14 +94,22 @@ def test_the_tests_part_runs_the_torch_tests_on_the_device(monkeypatch):
     assert part["failed"] == ["FAILED tests/test_torch_x.py::t - boom"]
 
 
-def test_bad_arguments_are_refused():
-    for argv, word in [(["--skip", "bench,nope"], "nope"), (["--budget-s", "-1"], "--budget-s"),
-                       (["--device", "cuda:99" if torch.cuda.is_available() else "cuda",
-                         "--quick"], "--device")]:
-        if word == "--device" and torch.cuda.is_available():
-            continue
-        with pytest.raises(SystemExit):
+def test_bad_arguments_are_refused_in_one_line(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cases = [(["--skip", "bench,nope"], "unknown part(s) nope"),
+             (["--budget-s", "-1"], "--budget-s must be a positive number"),
+             (["--device", "cuda:99"], "--device cuda:99: "),
+             (["--device", "meta"], "--device meta: valid: cuda, cuda:N, cpu"),
+             (["--device", "cpu:1"], "--device cpu:1: valid: cuda, cuda:N, cpu"),
+             (["--device", "cpu", "--out", str(afile)], "is a file, not a folder"),
+             (["--device", "cpu", "--out", str(afile / "sub")], "cannot write there")]
+    for argv, words in cases:
+        with pytest.raises(SystemExit) as e:
             gpu_check.parse(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, (argv, err)
 
 
 def test_results_so_far_are_on_disk_when_the_run_is_stopped(tmp_path, monkeypatch):

@@ -132,8 +132,8 @@ def part_tests(dev, quick, budget, reserve):
     if not os.path.isdir(os.path.join(ROOT, "tests")):
         return {"status": "skipped", "why": f"no tests folder in {ROOT} (an installed package)"}
     cmd = tests_command(dev, quick)
-    timeout = max(10.0, min(180.0, budget.left() - reserve))
-    env = dict(os.environ, GAMTOY_TEST_DEVICES=dev.type, MPLBACKEND="Agg",
+    timeout = max(1.0, min(180.0, budget.left() - reserve))
+    env = dict(os.environ, GAMTOY_TEST_DEVICES=str(dev), MPLBACKEND="Agg",
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
     try:
@@ -147,7 +147,8 @@ def part_tests(dev, quick, budget, reserve):
     summary = next((x for x in reversed(lines) if re.search(r"\d+ (passed|failed|error|tests? "
                                                             r"collected)", x)), "")
     failed = [x for x in lines if x.startswith(("FAILED", "ERROR"))]
-    return {"status": "ok" if rc == 0 else "failed", "command": " ".join(cmd[1:]), "rc": rc,
+    status = "ok" if rc == 0 else "timeout" if rc == "timeout" else "failed"
+    return {"status": status, "command": "python " + " ".join(cmd[1:]), "rc": rc,
             "summary": summary.strip("= "), "failed": failed[:50], "tail": lines[-15:],
             "seconds": round(time.monotonic() - t0, 1), "timeout_s": round(timeout)}
 
@@ -356,15 +357,19 @@ RESERVE = {"tests": 90.0, "parity": 60.0, "amp": 45.0, "sync": 40.0, "bench": 0.
 
 
 def _err(e):
-    """One line: the exception and the deepest gamtoy frame it passed (where to look)."""
+    """One line: the exception and the deepest gamtoy frame that its first cause passed (where
+    to look: for an error re-raised with a clearer message, where the original one came from)."""
     first = (str(e).strip().splitlines() or [""])[0]
-    ours = [f for f in traceback.extract_tb(e.__traceback__)
+    root = e
+    while root.__cause__ is not None:
+        root = root.__cause__
+    ours = [f for f in traceback.extract_tb(root.__traceback__)
             if os.sep + "gamtoy" + os.sep in f.filename and "gpu_check" not in f.filename]
     at = ""
     if ours:
         f = ours[-1]
         at = f" (at {os.path.relpath(f.filename, ROOT)}:{f.lineno} in {f.name}: {f.line})"
-    return f"{type(e).__name__}: {first[:300]}{at}"
+    return f"{type(e).__name__}: {first[:700]}{at}"
 
 
 def _worst(rows):
@@ -395,6 +400,11 @@ def _slug(dev, env):
     return re.sub(r"[^a-z0-9]+", "-", env["model"].lower()).strip("-") or "cuda"
 
 
+def _cell(text):
+    """Text for one markdown table cell: a | or a line break would end it."""
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
 def _fmt(v, spec):
     return "" if v is None else format(v, spec)
 
@@ -410,7 +420,7 @@ def markdown(res):
            "`" + res["command"] + "`", "", "| part | status | seconds |", "|---|---|---|"]
     for name, p in res["parts"].items():
         out.append(f"| {name} | {p['status']}{' (' + p['why'] + ')' if p.get('why') else ''}"
-                   f"{' ' + p['error'] if p.get('error') else ''} | {p.get('seconds', '')} |")
+                   f"{' ' + _cell(p['error']) if p.get('error') else ''} | {p.get('seconds', '')} |")
     p = res["parts"].get("tests")
     if p and "summary" in p:
         out += ["", "## Torch tests on the device", "", f"`{p['command']}` -> rc {p['rc']}: "
@@ -422,7 +432,7 @@ def markdown(res):
                 "| optimizer | max abs param diff | status |",
                 "|---|---|---|"]
         out += [f"| {r['optimizer']} | {_fmt(r.get('max_abs_diff'), '.2e')} | {r['status']}"
-                f"{' ' + r.get('error', r.get('why', '')) if r['status'] != 'ok' else ''} |"
+                f"{' ' + _cell(r.get('error', r.get('why', ''))) if r['status'] != 'ok' else ''} |"
                 for r in p["rows"]]
     p = res["parts"].get("amp")
     if p and "rows" in p:
@@ -430,14 +440,14 @@ def markdown(res):
                 "status |", "|---|---|---|---|---|"]
         out += [f"| {r['optimizer']} | {r['amp']} | {r.get('taken', '')}/{r.get('steps', '')} | "
                 f"{_fmt(r.get('last_loss'), '.4f')} | {r['status']}"
-                f"{' ' + r.get('error', r.get('why', '')) if r['status'] != 'ok' else ''} |"
+                f"{' ' + _cell(r.get('error', r.get('why', ''))) if r['status'] != 'ok' else ''} |"
                 for r in p["rows"]]
     p = res["parts"].get("sync")
     if p and "rows" in p:
         out += ["", "## Host synchronisation inside a step (diagnostics unread)", "",
                 "| optimizer | syncs | where |", "|---|---|---|"]
         out += [f"| {r['optimizer']} | {r.get('syncs', r['status'])} | "
-                f"{(r.get('where') or r.get('error') or '').replace('|', '/')} |"
+                f"{_cell(r.get('where') or r.get('error') or '')} |"
                 for r in p["rows"]]
     p = res["parts"].get("bench")
     if p and "rows" in p:
@@ -449,7 +459,7 @@ def markdown(res):
         for r in p["rows"]:
             if "step_ms" not in r:
                 out.append(f"| {r['optimizer']} | {r['status']}: "
-                           f"{r.get('error', r.get('why', ''))} | | | | |")
+                           f"{_cell(r.get('error', r.get('why', '')))} | | | | |")
                 continue
             mib = r["peak_bytes"] / 2**20 if r["peak_bytes"] else None
             chosen = f" (auto chose {r['hvp_chosen']})" if r.get("hvp_chosen") else ""
@@ -478,12 +488,23 @@ def parse(argv=None):
         a.device = torch.device(a.device)
     except (RuntimeError, ValueError) as e:
         p.error(f"--device {a.device}: {e}")
+    if a.device.type not in ("cpu", "cuda") or (a.device.type == "cpu" and a.device.index):
+        p.error(f"--device {a.device}: valid: cuda, cuda:N, cpu")
     if a.device.type == "cuda" and not torch.cuda.is_available():
         p.error(f"--device {a.device}: CUDA is not available to this torch ({torch.__version__});"
-                " on a machine without a GPU run --device cpu --quick")
+                " on a machine without a GPU: --device cpu --quick (make gpu-check "
+                "GPU_ARGS='--device cpu --quick')")
+    if a.device.type == "cuda" and (a.device.index or 0) >= torch.cuda.device_count():
+        p.error(f"--device {a.device}: only {torch.cuda.device_count()} CUDA device(s)")
     out = os.path.abspath(os.path.expanduser(a.out))
     if os.path.exists(out) and not os.path.isdir(out):
         p.error(f"--out {a.out}: is a file, not a folder")
+    try:  # a folder that cannot be made or written: one line now, not a traceback later
+        os.makedirs(out, exist_ok=True)
+        write_text(os.path.join(out, ".gpu_check_write_test"), "")
+        os.remove(os.path.join(out, ".gpu_check_write_test"))
+    except OSError as e:
+        p.error(f"--out {a.out}: cannot write there ({e.strerror or e})")
     a.out = out
     return a
 
@@ -532,9 +553,14 @@ def main(argv=None):
 
 def _cli():
     res, paths = main()
-    failed = [n for n, p in res["parts"].items() if p["status"] == "failed"]
-    print(f"gpu_check: {', '.join(failed) + ' failed' if failed else 'all parts ok or skipped'}"
-          f" in {res['seconds']:.0f} s; wrote {paths[0]} and {paths[1]}", file=sys.stderr)
+    failed = [n for n, p in res["parts"].items() if p["status"] in ("failed", "timeout")]
+    other = [f"{n} {p['status']}" for n, p in res["parts"].items()
+             if p["status"] not in ("ok", "skipped", "failed", "timeout")]
+    said = (", ".join(f"{n} {res['parts'][n]['status']}" for n in failed) if failed
+            else "no part failed"
+            ) + (f" ({', '.join(other)}: see the rows)" if other else "")
+    print(f"gpu_check: {said} in {res['seconds']:.0f} s; wrote {paths[0]} and {paths[1]}",
+          file=sys.stderr)
     return 1 if failed else 0
 
 
