@@ -8,7 +8,7 @@ OMP/MKL/OPENBLAS_NUM_THREADS (and torch's threads) are set to N (default 1) befo
 anything numerical, so one benchmark cannot change another's thread pools. `--strict` exits
 non-zero when a benchmark reports a ratio `over target` (by returning a non-zero int).
 
-A benchmark module needs: a docstring (its first line is printed by --list), and
+A benchmark module needs: a docstring (its first paragraph is printed by --list), and
 `main(argv=None)` that parses its own arguments from `argv`, prints its table (each ratio with
 its spread over interleaved rounds and a verdict, see benchmarks/_harness.py) and returns an int
 (0: nothing over target; 1: something over target) or anything else (taken as 0). Optional:
@@ -46,7 +46,12 @@ def _header(path):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "REQUIRES"
                                                 for t in node.targets):
             requires = tuple(ast.literal_eval(node.value))
-    return (doc[0] if doc else ""), requires
+    first = []  # the first paragraph, however many lines it takes
+    for line in doc:
+        if not line.strip():
+            break
+        first.append(line.strip())
+    return " ".join(first), requires
 
 
 def main(argv=None):
@@ -64,6 +69,13 @@ def main(argv=None):
         strict = True
         args.remove("--strict")
     names = available()
+    if "-h" in args or "--help" in args:
+        print(__doc__.strip())
+        return 0
+    flags = [a for a in args if a.startswith("-") and a != "--list"]
+    if flags:
+        sys.exit(f"unknown option {flags[0]!r}; options: --threads N, --strict, --list, --help "
+                 f"(a benchmark's own options: python -m benchmarks.bench_NAME --help)")
     if "--list" in args:
         for n in names:
             print(f"{n:<10} {_header(os.path.join(HERE, f'bench_{n}.py'))[0]}")

@@ -235,15 +235,17 @@ def _extras(L, n_rounds, n=10_000, steps=100):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks core", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (7)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (7; --quick: 3)")
     ap.add_argument("--quick", action="store_true", help="1k and 10k starts only, 3 rounds")
     args = ap.parse_args([] if argv is None else argv)
+    if args.rounds is not None and args.rounds < 1:
+        ap.error(f"--rounds must be >= 1, got {args.rounds}")
     print(threads_line())
     over = False
     L = gt.landscapes.get("ridge")
     check_plain_equals_run(L)
     sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-    n_rounds = 3 if args.quick else args.rounds
+    n_rounds = args.rounds or (3 if args.quick else 7)
     print(f"(1) gamtoy.run vs plain NumPy steps on ridge, {n_rounds} interleaved rounds, "
           f"~1 M point-steps per timing; run / plain throughput, median [q25, q75]; plain = the "
           f"faster of whole batch and blocks of {BLOCK}")
