@@ -452,7 +452,7 @@ def _param_names(model, params):
                          "model= (pass the model whose parameters are optimised)") from None
 
 
-_AUTO = {}  # (device type, parameter shapes) -> the faster HVP mode, measured once
+_AUTO = {}  # (device type, dtype, parameter shapes) -> the faster HVP mode, measured once
 
 
 def _rng_state(params):
