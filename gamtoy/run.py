@@ -12,6 +12,7 @@ and the records are preallocated. Any other oracle (e.g. a `Landscape` subclass 
 gradients) runs on `(N, 2)` arrays, the whole batch at once.
 """
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +112,7 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     # the pass that computes the first gradient (one pass over the starts, not two)
     _check_starts(landscape, starts, lo, hi, box is None, loss=one)
     batch = starts.shape[:-1]
+    _check_memory(steps, record_every, int(np.prod(batch)), one, diagnostics)
     rec = _recorded_steps(steps, record_every)
     with np.errstate(all="ignore"):
         if one:
@@ -147,6 +149,38 @@ def _check_box(box):
         raise ValueError(f"box must have lo < hi in x and y (no NaN), got lo={lo.tolist()}, "
                          f"hi={hi.tolist()}")
     return lo, hi
+
+
+# float64 numbers kept per start and recorded row: the point (2) and its loss (1); diagnostics
+# add about ten more (g, g_p, w_adv, theta_adv: 2 each; h, cos, ...)
+_PER_ROW, _PER_ROW_DIAG = 3, 13
+
+
+def _memory_limit():
+    """The machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(steps, every, n, one, diag):
+    """A run whose records cannot fit in this machine's memory: a ValueError now, naming the
+    memory it would need and the `record_every` that fits, instead of a bare MemoryError."""
+    limit = _memory_limit()
+    if limit is None:
+        return
+    # one start on Python floats records every step before keeping every k-th
+    rows = steps + 1 if one else steps // every + 1 + (steps % every != 0)
+    per = (_PER_ROW_DIAG if diag else _PER_ROW) * 8 * max(n, 1)
+    need = rows * per
+    if need <= limit // 2:
+        return
+    k = f"record_every >= {math.ceil(2 * steps * per / limit):,}"
+    hint = f"fast=False and {k} (one start on the fast path records every step)" if one else k
+    raise ValueError(f"steps={steps:,} from {n:,} start(s) would record {rows:,} rows: "
+                     f"{need / 2**30:,.1f} GiB of memory, more than half of this machine's "
+                     f"{limit / 2**30:,.1f} GiB; pass {hint}")
 
 
 def _count(name, v, low, what):
@@ -194,6 +228,28 @@ def _check_starts(landscape, starts, lo, hi, default_box, loss=True):
 def _nan_start(name, starts, i):
     raise ValueError(f"the loss of {name!r} is NaN at {_named(i)} = {starts[i].tolist()}: start "
                      "where the landscape is defined")
+
+
+def _check_first_step(oracle, starts, batch, c0, new, f):
+    """A first step that is not finite from a start where the loss is finite: a ValueError when
+    the gradient there is not finite (no derivative at that point, e.g. a cone's tip), which is
+    not a divergence. A finite gradient with a non-finite step (overflow) stays a divergence."""
+    s = new.x + new.y if type(new) is XY else np.sum(new, -1)
+    if _isfinite(_sum(s)):
+        return
+    landscape = getattr(oracle, "L", oracle)
+    for j in np.flatnonzero(~np.isfinite(s) & np.isfinite(f)):
+        i = np.unravel_index(c0 + int(j), batch)
+        _undefined_gradient(landscape, starts.reshape(batch + (2,)), i, f[j])
+
+
+def _undefined_gradient(landscape, starts, i, f):
+    g = np.asarray(landscape.grad(np.asarray(starts[i], float)), float)
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"the gradient of {landscape.name!r} is {g.tolist()} at {_named(i)} = "
+                         f"{starts[i].tolist()}, where the loss is {float(f):g}: the landscape "
+                         "has no derivative there (a kink, or a cone's tip); start elsewhere or "
+                         "smooth the function")
 
 
 def _is_compiled(L):
@@ -306,6 +362,8 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
             if nan.any():
                 _nan_start(oracle.name, starts.reshape(batch + (2,)),
                            np.unravel_index(c0 + int(np.argmax(nan)), batch))
+        if steps:
+            _check_first_step(oracle, starts, batch, c0, step[0], f)
         first.append((sl, theta, ops, current, step, f))
     for sl, theta, ops, current, step, f in first:
         active = None  # None: every start of the block still moves
@@ -455,6 +513,8 @@ def _run_one(opt, landscape, start, steps, diag, lo, hi):
             if not np.isfinite(fnew):
                 ok, refused = False, True
         if not ok:
+            if t == 0 and np.isfinite(values[0]):
+                _undefined_gradient(landscape, start, (), values[0])
             div_at = t + 1
             points[t + 1:] = (theta.x, theta.y)
             values[t + 1:] = values[t]

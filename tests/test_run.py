@@ -246,3 +246,50 @@ def test_finite_starts_whose_sum_overflows_are_accepted():
     wide = ([-np.inf, -np.inf], [np.inf, np.inf])
     tr = gt.run("sgd", gl.get("quadratic"), big, 2, lr=1e-3, box=wide)
     assert tr.points.shape == (3, 2, 2) and np.all(np.isfinite(tr.points))
+
+
+# --- the brief's known defects: an undefined gradient is not a divergence, an impossible record
+# is refused before any work, and a start at an exact minimum stays there
+
+def _cone():
+    import autograd.numpy as anp
+    return gt.landscapes.from_function(lambda W: anp.sqrt(anp.sum(W ** 2, -1)), name="cone")
+
+
+@pytest.mark.parametrize("starts", [[0.0, 0.0], [[0.7, -0.3], [0.0, 0.0]]])
+def test_a_start_where_the_gradient_is_undefined_raises_naming_it_not_diverged(starts):
+    with pytest.raises(ValueError, match=r"gradient of 'cone' is \[nan, nan\] at starts.* "
+                                         r"no derivative there"):
+        gt.run("sgd", _cone(), starts, 4)
+
+
+def test_a_cone_run_away_from_its_tip_is_not_refused():
+    tr = gt.run("sgd", _cone(), [[0.7, -0.3], [-1.1, 0.4]], 3, lr=0.05)
+    assert not tr.diverged.any()
+    # the cone's gradient is the unit vector W/|W|: each step moves lr towards the tip
+    assert_allclose(np.linalg.norm(tr.final, axis=-1), np.linalg.norm([[0.7, -0.3], [-1.1, 0.4]],
+                                                                      axis=-1) - 3 * 0.05)
+
+
+def test_an_overflowing_first_step_from_a_finite_gradient_is_still_a_divergence():
+    tr = gt.run("sgd", "quadratic", [[1.0, 1.0], [0.5, 0.2]], 3, lr=1e308)
+    assert tr.diverged.all() and np.isfinite(tr.points).all()
+
+
+@pytest.mark.parametrize("fast,batch", [(True, ()), (False, (1000,))])
+def test_a_run_whose_records_cannot_fit_in_memory_is_refused_with_the_memory_it_needs(fast, batch):
+    starts = np.ones(batch + (2,))
+    with pytest.raises(ValueError, match=r"GiB of memory.*pass .*record_every >= "):
+        gt.run("sgd", "quadratic", starts, 10 ** 12, fast=fast)
+
+
+def test_a_long_run_with_record_every_fits_and_keeps_the_rows_asked_for():
+    tr = gt.run("sgd", "quadratic", np.ones((7, 2)), 10 ** 5, record_every=3 * 10 ** 4)
+    assert tr.points.shape == (5, 7, 2) and list(tr.recorded) == [0, 30000, 60000, 90000, 100000]
+
+
+@pytest.mark.parametrize("name", ["sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_start_at_an_exact_minimum_stays_there_and_is_not_diverged(name, fast):
+    tr = gt.run(name, "quadratic", np.zeros((2,) if fast else (3, 2)), 5, fast=fast)
+    assert not tr.diverged.any() and np.all(tr.points == 0.0)

@@ -95,7 +95,7 @@ _RANGES = {"rho": (0.0, None, False, False), "alpha": (0.0, None, False, False),
 def get(name, lr=0.1, **hyper):
     """The optimizer `name` with the papers' defaults for every hyper-parameter not given.
 
-    Common: lr (float or schedule t -> lr), xi (1e-12), base ('sgd' | 'momentum' | 'adam'),
+    Common: lr (float or schedule t -> lr), xi (1e-12, > 0: the normalisations' g/(|g|+xi)), base ('sgd' | 'momentum' | 'adam'),
     momentum (0.9, base 'momentum' only), betas ((0.9, 0.999)) and eps (1e-8) (base 'adam' only),
     rho_schedule (None | 'lr': GSAM's rho proportional to lr, from rho down to rho_min; lr must
     then be a `schedules.Schedule`, whose vmax and vmin are lr_max and lr_min). Per name: rho,
@@ -117,7 +117,8 @@ def get(name, lr=0.1, **hyper):
         raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)} for {name!r}; "
                          f"valid: {', '.join(valid)}")
     hp = {**own, **{k: v for k, v in hyper.items() if k in own}}
-    xi = real("xi", hyper.get("xi", XI), low=0.0)
+    # xi > 0 keeps g/(|g| + xi) finite where g = 0 (a start at an exact minimum): xi = 0 is 0/0
+    xi = real("xi", hyper.get("xi", XI), low=0.0, low_open=True)
     base_name = hyper.get("base", default_base)
     if not isinstance(base_name, str) or base_name not in BASES:
         raise ValueError(f"unknown base optimizer {base_name!r}; valid: {', '.join(BASES)}")
