@@ -15,7 +15,7 @@ as illustrations and labelled "identity"; they are not evidence.
 import os
 
 from .convergence import NoisyOracle, bound_gam, bound_gsam, convergence, convergence_check
-from .gam import (accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm, eq38_fd, gnp_fd,
+from .gam import (accel_direction, accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm, eq38_fd, gnp_fd,
                   lemma41_2d, lemma41_degradation, lemma41_minima, lemma41_mlp, lemma41_nd,
                   prop42, prop42_checks)
 from .gnp import gnp_penalised
@@ -120,5 +120,5 @@ __all__ = ["compute_all", "lemma_table", "to_markdown", "reproduce", "order_ok",
            "accel_theta_adv", "gnp_fd", "gnp_penalised", "reductions", "gsam_geometry",
            "sam_ascent_point", "lemma31", "lemma32", "lemma33", "convergence",
            "convergence_check", "bound_gam", "bound_gsam", "NoisyOracle", "TOL", "CHECKS", "Check",
-           "lemma32_at_limit", "predict_attracts", "saddle_check", "ridge_saddle", "FINDING",
+           "lemma32_at_limit", "accel_direction", "predict_attracts", "saddle_check", "ridge_saddle", "FINDING",
            "LOOSE"]
