@@ -12,7 +12,6 @@ from gamtoy import lemmas as LM
 from gamtoy.lemmas import _util
 from gamtoy.lemmas import gam as LG
 from gamtoy.lemmas import gnp as LN
-from gamtoy.lemmas import gsam as LS
 from gamtoy.optim import estimators as E
 
 TOL = LM.TOL

@@ -14,27 +14,26 @@ as illustrations and labelled "identity"; they are not evidence.
 """
 import os
 
+from ._check import FINDING, LOOSE, TOL, Check, order_ok
+from .convergence import CHECKS as _CONVERGENCE
 from .convergence import NoisyOracle, bound_gam, bound_gsam, convergence, convergence_check
-from .gam import (accel_direction, accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm, eq38_fd, gnp_fd,
-                  lemma41_2d, lemma41_degradation, lemma41_minima, lemma41_mlp, lemma41_nd,
-                  prop42, prop42_checks)
+from .gam import CHECKS as _GAM
+from .gam import (accel_direction, accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm,
+                  eq38_fd, gnp_fd, lemma41_2d, lemma41_degradation, lemma41_minima, lemma41_mlp,
+                  lemma41_nd, prop42, prop42_checks)
+from .gnp import CHECKS as _GNP
 from .gnp import gnp_penalised
+from .gsam import CHECKS as _GSAM
 from .gsam import gsam_geometry, lemma31, lemma32, lemma32_at_limit, lemma33, sam_ascent_point
 from .plots import (plot_convergence, plot_convergence_bound, plot_eq13_angle, plot_eq15,
                     plot_eq15_failure, plot_finite_difference, plot_gnp, plot_gsam_geometry,
                     plot_lemma32, plot_lemma32_map, plot_lemma33, plot_lemma41,
                     plot_lemma41_minima, plot_prop42, plot_ridge_saddle, plot_saddle_map,
                     plot_sam_point)
-from .reductions import reductions
-from .saddle import predict_attracts, ridge_saddle, saddle_check
-
-from ._check import FINDING, LOOSE, TOL, Check, order_ok
-from .convergence import CHECKS as _CONVERGENCE
-from .gam import CHECKS as _GAM
-from .gnp import CHECKS as _GNP
-from .gsam import CHECKS as _GSAM
 from .reductions import CHECKS as _REDUCTIONS
+from .reductions import reductions
 from .saddle import CHECKS as _SADDLE
+from .saddle import predict_attracts, ridge_saddle, saddle_check
 
 # every check, in the table's order; a new check is one `Check` record next to its compute
 # function, in its module's CHECKS

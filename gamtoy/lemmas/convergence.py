@@ -208,7 +208,8 @@ def _judge(name):
         lo, hi = v["ci"]
         text = (f"max over T of mean/bound = {v['ratio'].max():.3f} at T={v['worst_T']} "
                 f"(95% CI {lo:.3f}-{hi:.3f}): bound holds, {1 / hi:.0f} times loose; diverged "
-                f"{v['diverged']}")
+                f"{v['diverged']}; L={c['constants']['L']:.1f}, G={c['constants']['G']:.1f}, "
+                f"f_min={c['constants']['f_min']:.2g}")
         if name == "gam" and "sgd" in c["per"]:
             other = np.max(c["per"]["sgd"]["mean"] / v["bound"])
             text += (f"; SGD's avg |grad L|^2 under the same bound: {other:.3f} (the check "

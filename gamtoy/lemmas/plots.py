@@ -281,9 +281,9 @@ def plot_ridge_saddle(data, axs):
     X, Y = np.meshgrid(u + w[0], u + w[1])
     arts = [axs[0].contour(X, Y, L.value(np.stack([X, Y], -1)), 25, linewidths=0.5, cmap="Greys")]
     colors = dict(sgd="0.3", sam="C0", gsam="C1")
-    for nm, p in data["per"].items():
-        arts += axs[0].plot(p["path"][:, 0], p["path"][:, 1], "-", lw=0.8, color=colors.get(nm),
-                            label=f"{nm}: {p['k']}/{p['n']} end at the saddle")
+    for nm, p in sorted(data["per"].items(), key=lambda kv: kv[0] == "sam"):   # SAM on top
+        arts += axs[0].plot(p["path"][:, 0], p["path"][:, 1], "-", lw=0.6, alpha=0.8,
+                            color=colors.get(nm), label=f"{nm}: {p['k']}/{p['n']} end at the saddle")
         arts += axs[1].semilogy(p["median_dist"], color=colors.get(nm), label=nm)
     arts += axs[0].plot(*w, "k+", ms=12, mew=2, label="saddle")
     ev = data["eigenvalues"]

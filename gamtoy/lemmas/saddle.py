@@ -184,6 +184,7 @@ def _judge_ridge(d):
 
 def _saddle_figure(data):
     import matplotlib.pyplot as plt
+
     from .plots import plot_ridge_saddle, plot_saddle_map
     fig, axs = plt.subplots(1, 3, figsize=(16, 4.8))
     plot_saddle_map(data["saddle"], axs[0], ridge=data["ridge_saddle"])
