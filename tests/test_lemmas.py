@@ -1,5 +1,6 @@
 """Every seed claim as a check against an independent reference (gamtoy.lemmas), each with a
 wrong implementation that must make it fail, and tolerances pinned to their derivation."""
+import importlib
 import sys
 
 import numpy as np
@@ -11,7 +12,6 @@ from gamtoy import lemmas as LM
 from gamtoy.lemmas import _util
 from gamtoy.lemmas import gam as LG
 from gamtoy.lemmas import gnp as LN
-from gamtoy.lemmas import gsam as LS
 from gamtoy.optim import estimators as E
 
 TOL = LM.TOL
@@ -29,6 +29,7 @@ def test_tolerances_are_the_values_their_derivation_gives():
     assert TOL["bound"] == 1.0           # a theorem's bound, no slack
     assert TOL["prop42"] == 1e-9 and TOL["lemma41"] == 1e-6 and TOL["reduction"] == 1e-12
     assert TOL["lemma33_small"] == 0.01
+    assert TOL["loose"] == 3.0           # a bound 3x above the measurement cannot discriminate
 
 
 def test_order_window_rejects_a_half_order_error():
@@ -131,11 +132,32 @@ def test_gam_accel_theta_adv_tends_to_gam_theta_adv_at_first_order():
     assert LM.order_ok(d["slope"], 1) and d["dist"][0] < 1e-5
 
 
+def test_gam_accel_gradients_combine_to_the_gradient_of_eq43s_target():
+    d = LM.accel_direction(rhos=np.geomspace(1e-3, 1e-2, 3), k=3)
+    assert LM.order_ok(d["slope"], 1) and d["median"][0] < 1e-4, d["median"]
+
+
+def test_accel_direction_check_fails_when_alg2_uses_another_rho_prime(monkeypatch):
+    real = E.gam_accel
+    monkeypatch.setattr(E, "gam_accel", lambda o, th, rho, rp, *a, **k: real(o, th, rho, 1.5 * rp,
+                                                                              *a, **k))
+    d = LM.accel_direction(rhos=np.geomspace(1e-3, 1e-2, 3), k=3)
+    assert not LM.order_ok(d["slope"], 1)
+
+
 # ---- GAM Prop. 4.2 -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", gt.landscapes.names())
 def test_r1_bounds_brute_force_r0_on_a_grid_of_every_landscape(name):
-    out = LM.prop42_checks(n=4, rhos=(0.05, 0.5), names=[name], small_rhos=(1e-3, 1e-2), k=2)
+    out = LM.prop42_checks(n=4, rhos=(0.01, 0.05, 0.5), names=[name], small_rhos=(1e-3, 1e-2),
+                           k=2)
     assert out["min_ratio"] >= 1 - TOL["prop42"]
+    assert out["max_rel_err"] < 1e-3                   # the grid's error bound is small
+
+
+def test_prop42_check_fails_for_an_r1_six_tenths_of_a_percent_too_low():
+    out = LM.prop42_checks(n=4, names=["himmelblau", "ridge"], small_rhos=(1e-3, 1e-2), k=2,
+                           r1_scale=1 - 0.006)
+    assert out["min_ratio"] < 1 - TOL["prop42"]
 
 
 def test_prop42_is_tight_on_a_linear_landscape_and_as_rho_vanishes():
@@ -151,13 +173,15 @@ def test_prop42_check_fails_for_r1_without_the_max_over_the_ball(monkeypatch):
     assert out["min_ratio"] < 1 - TOL["prop42"]
 
 
-def test_brute_force_r0_agrees_with_flatness_r0():
-    L = gt.landscapes.get("rastrigin")
-    P = _util.generic_points(L, 5)
-    bf, spacing = LG.r0_brute(L, P, 0.3)
-    r0 = F.r0(L, P, 0.3)
+@pytest.mark.parametrize("name, rho", [("rastrigin", 0.3), ("himmelblau", 0.7), ("ridge", 0.45)])
+def test_brute_force_r0_error_bound_covers_the_exact_r0(name, rho):
+    L = gt.landscapes.get(name)
+    P = np.concatenate([_util.generic_points(L, 5), L.minima[:2]])
+    bf, err = LG.r0_brute(L, P, rho, n_r=12, n_a=90)        # coarse: a visible error
+    r0 = F.r0(L, P, rho)
     assert np.all(bf <= r0 + 1e-12)
-    assert np.all(r0 - bf <= np.max(_util.gnorm(L, P)) * 2 * spacing + 1e-9)
+    assert np.all(r0 - bf <= err)
+    assert np.max((r0 - bf) / err) > 0.01                   # the bound is not vacuous
 
 
 # ---- GNP -----------------------------------------------------------------------------------------
@@ -239,6 +263,14 @@ def test_first_order_surrogate_gap_nonnegative_for_small_rho_and_fails_only_near
     assert d["per"]["quadratic"]["first_failing_rho"] is None
 
 
+def test_first_order_gap_is_nonnegative_at_the_largest_rho_the_lemma_certifies():
+    d = LM.lemma32_at_limit(n=25)
+    assert d["frac_negative"] == 0
+    assert d["min_rel"] < 0.05                                       # close to the edge
+    assert all(p["rho_median"] > 0.1 for p in d["per"].values())     # far above rho = 1e-3
+    assert LM.lemma32_at_limit(n=25, factor=2.0)["frac_negative"] > 0   # twice rho* fails
+
+
 def test_lemma32_bound_with_half_its_constant_is_violated():
     d = LM.lemma32(rhos=(1e-3, 1e-2, 0.1, 0.5, 1.0), n=25, const=0.25)
     assert d["max_bound_ratio"] > TOL["bound"]
@@ -286,6 +318,14 @@ def test_convergence_check_fails_when_the_step_size_does_not_decay(monkeypatch):
     assert not any(v["holds"] for v in d["per"].values())
 
 
+@pytest.mark.parametrize("ci, diverged, holds, verdict", [
+    ((0.02, 0.05), 0, True, "not discriminating"), ((0.2, 0.4), 0, True, "holds"),
+    ((0.9, 1.1), 0, False, "inconclusive"), ((1.1, 1.3), 0, False, "FAILS"),
+    ((0.02, 0.05), 2, False, "FAILS")])
+def test_convergence_verdict_labels_a_loose_bound_not_discriminating(ci, diverged, holds, verdict):
+    assert CONV.convergence_verdict(dict(ci=ci, diverged=diverged, holds=holds)) == verdict
+
+
 def test_the_explicit_bounds_are_loose_gradient_ascent_satisfies_them_too(monkeypatch):
     """A finding, not a feature: the bounds sit 10-40x above the measurements and bound only
     stationarity, so a sign-flipped GSAM (ascent, stuck at Rastrigin's local maxima) passes."""
@@ -295,16 +335,74 @@ def test_the_explicit_bounds_are_loose_gradient_ascent_satisfies_them_too(monkey
     assert d["per"]["gsam"]["holds"] and d["per"]["gsam"]["ratio"].max() < 0.1
 
 
+# ---- the saddle lemma (Eq. S) -----------------------------------------------------------------
+SADDLE = importlib.import_module("gamtoy.lemmas.saddle")
+SMALL = dict(a=(3.0, 12.0), b=(1.3, 5.0), rho=(0.2,), la=(0.07, 0.3, 0.6, 1.3, 1.7))
+
+
+def test_one_sam_step_on_a_quadratic_saddle_multiplies_each_eigen_coordinate():
+    """The map Eq. S is derived from, against gamtoy's SAM (angle 0: x, y are eigen-coordinates)."""
+    a, b, lr, rho = 6.0, 2.5, 0.07, 0.3
+    L = SADDLE.saddle_landscape(a, b, angle=0.0)
+    W = np.array([[0.11, -0.04], [-0.02, 0.3], [0.5, 0.01]])
+    nxt = gt.run("sam", L, W, 1, lr=lr, rho=rho).points[-1]
+    g = np.linalg.norm(np.stack([-a * W[:, 0], b * W[:, 1]], -1), axis=-1)
+    np.testing.assert_allclose(nxt[:, 0], W[:, 0] * (1 + lr * a - lr * a * a * rho / g), rtol=1e-9)
+    np.testing.assert_allclose(nxt[:, 1], W[:, 1] * (1 - lr * b - lr * b * b * rho / g), rtol=1e-9)  # xi = 1e-12 in |g| + xi
+
+
+def test_sam_stays_at_a_quadratic_saddle_exactly_where_eq_s_predicts():
+    d = LM.saddle_check(SMALL, steps=1200, starts=8)
+    assert d["n_wrong"] == 0 and d["n_judged"] >= 16
+    assert 0 < d["n_attract"] < d["n_judged"]                       # both outcomes occur
+    assert d["decisive"] < 0.1                                      # all or none of the starts
+
+
+@pytest.mark.parametrize("k", [2.0, 0.5])
+def test_saddle_check_fails_for_a_threshold_a_factor_two_off(k):
+    assert LM.saddle_check(SMALL, steps=1200, starts=8, k=k)["n_wrong"] > 0
+
+
+def test_sgd_leaves_the_ridge_saddle_and_sam_and_gsam_converge_to_it():
+    d = LM.ridge_saddle(n=3, steps=600)
+    assert d["a"] == pytest.approx(20.26, abs=0.02) and d["b"] == pytest.approx(9.04, abs=0.02)
+    assert np.linalg.norm(gt.landscapes.get("ridge").grad(d["saddle"])) < 1e-10
+    assert d["per"]["sgd"]["k"] == 0
+    assert d["per"]["sam"]["k"] == d["per"]["sam"]["n"] == d["per"]["gsam"]["k"]
+    assert d["predicted"][-1] and not d["predicted"][0]             # lr a > 1 at the start
+
+
 # ---- table, plots, reproduce -------------------------------------------------------------------
 def test_every_row_carries_claim_paper_reference_measured_tolerance_and_verdict(data):
     rows = LM.lemma_table(data=data)
     verdicts = {r["verdict"] for r in rows}
-    assert verdicts <= {"holds", "identity", "finding"}, [r["claim"] for r in rows
-                                                           if r["verdict"] == "FAILS"]
+    assert verdicts <= {"holds", "identity", "finding", "not discriminating", "not checked"}, \
+        [r["claim"] for r in rows if r["verdict"] == "FAILS"]
     for r in rows:
         assert all(r[c] for c in ("claim", "reference", "against", "measured", "tolerance"))
     assert sum(r["verdict"] == "identity" for r in rows) == 2
-    assert sum("CI" in r["measured"] for r in rows) == 3            # the statistical rows
+    conv = [r for r in rows if "CI" in r["measured"]]                # the statistical rows
+    assert len(conv) == 3 and all(r["verdict"] == "not discriminating" for r in conv)
+    assert {r["key"] for r in rows if r["verdict"] == "not checked"} == {"prop43", "thm53"}
+
+
+def test_the_table_figures_and_compute_all_loop_over_one_record_per_check(data):
+    keys = [c.key for c in LM.CHECKS]
+    assert len(keys) == len(set(keys)) == len(LM.lemma_table(data=data))
+    for c in LM.CHECKS:
+        assert set(c.compute) <= set(data), c.key
+    stems = [s for s, _ in LM._figures(data)]
+    assert len(stems) == len(set(stems)) == sum(c.plot is not None for c in LM.CHECKS)
+
+
+def test_lemma_table_computes_only_the_missing_keys(data, monkeypatch):
+    partial = {k: v for k, v in data.items() if k != "lemma31"}
+    calls = []
+    real = LM.lemma31
+    monkeypatch.setattr(sys.modules["gamtoy.lemmas.gsam"], "lemma31",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    rows = LM.lemma_table(data=partial)
+    assert calls == [1] and next(r for r in rows if r["key"] == "lemma31")["verdict"] == "holds"
 
 
 def test_plots_draw_the_computed_numbers(data):
@@ -325,6 +423,8 @@ def test_reproduce_writes_the_table_and_the_figures(tmp_path, monkeypatch, data)
     assert "compared against" in text and text.count("| holds |") >= 15
     assert len(paths) >= 10 and all(p.endswith(".png") for p in paths[1:])
     assert (tmp_path / "convergence.png").exists() and (tmp_path / "lemma33_gap.png").exists()
+    assert (tmp_path / "saddle_attracts_sam.png").exists()
+    assert "not discriminating" in text and "not checked" in text
 
 
 def test_notebook_03_is_committed_without_outputs():

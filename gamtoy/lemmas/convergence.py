@@ -13,6 +13,7 @@ from ..landscapes import Landscape
 from ..optim import estimators
 from ..optim.schedules import inv_sqrt
 from ..run import run
+from ._check import LOOSE, TOL, Check, figure
 from ._util import fit_slope
 
 
@@ -179,3 +180,61 @@ def convergence_check(T=1000, starts=32, sigma=2.0, lr0=0.02, rho0=0.1, alpha=0.
                          holds=bool(v["diverged"] == 0 and hi < b[j]), slope=v["slope"])
     return dict(per=out, constants=c, sigma=sigma, lr0=lr0, rho0=rho0, alpha=alpha,
                 landscape=L.name, T=T, starts=starts)
+
+
+# ---- the records (gamtoy.lemmas loops over them) ---------------------------------------------
+LABELS = dict(gsam=("GSAM Thm 5.1, Eq. 37-39", "grad f_p"),
+              gam=("GAM Thm 4.4, Eq. 26, 34, 37", "grad L + alpha grad R1"),
+              sgd=("SGD control (GAM Eq. 34, alpha = 0)", "grad L"))
+
+
+def convergence_verdict(v, loose=None):
+    """FAILS if a run diverged or the interval lies above the bound; 'not discriminating' if the
+    bound holds but sits more than TOL['loose'] times above the interval's upper end (a wrong
+    quantity of the same size would pass too); holds within that factor; else inconclusive."""
+    loose = TOL["loose"] if loose is None else loose
+    lo, hi = v["ci"]
+    if v["diverged"] or lo > 1:
+        return "FAILS"
+    if not v["holds"]:
+        return "inconclusive"
+    return LOOSE if hi * loose < 1 else "holds"
+
+
+def _judge(name):
+    def judge(d):
+        c = d["conv"]
+        v = c["per"][name]
+        lo, hi = v["ci"]
+        text = (f"max over T of mean/bound = {v['ratio'].max():.3f} at T={v['worst_T']} "
+                f"(95% CI {lo:.3f}-{hi:.3f}): bound holds, {1 / hi:.0f} times loose; diverged "
+                f"{v['diverged']}; L={c['constants']['L']:.1f}, G={c['constants']['G']:.1f}, "
+                f"f_min={c['constants']['f_min']:.2g}")
+        if name == "gam" and "sgd" in c["per"]:
+            other = np.max(c["per"]["sgd"]["mean"] / v["bound"])
+            text += (f"; SGD's avg |grad L|^2 under the same bound: {other:.3f} (the check "
+                     "cannot tell grad L^overall from grad L)")
+        return text, f"CI upper < {TOL['bound']:g}; within {TOL['loose']:g}x to discriminate", \
+            convergence_verdict(v)
+    return judge
+
+
+def _claim(name):
+    def claim(d):
+        c = d["conv"]
+        return (f"{name}: avg_T E|{LABELS[name][1]}|^2 below the explicit bound (lr, rho ~ "
+                f"1/sqrt t, noise sigma={c['sigma']:g}, {c['starts']} starts, T <= {c['T']})")
+    return claim
+
+
+def _checks():
+    from .plots import plot_convergence_bound
+    comp = {"conv": lambda quick: convergence_check(T=1000 if quick else 4000,
+                                                    starts=32 if quick else 64, sigma=10.0)}
+    ref = "the bound with L, G, f_min measured on the landscape (rastrigin)"
+    return tuple(Check(f"conv_{n}", _claim(n), LABELS[n][0], ref, comp, _judge(n),
+                       ("convergence", figure(plot_convergence_bound, "conv", (7, 4.6)))
+                       if n == "gsam" else None) for n in ("gsam", "gam", "sgd"))
+
+
+CHECKS = _checks()

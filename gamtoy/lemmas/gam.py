@@ -1,12 +1,14 @@
 """GAM (Zhang et al., CVPR 2023): Lemma 4.1, Prop. 4.2, Eq. 13/15 and App. D Eq. 38, numerically.
 
-Each function returns a dict of numbers (and arrays for plots); `gamtoy.lemmas.table` judges them.
+Each function returns a dict of numbers (and arrays for plots); the `Check` records at the end
+(`CHECKS`) judge them and `gamtoy.lemmas` loops over them.
 """
 import numpy as np
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
 from ..optim import estimators
+from ._check import FINDING, TOL, Check, all_orders, figure, order_ok, orders
 from ._util import angle, ball_argmax, fit_slope, generic_points, gnorm, grid_points, refine_min
 
 QUADRATICS = ({"a": 4.0, "b": 0.25, "angle": 30.0}, {"a": 1.0, "b": 1.0, "angle": 0.0},
@@ -169,7 +171,7 @@ def accel_theta_adv(rho_primes=np.geomspace(1e-5, 1e-1, 9), name="himmelblau", r
 
 
 # ---- checks against independent references (issue 8) ---------------------------------------
-# Each returns numbers; `gamtoy.lemmas.table` turns them into rows with a tolerance and a verdict.
+# Each returns numbers; a `Check` record (`CHECKS`, below) judges them.
 
 def hessian_shift_bound(L, w, rho, n_r=16, n_a=96):
     """B(rho) = int_0^1 Delta(s rho) ds + |g(w)|/rho, Delta(r) = max_{|e|<=r} ||H(w+e) - H(w)||_2.
@@ -337,35 +339,54 @@ def linear_landscape(a=(0.7, -0.3)):
 
 
 def r0_brute(L, theta, rho, n_r=40, n_a=720):
-    """R0 by brute force: L on a dense polar grid of the closed ball (no search, no flatness.py).
-    Its error is at most max|grad L| * (spacing), returned as the second value (an upper bound)."""
+    """R0 by brute force: L on a dense polar grid of the closed ball (no search, no flatness.py),
+    and an upper bound on its error (the true R0 lies in [R0_grid, R0_grid + err]).
+
+    The error is second order in the spacing because the gradient at the true maximiser e* is
+    zero (inside) or normal to the sphere (on it): with M = max ||H|| and G = max |g| over the
+    ball (both on the grid's nodes), Delta = pi/n_a (half the angular step) and
+    delta^2 = (rho/(2 n_r))^2 + (rho Delta)^2 (the nearest node),
+    err = max(M delta^2/2, rho Delta^2 (G + M rho)/2) (Taylor with the Lipschitz constant M of g;
+    on the sphere the node at the same radius is off e* by rho Delta, and g(e*).(n - e*) >=
+    -|g| rho Delta^2/2)."""
     theta = np.asarray(theta, float)
     r = np.linspace(0, rho, n_r + 1)
     a = np.linspace(0, 2 * np.pi, n_a, endpoint=False)
     R, A = np.meshgrid(r, a, indexing="ij")
     E = np.stack([R * np.cos(A), R * np.sin(A)], -1).reshape(-1, 2)
-    V = L.value(theta[..., None, :] + E)
-    spacing = max(rho / n_r, rho * np.pi / n_a)
-    return V.max(-1) - L.value(theta), spacing
+    P = theta[..., None, :] + E
+    V = L.value(P)
+    G = np.max(np.linalg.norm(L.grad(P), axis=-1), -1)
+    M = np.max(np.abs(np.linalg.eigvalsh(L.hessian(P))), axis=(-2, -1))
+    half = np.pi / n_a
+    delta2 = (rho / (2 * n_r)) ** 2 + (rho * half) ** 2
+    err = np.maximum(M * delta2 / 2, rho * half ** 2 * (G + M * rho) / 2)
+    return V.max(-1) - L.value(theta), err
 
 
-def prop42_checks(n=10, rhos=(0.05, 0.5), names=None, small_rhos=np.geomspace(1e-3, 1e-2, 4),
-                  k=4, seed=0):
-    """GAM Prop. 4.2 (R1 >= R0) against brute-force R0: the minimum of R1/R0 over grids of every
-    built-in landscape, the tight linear case (R1/R0 = 1 up to the grid's angular error
-    (pi/n_a)^2/2), and rho -> 0 at generic points (R1/R0 - 1 = O(rho): predicted order 1)."""
+def prop42_checks(n=10, rhos=(0.01, 0.05, 0.5), names=None,
+                  small_rhos=np.geomspace(1e-3, 1e-2, 4), k=4, seed=0, r1_scale=1.0):
+    """GAM Prop. 4.2 (R1 >= R0) against brute-force R0: the minimum of R1/R0_upper over grids of
+    every built-in landscape, R0_upper = R0_grid + err (`r0_brute`'s error bound: the check
+    compares R1 with the largest R0 the grid allows, so grid error cannot make it pass), the
+    tight linear case (R1/R0 = 1 up to the grid's angular error (pi/n_a)^2/2), and rho -> 0 at
+    generic points (R1/R0 - 1 = O(rho): predicted order 1). The small rho = 0.01 puts R1/R0
+    within ~1e-3 of 1 at generic points, so an R1 0.6% too low fails. `r1_scale` multiplies R1
+    (a wrong R1 on purpose, for the tests)."""
     names = names or _landscapes.names()
-    per = {}
+    per, worst = {}, {}
     for name in names:
         L = _landscapes.get(name)
         W = grid_points(L, n).reshape(-1, 2)
         mins = []
         for rho in rhos:
-            R0, _ = r0_brute(L, W, rho, n_r=30, n_a=360)
-            R1 = F.r1(L, W, rho)
+            R0, err = r0_brute(L, W, rho, n_r=30, n_a=360)
+            R1 = r1_scale * F.r1(L, W, rho)
             pos = R0 > 1e-12
-            mins.append(float(np.min(R1[pos] / R0[pos])))
-        per[name] = min(mins)
+            ratio = R1[pos] / (R0[pos] + err[pos])
+            j = int(np.argmin(ratio))
+            mins.append((float(ratio[j]), float(err[pos][j] / R0[pos][j]), rho))
+        per[name], worst[name] = min(mins)[0], min(mins)
     lin = linear_landscape()
     P = np.array([[0.3, -1.2], [-2.0, 0.5], [1.1, 1.9]])
     n_a = 720
@@ -373,6 +394,182 @@ def prop42_checks(n=10, rhos=(0.05, 0.5), names=None, small_rhos=np.geomspace(1e
     Lh = _landscapes.get("himmelblau")
     G = generic_points(Lh, k, seed)
     gap = np.array([np.median(F.r1(Lh, G, r) / r0_brute(Lh, G, r)[0] - 1) for r in small_rhos])
-    return dict(per=per, min_ratio=min(per.values()), linear_ratio=lin_ratio,
+    name = min(per, key=per.get)
+    return dict(per=per, min_ratio=per[name], worst=dict(name=name, rel_err=worst[name][1],
+                                                         rho=worst[name][2]),
+                max_rel_err=max(w[1] for w in worst.values()), linear_ratio=lin_ratio,
                 linear_tol=(np.pi / n_a) ** 2 / 2, small_rhos=np.asarray(small_rhos), gap=gap,
                 gap_slope=fit_slope(small_rhos, gap), gap_order=1)
+
+
+def accel_direction(rhos=np.geomspace(1e-3, 2e-2, 5), name="himmelblau", k=4, seed=4,
+                    alpha_p=0.4, beta_p=1.5, ratio=0.25, alpha=0.5, beta=0.5, gamma=0.3, s=1e-5):
+    """GAM App. D, Eq. 43: the four gradients of Alg. 2 combine to grad(L + alpha' R1_rho +
+    beta' R0_rho'), with rho' = ratio rho. g0..g3 are read back from `estimators.gam_accel`
+    (g2, g3 from h_-, h_+ with the given alpha, beta); the reference is a central finite
+    difference (step s) of the EXACT target (`flatness.r1`, `flatness.r0`: ball maxima).
+    Error relative to the penalty's gradient: O(rho) (predicted order 1). Also returned: the
+    angle between Alg. 2's final direction h_+ - gamma h_-^perp (Eq. 45) and the target's
+    gradient, at the mapped weights that make Eq. 44 equal Eq. 43 before the perp step
+    (alpha = beta'/(beta'+c), beta = (beta'-1)/(beta'-1+c), gamma = (beta'-1+c)/(beta'+c),
+    c = alpha' rho/rho'), a number, not a verdict: the perp step is a design choice."""
+    L = _landscapes.get(name)
+    P = generic_points(L, k, seed)
+    err, ang = [], []
+    for rho in rhos:
+        rp = ratio * rho
+        d, info = estimators.gam_accel(L, P, rho, rp, alpha, beta, gamma)
+        g0, g1 = info["g"], info["g_p"]
+        g3 = (info["h_plus"] - alpha * g1) / (1 - alpha)
+        g2 = (info["h_minus"] - beta * g0) / (1 - beta)
+        c = alpha_p * rho / rp
+        d43 = g0 + c * (g3 - g2) + beta_p * (g1 - g0)
+        target = lambda Q: L.value(Q) + alpha_p * F.r1(L, Q, rho) + beta_p * F.r0(L, Q, rp)
+        ref = fd_grad(target, P, s)
+        pen = ref - L.grad(P)
+        err.append(np.linalg.norm(d43 - ref, axis=-1) / np.linalg.norm(pen, axis=-1))
+        a2, b2, c2 = (beta_p / (beta_p + c), (beta_p - 1) / (beta_p - 1 + c),
+                      (beta_p - 1 + c) / (beta_p + c))
+        d2 = estimators.gam_accel(L, P, rho, rp, a2, b2, c2)[0]
+        ang.append(np.degrees(angle(d2, ref)))
+    err, ang = np.array(err), np.array(ang)
+    med = np.median(err, axis=1)
+    return dict(name=name, rhos=np.asarray(rhos), rel_err=err, median=med,
+                slope=fit_slope(rhos, med), order=1, angle_deg=ang,
+                max_angle_deg=float(ang.max()), alpha_p=alpha_p, beta_p=beta_p, ratio=ratio)
+
+
+# ---- the records (gamtoy.lemmas loops over them) ---------------------------------------------
+def _judge_l41_identity(d):
+    e2, nd = d["lemma41_2d"]["max_rel_err"], d["lemma41_nd"]["rel_err"]
+    return (f"max rel. err {e2:.1e}; 50-D {nd:.1e}", f"<= {TOL['lemma41']:g}",
+            "identity" if e2 <= TOL["lemma41"] else "FAILS")
+
+
+def _judge_l41_minima(d):
+    l41 = d["lemma41_min"]
+    ratio = max(v["bound_ratio"].max() for v in l41.values())
+    return ("max err/B = " + f"{ratio:.2f}; orders "
+            + ", ".join(f"{n} {v['slope']:.2f} (p={v['order']})" for n, v in l41.items()),
+            f"err/B <= {TOL['bound']:g}; |order - p| <= {TOL['order']}",
+            ratio <= TOL["bound"] and all_orders(l41))
+
+
+def _judge_l41_mlp(d):
+    m = d["lemma41_mlp"]
+    return (f"rel. err {m['rel_err'][0]:.1e} at rho={m['rhos'][0]:g}; order {m['slope']:.2f}",
+            f"|order - 1| <= {TOL['order']}", order_ok(m["slope"], 1))
+
+
+def _judge_eq15_map(d):
+    f = d["eq15_map"]
+    return (f"max angle {f['near_max_angle']:.0f} deg; min R1~/R1 = {f['near_min_ratio']:.2f} "
+            f"(lambda_min/lambda_max = {f['eig_ratio']:.2f})",
+            f"finding if angle >= {TOL['finding_angle_deg']:g} deg and ratio <= "
+            f"{TOL['finding_ratio']:g}",
+            FINDING if (f["near_max_angle"] >= TOL["finding_angle_deg"]
+                        and f["near_min_ratio"] <= TOL["finding_ratio"]) else "FAILS")
+
+
+def _judge_prop42(d):
+    p = d["prop42"]
+    w = p["worst"]
+    return (f"min R1/R0_upper = {p['min_ratio']:.4f} ({w['name']}, rho={w['rho']:g}); grid "
+            f"error bound <= {p['max_rel_err']:.1e} of R0",
+            f">= 1 - {TOL['prop42']:g} (R0_upper = R0_grid + error bound)",
+            p["min_ratio"] >= 1 - TOL["prop42"])
+
+
+def _judge_prop42_tight(d):
+    p = d["prop42"]
+    lin = abs(p["linear_ratio"] - 1).max()
+    return (f"linear |R1/R0 - 1| = {lin:.1e}; order {p['gap_slope']:.2f}",
+            f"<= {p['linear_tol']:.1e}; |order - 1| <= {TOL['order']}",
+            lin <= p["linear_tol"] and order_ok(p["gap_slope"], 1))
+
+
+def _order_judge(key, order=None):
+    def judge(d):
+        return (orders(d[key]), f"|order - {order or 'p'}| <= {TOL['order']}",
+                all_orders(d[key], order=order or "order"))
+    return judge
+
+
+def _l41_figure(data):
+    import matplotlib.pyplot as plt
+    from .plots import plot_lemma41_minima
+    fig, ax = plt.subplots(figsize=(6.5, 4.4))
+    plot_lemma41_minima({**data["lemma41_min"], "mlp": data["lemma41_mlp"]}, ax=ax)
+    return fig
+
+
+def _checks():
+    from . import plots as P
+    q = lambda quick, a, b: a if quick else b
+    return (
+        Check("lemma41_identity", "lambda_max = R1/rho^2 at a quadratic minimum (4 quadratics x "
+              "4 rho; 50-D by projected ascent)", "GAM Lemma 4.1, Eq. 4, 18",
+              "eigvalsh (an identity: max|He| = rho lambda_max)",
+              {"lemma41_2d": lambda quick: lemma41_2d(),
+               "lemma41_nd": lambda quick: lemma41_nd(n=q(quick, 50, 200))}, _judge_l41_identity),
+        Check("lemma41_minima", "|R1/rho^2 - lambda_max| <= B(rho) (Taylor remainder) at "
+              "non-quadratic minima, error of the predicted order (1; 2 at a symmetric minimum)",
+              "GAM Lemma 4.1, Eq. 4",
+              "eigvalsh of the exact Hessian; B from Hessians on the ball; order from T[v,v,v]",
+              {"lemma41_min": lambda quick: lemma41_minima()}, _judge_l41_minima,
+              ("lemma41_minima", _l41_figure)),
+        Check("lemma41_mlp", lambda d: f"R1/rho^2 -> lambda_max at an MLP minimum "
+              f"({d['lemma41_mlp']['n']} params, |g| = {d['lemma41_mlp']['grad_norm']:.0e}), "
+              "error O(rho)", "GAM Lemma 4.1, Eq. 4",
+              "eigsh (which='LA') on the MLP's HVP; R1 by ascent over the ball",
+              {"lemma41_mlp": lambda quick: lemma41_mlp(restarts=q(quick, 3, 6))},
+              _judge_l41_mlp),
+        Check("eq15", "GAM's h_norm = grad R1 + O(rho^2) relative (generic points)",
+              "GAM Eq. 7, 15", "central finite differences of the exact R1 (flatness.r1)",
+              {"eq15": lambda quick: eq15_h_norm()}, _order_judge("eq15", 2),
+              ("eq15_h_norm", figure(P.plot_eq15, "eq15"))),
+        Check("eq15_map", lambda d: "near a minimum (|theta - theta*| < rho = "
+              f"{d['eq15_map']['rho']}) the first-order theta_adv misses the steepest point",
+              "GAM Eq. 13, 15", "exact argmax of |grad L| over the ball; exact R1",
+              {"eq15_map": lambda quick: eq15_failure_map(n=q(quick, 24, 49))}, _judge_eq15_map,
+              ("eq15_first_order_failure",
+               figure(P.plot_eq15_failure, "eq15_map", size=(12, 4.8), n=2))),
+        Check("prop42", "R1 >= R0 on grids of every built-in landscape (rho = 0.01, 0.05, 0.5)",
+              "GAM Prop. 4.2", "R0 by brute force on a dense polar grid (no search), plus its "
+              "second-order error bound (M, G on the ball)",
+              {"prop42": lambda quick: prop42_checks(n=q(quick, 6, 14))}, _judge_prop42),
+        Check("prop42_tight", "tight cases: R1 = R0 on a linear landscape; R1/R0 - 1 = O(rho) as "
+              "rho -> 0", "GAM Prop. 4.2", "brute-force R0 (grid angular error (pi/n_a)^2/2)",
+              {"prop42": lambda quick: prop42_checks(n=q(quick, 6, 14))}, _judge_prop42_tight),
+        Check("eq13", "angle(first-order theta_adv, exact argmax |grad L|) = O(rho) (generic "
+              "points)", "GAM Eq. 13", "exact ball argmax (golden-section on the sphere)",
+              {"eq13": lambda quick: eq13_angle(k=q(quick, 3, 4))}, _order_judge("eq13", 1),
+              ("eq13_angle", figure(P.plot_eq13_angle, "eq13"))),
+        Check("eq38", "(g(theta + rho' u) - g(theta))/rho' = H u + O(rho')", "GAM App. D, Eq. 38",
+              "exact HVP of the SymPy landscape", {"eq38": lambda quick: eq38_fd()},
+              _order_judge("eq38", 1),
+              ("eq38_finite_difference", figure(P.plot_finite_difference, "eq38"))),
+        Check("accel", "Alg. 2's theta_adv -> Alg. 1's theta_adv at O(rho')", "GAM Alg. 2, Eq. 39",
+              "Alg. 1's theta_adv from the exact HVP", {"accel": lambda quick: accel_theta_adv()},
+              lambda d: (f"order {d['accel']['slope']:.2f}", f"|order - 1| <= {TOL['order']}",
+                         order_ok(d["accel"]["slope"], 1))),
+        Check("accel_dir", "Alg. 2's four gradients g0..g3 combine to grad(L + alpha' R1_rho + "
+              "beta' R0_rho') + O(rho) relative (rho' = rho/4, alpha' = 0.4, beta' = 1.5)",
+              "GAM App. D, Eq. 43-45", "central finite differences of the exact target "
+              "(flatness.r1, flatness.r0)", {"accel_dir": lambda quick: accel_direction()},
+              lambda d: (f"order {d['accel_dir']['slope']:.2f}; rel. err "
+                         f"{d['accel_dir']['median'][0]:.1e} at rho={d['accel_dir']['rhos'][0]:g}; "
+                         f"Alg. 2's final direction (Eq. 45, mapped weights) vs the target's "
+                         f"gradient: up to {d['accel_dir']['max_angle_deg']:.2g} deg (the h_-^perp "
+                         "step is a design choice, not an approximation)",
+                         f"|order - 1| <= {TOL['order']}", order_ok(d["accel_dir"]["slope"], 1))),
+        Check("prop43", "E_eps L(theta + eps) <= L^(theta) + R1 + M/sqrt(n) + sqrt(...) (a PAC-Bayes "
+              "generalisation bound)", "GAM Prop. 4.3, Eq. 5", "none", {},
+              lambda d: ("not checked: it bounds a population loss over a data distribution (n "
+                         "samples, d parameters, a loss bounded by M); a 2-D landscape has no data, "
+                         "and on the MLP lab (d = 32, n = 64, delta = 0.05, |theta| ~ 3) the "
+                         "square-root term alone is about 1.2, above the losses it would bound "
+                         "(and cross-entropy has no bound M): vacuous either way", "-",
+                         "not checked")),
+    )
+CHECKS = _checks()

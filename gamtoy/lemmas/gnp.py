@@ -13,6 +13,7 @@ from autograd import elementwise_grad
 
 from .. import landscapes as _landscapes
 from ..optim import estimators
+from ._check import TOL, Check, all_orders, figure, orders
 from ._util import fit_slope, generic_points
 
 # the built-ins in autograd.numpy (asserted equal to the compiled SymPy versions in the tests)
@@ -64,3 +65,25 @@ def gnp_penalised(rs=np.geomspace(1e-4, 1e-2, 5), alpha=0.7, names=tuple(ANP), k
         out[name] = dict(rs=np.asarray(rs), rel_err=err, median=med, slope=fit_slope(rs, med),
                          order=1, alpha=a)
     return out
+
+
+def _judge(key):
+    def judge(d):
+        return (orders(d[key]), f"|order - 1| <= {TOL['order']}", all_orders(d[key]))
+    return judge
+
+
+def _checks():
+    from .plots import plot_gnp
+    return (
+        Check("gnp", "GNP's direction = grad(L + lambda|grad L|) + O(r), lambda = alpha r "
+              "(alpha = 0.7)", "GNP Eq. 1, Alg. 1", "autograd of the penalised loss (double "
+              "backward)", {"gnp": lambda quick: gnp_penalised()}, _judge("gnp"),
+              ("gnp_penalised_gradient", figure(plot_gnp, "gnp"))),
+        Check("gnp_sam", "SAM's direction = grad(L + r|grad L|) + O(r) (GNP with lambda = r)",
+              "GNP Sec. 3", "autograd of the penalised loss",
+              {"gnp_sam": lambda quick: gnp_penalised(which="sam")}, _judge("gnp_sam")),
+    )
+
+
+CHECKS = _checks()

@@ -235,3 +235,64 @@ def plot_convergence_bound(data, ax=None):
            title=f"GAM Thm 4.4 / GSAM Thm 5.1 on {data['landscape']}, sigma={data['sigma']:g}")
     ax.legend(fontsize=7, ncol=2)
     return arts
+
+
+def _boundary_lb(la, rb_of_la):
+    """lb solving lb^2 = c (2 - lb), c = la * rb_of_la: the curve R_B = rb_of_la (Eq. S)."""
+    c = la * rb_of_la
+    return (-c + np.sqrt(c * c + 8 * c)) / 2
+
+
+def plot_saddle_map(data, ax=None, ridge=None):
+    """Eq. S on quadratic saddles (`saddle.saddle_check`): observed stays (filled) and escapes
+    (crosses) over (lr a, lr b), the predicted region's boundary, and the ridge's schedule."""
+    ax = _ax(ax)
+    rows = data["rows"]
+    arts = []
+    for obs, m, lab in ((True, "o", "observed: stays"), (False, "x", "observed: escapes")):
+        pts = np.array([(r["la"], r["lb"]) for r in rows if r["observed"] == obs])
+        if len(pts):
+            arts += ax.loglog(pts[:, 0], pts[:, 1], m, ms=5, ls="none", mfc="none" if obs else None,
+                              color="C0" if obs else "C3", label=lab)
+    la = np.geomspace(0.02, 2.0, 200)
+    lb1 = _boundary_lb(la, 1.0)
+    hi = la > 1
+    arts += ax.loglog(la, lb1, "k-", lw=1.2, label=r"$R_B=1$ (Eq. S)")
+    arts += ax.loglog(la[hi], _boundary_lb(la[hi], la[hi] / (2 + la[hi])), "k--", lw=1.2,
+                      label=r"$R_B=\eta a/(2+\eta a)$")
+    arts += ax.loglog([1, 1], [1e-3, _boundary_lb(1.0, 1 / 3)], "k:", lw=1.2, label=r"$\eta a=1$")
+    if ridge is not None:
+        arts += ax.loglog(ridge["lr_t"] * ridge["a"], ridge["lr_t"] * ridge["b"], "-", color="C2",
+                          lw=3, alpha=0.6, label="ridge saddle, SAM's schedule")
+    ax.set(xlabel=r"$\eta a$ (lr x |negative eigenvalue|)", ylabel=r"$\eta b$",
+           title=f"SAM at a quadratic saddle: {data['n_wrong']} of {data['n_judged']} disagree",
+           ylim=(5e-3, 2.5))
+    ax.legend(fontsize=7, loc="lower right")
+    return arts
+
+
+def plot_ridge_saddle(data, axs):
+    """SGD, SAM and GSAM near the ridge's saddle (`saddle.ridge_saddle`): paths over the contours,
+    and the median distance to the saddle per step."""
+    from .. import landscapes
+    w, r = data["saddle"], 0.45
+    L = landscapes.get("ridge")
+    u = np.linspace(-r, r, 121)
+    X, Y = np.meshgrid(u + w[0], u + w[1])
+    arts = [axs[0].contour(X, Y, L.value(np.stack([X, Y], -1)), 25, linewidths=0.5, cmap="Greys")]
+    colors = dict(sgd="0.3", sam="C0", gsam="C1")
+    for nm, p in sorted(data["per"].items(), key=lambda kv: kv[0] == "sam"):   # SAM on top
+        arts += axs[0].plot(p["path"][:, 0], p["path"][:, 1], "-", lw=0.6, alpha=0.8,
+                            color=colors.get(nm), label=f"{nm}: {p['k']}/{p['n']} end at the saddle")
+        arts += axs[1].semilogy(p["median_dist"], color=colors.get(nm), label=nm)
+    arts += axs[0].plot(*w, "k+", ms=12, mew=2, label="saddle")
+    ev = data["eigenvalues"]
+    axs[0].set(xlim=(w[0] - r, w[0] + r), ylim=(w[1] - r, w[1] + r), aspect="equal",
+               xlabel="x", ylabel="y",
+               title=f"ridge saddle, eigenvalues {ev[0]:.1f}, {ev[1]:.1f}")
+    axs[0].legend(fontsize=7, loc="lower left")
+    axs[1].set(xlabel="step", ylabel="median distance to the saddle",
+               title=f"Eq. S predicts a trap from step {data['first_attracting_step']} "
+               f"(lr < 1/a = {data['lr_threshold']:.3f})")
+    axs[1].legend(fontsize=7)
+    return arts

@@ -3,6 +3,7 @@ Alg. 1), GAM alpha=0 is its base optimizer (GAM Eq. 7). Compared on whole trajec
 import numpy as np
 
 from ..run import run
+from ._check import TOL, Check
 
 PAIRS = ((("gnp", dict(alpha=1.0, rho=0.05)), ("sam", dict(rho=0.05))),
          (("gsam", dict(alpha=0.0, rho=0.05)), ("sam", dict(rho=0.05))),
@@ -21,3 +22,18 @@ def reductions(landscape="ridge", steps=100, n=25, lr=0.02, seed=0):
         key = f"{a}({', '.join(f'{k}={v}' for k, v in ha.items())}) = {b}"
         out[key] = float(np.max(np.abs(A - B)))
     return out
+
+
+def _judge(d):
+    red = max(d["reductions"].values())
+    return (f"max |diff| = {red:.1e}", f"<= {TOL['reduction']:g}",
+            "identity" if red <= TOL["reduction"] else "FAILS")
+
+
+CHECKS = (
+    Check("reductions", "GNP(alpha=1) = SAM, GSAM(alpha=0) = SAM, GAM(alpha=0) = base "
+          "(trajectories)", "GNP Alg. 1, GSAM Alg. 1, GAM Eq. 7",
+          "the other optimizer (same code path)",
+          {"reductions": lambda quick: reductions(steps=50 if quick else 100, n=9 if quick else 25)},
+          _judge),
+)
