@@ -74,12 +74,29 @@ def _finish(ev, loss, g, hg):
     return loss, g, ev.add_l2(hg, g), 1.0 / (ev.gnorm + ev.xi)
 
 
+COMPILED = ("GAM's exact Hessian-vector products (double backward) cannot run through a "
+            "torch.compile'd model (its compiled backward frees its buffers: torch {v}); step GAM "
+            "with the eager model (compiled.__dict__['_orig_mod']), or use GAMAccel, whose four "
+            "gradients run compiled")
+
+
+def graph_grads(ev, scaled):
+    """The gradient of the (scaled) loss with its graph kept (for an HVP), or gamtoy's message
+    where a compiled model's backward cannot keep one."""
+    try:
+        return ev._grads(scaled, ev.params, create_graph=True)
+    except RuntimeError as e:
+        if "donated buffer" in str(e):
+            raise RuntimeError(COMPILED.format(v=torch.__version__)) from None
+        raise
+
+
 def double_backward(ev):
     """`normgrads` by double backward at the current point."""
     if ev.accumulate == 1:
         # one pass with a graph; the HVP along the rank-averaged g, then averaged
         loss, scaled = ev._loss(0)
-        gs = ev._grads(scaled, ev.params, create_graph=True)
+        gs = graph_grads(ev, scaled)
         g = [x.detach() for x in gs]
         if ev.scale != 1.0:
             g = torch._foreach_div(g, ev.scale)
@@ -93,8 +110,7 @@ def double_backward(ev):
     ev.gnorm = K.norm(g)
 
     def hvp_of(i):
-        gs = ev._grads(ev._loss(i)[1], ev.params, create_graph=True)
-        return hvp_from_graph(ev, gs, g)
+        return hvp_from_graph(ev, graph_grads(ev, ev._loss(i)[1]), g)
     return _finish(ev, loss, g, _sum_micro(ev, hvp_of))
 
 

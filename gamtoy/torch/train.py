@@ -13,8 +13,8 @@ Checkpoints are written to a temporary file beside the old one, fsynced and rena
 any moment leaves the previous checkpoint intact. --resume continues from OUT/checkpoint.pt
 (loaded with weights_only=True) exactly where the last complete epoch ended; it refuses a
 checkpoint written with other settings (optimizer, model, data, hyper-parameters, batch size,
-seed, ...). The learning rate follows a cosine over --epochs: lr_e = lr (1 + cos(pi e / E)) / 2
-for epoch e = 0..E-1. Resuming with another --epochs E' re-plans the remaining epochs on the
+seed, ...). The learning rate follows a cosine over --epochs, set by torch's LambdaLR (`lr_scheduler`):
+lr_e = lr (1 + cos(pi e / E)) / 2 for epoch e = 0..E-1. Resuming with another --epochs E' re-plans the remaining epochs on the
 cosine over E' (epoch e trains at the rate a fresh E'-epoch run uses at epoch e: a longer run
 restarts warm, e.g. from near 0 back to lr/2); the epochs already done keep theirs; E' below the
 checkpoint's epoch is refused. A half-written last line of metrics.jsonl (a kill during its write) is
@@ -191,6 +191,18 @@ def cosine_lr(lr, epoch, epochs):
     return lr * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
 
+def lr_scheduler(opt, lr, epochs, start):
+    """torch's LambdaLR for the cosine lr_e = lr (1 + cos(pi e / E)) / 2, at epoch `start`.
+
+    LambdaLR is torch's closed form (CosineAnnealingLR's own step is recursive from the current
+    rate): a resume with another E sets each remaining epoch's rate as a fresh E-epoch run does.
+    """
+    for g in opt.param_groups:
+        g["initial_lr"] = lr
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cosine_lr(1.0, e, epochs),
+                                             last_epoch=start - 1)
+
+
 def save_checkpoint(state, path):
     """torch.save into a temporary file beside `path`, fsync, rename: a kill leaves the old file."""
     with atomic_open(path, "wb") as fh:
@@ -346,10 +358,9 @@ def run(s):
     amp = args.amp and device.type in ("cuda", "cpu")
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     t_start, row = time.time(), None
+    sched = lr_scheduler(opt, args.lr, args.epochs, s.start)
     for epoch in range(s.start, args.epochs):
-        lr = cosine_lr(args.lr, epoch, args.epochs)
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = opt.param_groups[0]["lr"]
         gen = torch.Generator().manual_seed(args.seed * 1000 + epoch)
         t0, sums, n_seen, correct = time.time(), {}, 0, 0
         batches = _batches(Xtr, ytr, args.batch_size, gen, args.max_batches)
@@ -395,6 +406,7 @@ def run(s):
             kept = f"epoch {epoch}" if epoch else "none"
             raise TrainError(f"writing epoch {epoch + 1} to {s.out} failed ({e.strerror or e}); "
                              f"the checkpoint kept: {kept}; free the space and --resume") from None
+        sched.step()
 
     flat = None
     if args.flatness_batches:
