@@ -1,7 +1,12 @@
 """SAM, GNP, GSAM, GAM (Alg. 1), GAMAccel (Alg. 2), SAM+GAM, GSAM+GAM as torch optimizers.
 
     opt = GAM(model.parameters(), torch.optim.SGD, rho=0.1, alpha=0.3, lr=0.1, momentum=0.9)
-    loss = opt.step(lambda: loss_fn(model(x), y))     # no backward() in the closure
+    loss = opt.step(lambda: loss_fn(model(x), y))     # the optimizer differentiates the loss
+
+torch's closure convention (`opt.zero_grad(); loss.backward(); return loss`) gives the same
+steps (see `evaluate`); SAM, GNP and GSAM also have davda54/sam's `first_step` / `second_step`.
+`max_grad_norm=` clips the direction before the base step; `rho_schedule="lr"` makes rho follow
+the lr that any torch.optim.lr_scheduler sets (GSAM Alg. 1).
 
 Each estimator computes a direction d exactly as `gamtoy.optim.estimators` (tested equal) and
 writes it into p.grad; the base optimizer then steps. Keyword arguments that are not the
@@ -258,7 +263,8 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         unscaled and a non-finite one skips the step and backs the scale off.
         `diag=False`: no diagnostics (saves their sweeps); opt.diagnostics then has only the loss.
         Without a closure, after `first_step`: the same as `second_step(zero_grad=False)` (for
-        loops that call `optimizer.step()` themselves, e.g. Hugging Face's Trainer).
+        loops that call `optimizer.step()` themselves, e.g. Hugging Face's Trainer). With a
+        scaler and a backward-calling closure, call backward() on the unscaled loss.
         """
         if closure is None:
             if self._pending is not None:

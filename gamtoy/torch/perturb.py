@@ -48,6 +48,7 @@ class Point:
         self.moved = False  # True while the parameters hold a perturbed point (self.point)
         self.point = self.theta0
         self.work_cache = work_cache  # the optimizer's buffers: handed back after the step
+        self._bufs = None
 
     def split(self, v):
         """A flat vector as a parameter list (views)."""
@@ -67,8 +68,9 @@ class Point:
     @property
     def work(self):
         """The buffers that hold a perturbed point (kept by the optimizer across steps)."""
-        self.work_cache, bufs = work_buffers(self.work_cache, self.params)
-        return bufs
+        if self._bufs is None:  # checked against the parameters once per step
+            self.work_cache, self._bufs = work_buffers(self.work_cache, self.params)
+        return self._bufs
 
     @no_grad
     def move(self, e, scale=1.0, relative=False):
