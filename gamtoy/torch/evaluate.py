@@ -150,6 +150,8 @@ class Evaluator(Point):
         with torch.enable_grad(), ctx:
             loss, set_grads = self.call_closure(i)
             if set_grads is not None:
+                if not isinstance(loss, torch.Tensor):
+                    check_loss(loss)  # the closure must still return the loss
                 if graph:
                     raise RuntimeError(NEEDS_GRAPH.format(method="this optimizer"))
                 if self.scale != 1.0:  # the closure's gradients are of the unscaled loss

@@ -340,9 +340,9 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     def first_step(self, zero_grad=False):
         """Two-step API (davda54/sam): `.grad` holds grad L(w); move w to the ascent point."""
         raise NotImplementedError(
-            f"{type(self).__name__} has no two-step API: it needs more than two gradients (or "
-            "Hessian-vector products) per step; use opt.step(closure), whose closure may call "
-            "opt.zero_grad() and loss.backward() itself (SAM, GNP and GSAM have first_step)")
+            f"{type(self).__name__} has no two-step API (only SAM, GNP and GSAM take exactly two "
+            "gradients per step); use opt.step(closure), whose closure may call opt.zero_grad() "
+            "and loss.backward() itself")
 
     def second_step(self, zero_grad=False):
         """Two-step API: `.grad` holds the gradient at the perturbed point; back to w, step."""
