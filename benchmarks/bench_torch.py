@@ -153,9 +153,9 @@ def _live_tensor_bytes():
             if not isinstance(obj, torch.Tensor) or obj.device.type == "meta":
                 continue
             st = obj.untyped_storage()
+            key = (st.data_ptr(), st.device)  # fake tensors (torch.compile): no data pointer
         except Exception:  # noqa: BLE001 - objects that only look like tensors
             continue
-        key = (st.data_ptr(), st.device)
         if st.data_ptr() and key not in seen:
             seen.add(key)
             total += st.nbytes()
