@@ -2,7 +2,7 @@
 and a small BatchNorm ResNet-18, and peak memory / SGD on the MLP.
 
     python -m benchmarks torch   (or: python -m benchmarks.bench_torch [--rounds 20] [--block 5]
-                                      [--threads N] [--no-memory] [--no-resnet])
+                                      [--threads N] [--no-memory] [--no-resnet] [--compile])
 
 CPU, float32. Problems: the 784-256-256-10 ReLU MLP, batch 128; the CIFAR ResNet-18 of
 gamtoy.torch.models (BatchNorm, width 8), batch 32 at 3 x 32 x 32.
@@ -16,7 +16,8 @@ target` or `inconclusive` (target inside the spread). The floors, timed in the s
 the least work any implementation must do (2 or 4 gradients, or 2 gradient + HVP passes, + one
 SGD update). Targets: MLP (issue 5) SAM, GNP, GSAM <= 2.2x, GAMAccel <= 4.3x, GAM (exact HVPs)
 <= 5.0x; ResNet: 1.10 x the optimizer's floor (2 grads; 4 grads; 2 HVPs), measured in the run.
-Only the public API of gamtoy.torch is used (`gamtoy.torch.get`); GAM's `hvp=` modes are timed
+--compile adds "NAME compiled" rows: the same step with the model through torch.compile (SGD
+too), as time / eager SGD. Only the public API of gamtoy.torch is used (`gamtoy.torch.get`); GAM's `hvp=` modes are timed
 where the constructor takes them.
 
 Memory: peak bytes of live tensor memory during one step, measured in a fresh process per
@@ -66,20 +67,22 @@ def _problem(kind="mlp", seed=0):
     return model, X, y
 
 
-def _stepper(name, kind="mlp", **kw):
+def _stepper(name, kind="mlp", compiled=False, **kw):
+    """One step of `name` on a fresh problem; compiled: through torch.compile(model)."""
     model, X, y = _problem(kind)
+    net = torch.compile(model) if compiled else model
     if name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
         def step():
             opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(X), y).backward()
+            F.cross_entropy(net(X), y).backward()
             opt.step()
         return step
     if kw.get("hvp") == "forward_over_reverse":
         kw["model"] = model
     opt = gtt.get(name, model.parameters(), lr=0.01, **kw)
-    return lambda: opt.step(lambda: F.cross_entropy(model(X), y))
+    return lambda: opt.step(lambda: F.cross_entropy(net(X), y))
 
 
 def _floor_stepper(k, hvp, kind="mlp"):
@@ -105,9 +108,17 @@ def _floor_stepper(k, hvp, kind="mlp"):
     return step
 
 
-def contenders(kind, block):
-    """{label: callable running `block` steps}: SGD, every optimizer, GAM's HVP modes, floors."""
+COMPILED = ["sgd", "sam", "gnp", "gsam", "gam_accel"]  # GAM's double backward does not compile
+
+
+def contenders(kind, block, compiled=False):
+    """{label: callable running `block` steps}: SGD, every optimizer, GAM's HVP modes, floors;
+    compiled: also the first-order ones through torch.compile(model) (compiled here, once)."""
     steppers = {n: _stepper(n, kind) for n in NAMES}
+    if compiled:
+        for n in COMPILED:
+            steppers[f"{n} compiled"] = _stepper(n, kind, compiled=True)
+            steppers[f"{n} compiled"]()
     for mode in ("forward_over_reverse", "auto"):
         try:
             steppers[f"gam hvp={mode}"] = _stepper("gam", kind, hvp=mode)
@@ -125,9 +136,9 @@ def contenders(kind, block):
     return {k: blocked(f) for k, f in steppers.items()}
 
 
-def step_times(kind, n_rounds, block):
+def step_times(kind, n_rounds, block, compiled=False):
     """{label: [per-step seconds of each round]}, contenders interleaved in rotated order."""
-    c = contenders(kind, block)
+    c = contenders(kind, block, compiled)
     for f in c.values():  # warm-up: a few steps each
         f()
     t = rounds(c, n_rounds, warmup=0)
@@ -142,9 +153,9 @@ def _live_tensor_bytes():
             if not isinstance(obj, torch.Tensor) or obj.device.type == "meta":
                 continue
             st = obj.untyped_storage()
+            key = (st.data_ptr(), st.device)  # fake tensors (torch.compile): no data pointer
         except Exception:  # noqa: BLE001 - objects that only look like tensors
             continue
-        key = (st.data_ptr(), st.device)
         if st.data_ptr() and key not in seen:
             seen.add(key)
             total += st.nbytes()
@@ -202,6 +213,9 @@ def main(argv=None):
                         "else 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory column")
     p.add_argument("--no-resnet", action="store_true", help="the MLP only")
+    p.add_argument("--compile", action="store_true",
+                   help="also time the first-order optimizers with torch.compile(model) (MLP; "
+                        "compiling takes minutes on a CPU)")
     args = p.parse_args([] if argv is None else argv)
     threads = args.threads or int(os.environ.get("GAMTOY_BENCH_THREADS", "1"))
     torch.set_num_threads(threads)
@@ -212,7 +226,7 @@ def main(argv=None):
     for kind in kinds:
         n_rounds = args.rounds if kind == "mlp" else max(3, args.rounds // 2)
         block = args.block if kind == "mlp" else max(1, args.block // 3)
-        times = step_times(kind, n_rounds, block)
+        times = step_times(kind, n_rounds, block, args.compile and kind == "mlp")
         sgd = times["sgd"]
         mem = {}
         if kind == "mlp" and not args.no_memory:
@@ -228,7 +242,9 @@ def main(argv=None):
         for n in [k for k in times if k != "sgd" and not k.startswith("floor")]:
             r = ratio(times[n], sgd)
             base = n.split(" ")[0]
-            if kind == "mlp":
+            if n.endswith("compiled"):
+                target = None  # measured, no target (time / eager SGD)
+            elif kind == "mlp":
                 target = TARGETS.get(base)
             else:
                 fl = FLOOR_OF.get(base)

@@ -28,16 +28,24 @@ def _problem():
     return model.double(), X.double(), y
 
 
-def _train(model, X, y, name, accumulate=1):
+def _train(model, X, y, name, accumulate=1, backward=False):
+    """STEPS steps; backward=True: torch's closure convention (zero_grad, loss.backward())."""
     opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum", weight_decay=1e-3,
                   model=model)
     F = torch.nn.functional
     Xs, ys = X.chunk(accumulate), y.chunk(accumulate)
+
+    def micro(i):
+        loss = F.cross_entropy(model(Xs[i]), ys[i])
+        if backward:
+            opt.zero_grad()
+            loss.backward()
+        return loss
     for _ in range(STEPS):
         if accumulate == 1:
             opt.step(lambda: F.cross_entropy(model(X), y))
         else:
-            opt.step(lambda i: F.cross_entropy(model(Xs[i]), ys[i]), accumulate=accumulate)
+            opt.step(micro, accumulate=accumulate)
     return torch.nn.utils.parameters_to_vector(model.parameters()).detach()
 
 
@@ -55,6 +63,9 @@ def _worker(rank, world, port, out):
                 if wrap:  # DDP wrapper: evaluations run under no_sync, one all_reduce each
                     model = torch.nn.parallel.DistributedDataParallel(model)
                 result[name, wrap] = _train(model, X[half], y[half], name, 2 if wrap else 1)
+                if wrap:
+                    model = torch.nn.parallel.DistributedDataParallel(_problem()[0])
+                    result[name, "backward"] = _train(model, X[half], y[half], name, 2, True)
         if rank == 0:
             torch.save(result, out)
     finally:
@@ -80,7 +91,8 @@ def _run_two_processes(tmp_path):
 
 
 def test_two_gloo_processes_equal_one_process_on_the_concatenated_batch(tmp_path, device):
-    """Bare module, and DDP-wrapped with 2 micro-batches per rank; the gradient that sets the
+    """Bare module, and DDP-wrapped with 2 micro-batches per rank (closures returning the loss,
+    or calling loss.backward() themselves); the gradient that sets the
     perturbation (and every HVP) is the one averaged over ranks."""
     if device != "cpu":
         pytest.skip("gloo runs on CPU tensors (NCCL needs 2 GPUs)")
@@ -90,6 +102,6 @@ def test_two_gloo_processes_equal_one_process_on_the_concatenated_batch(tmp_path
         model, X, y = _problem()
         want = _train(model, X, y, name)
         assert not torch.allclose(want, start)
-        for wrap in (False, True):
+        for wrap in (False, True, "backward"):
             torch.testing.assert_close(got[name, wrap], want, rtol=0, atol=1e-6,
                                        msg=f"{name}, wrapped={wrap}")

@@ -321,8 +321,8 @@ def test_with_dropout_every_hvp_mode_takes_the_same_steps_and_leaves_the_same_ra
     # gradient pass's random state, so H is taken under the same dropout mask as g
     got = {}
     for hvp in ("double_backward", "forward_over_reverse", "auto"):
-        from gamtoy.torch import core
-        core._AUTO.clear()
+        from gamtoy.torch import hvp as hvp_modes
+        hvp_modes._AUTO.clear()
         model, X, y = _dropout_setup(device)
         opt = gtt.get(name, model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13, alpha=0.7)
         torch.manual_seed(7)
@@ -335,7 +335,7 @@ def test_with_dropout_every_hvp_mode_takes_the_same_steps_and_leaves_the_same_ra
 
 
 def test_auto_says_what_it_chose_and_takes_double_backward_where_the_other_cannot_run(device):
-    from gamtoy.torch import core
+    from gamtoy.torch import hvp as hvp_modes
     model, X, y = _setup(device=device)
     closure = lambda: F.cross_entropy(model(X), y)  # noqa: E731
     opt = gtt.GAM(model.parameters(), lr=0.1, hvp="auto")  # no model=: no choice to make
@@ -351,11 +351,11 @@ def test_auto_says_what_it_chose_and_takes_double_backward_where_the_other_canno
     # step falls back to double backward, equal to a double-backward step, and says so
     steps = {}
     for hvp in ("double_backward", "auto"):
-        core._AUTO.clear()
+        hvp_modes._AUTO.clear()
         model, X, y = _setup(bn=True, dtype=torch.float32, device=device)
         opt = gtt.get("gam", model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13)
         params = list(model.parameters())
-        core._AUTO[(params[0].device.type, params[0].dtype,
+        hvp_modes._AUTO[(params[0].device.type, params[0].dtype,
                     tuple(tuple(p.shape) for p in params))] = "forward_over_reverse"
 
         def amp():

@@ -184,7 +184,7 @@ def test_torch_hvp_equals_autograd_hvp(hvp, device):
     np_opt, oracle, theta, t_opt, model, closure = _pair("gam", {"weight_decay": 1e-2},
                                                          device=device)
     t_opt.hvp, t_opt.model = hvp, model
-    from gamtoy.torch.core import Evaluator
+    from gamtoy.torch.evaluate import Evaluator
     ev = Evaluator(t_opt, closure)
     loss, g, f = ev.normgrad()
     g_ref, f_ref = oracle.normgrad(theta, XI)

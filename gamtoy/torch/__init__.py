@@ -2,8 +2,9 @@
 
     from gamtoy.torch import GAM
     opt = GAM(model.parameters(), torch.optim.SGD, rho=0.1, alpha=0.3, lr=0.1, model=model)
-    loss = opt.step(lambda: loss_fn(model(x), y))   # the closure returns the loss, no backward()
+    loss = opt.step(lambda: loss_fn(model(x), y))   # or torch's closure: zero_grad, backward
 
+Recipes for Lightning and Hugging Face: docs/guides/torch.md.
 `get(name, params, lr, base=...)` takes the names of `gamtoy.optim.get`. The vector kernels are
 in `gamtoy.torch.kernels` (`FORCE_DEVICE_PATH` runs the GPU path on the CPU). Importing this package
 imports torch; `import gamtoy` does not.

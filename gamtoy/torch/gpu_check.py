@@ -264,8 +264,8 @@ def part_sync(dev, quick, budget, reserve):
 
 
 def _bench_one(dev, base_model, name, kw, x, y, warmup, timed, bf16=True):
-    from . import core
-    core._AUTO.clear()  # hvp="auto" measures afresh in each row (its choice is kept per process)
+    from . import hvp
+    hvp._AUTO.clear()  # hvp="auto" measures afresh in each row (its choice is kept per process)
     model = copy.deepcopy(base_model).to(dev)
     opt = _opt(name, model, kw, lr=0.1)
     amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=bf16)

@@ -270,10 +270,11 @@ def peak_tensor_bytes(step, params, warmup=2):
                 if not isinstance(obj, torch.Tensor) or obj.device.type != "cpu":
                     continue
                 st = obj.untyped_storage()
+                ptr = st.data_ptr()  # fake tensors (left by torch.compile) have none: skipped
             except Exception:  # noqa: BLE001 - objects that only look like tensors
                 continue
-            if st.data_ptr() and st.data_ptr() not in seen:
-                seen.add(st.data_ptr())
+            if ptr and ptr not in seen:
+                seen.add(ptr)
                 start += st.nbytes()
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()

@@ -1,7 +1,12 @@
 """SAM, GNP, GSAM, GAM (Alg. 1), GAMAccel (Alg. 2), SAM+GAM, GSAM+GAM as torch optimizers.
 
     opt = GAM(model.parameters(), torch.optim.SGD, rho=0.1, alpha=0.3, lr=0.1, momentum=0.9)
-    loss = opt.step(lambda: loss_fn(model(x), y))     # no backward() in the closure
+    loss = opt.step(lambda: loss_fn(model(x), y))     # the optimizer differentiates the loss
+
+torch's closure convention (`opt.zero_grad(); loss.backward(); return loss`) gives the same
+steps (see `evaluate`); SAM, GNP and GSAM also have davda54/sam's `first_step` / `second_step`.
+`max_grad_norm=` clips the direction before the base step; `rho_schedule="lr"` makes rho follow
+the lr that any torch.optim.lr_scheduler sets (GSAM Alg. 1).
 
 Each estimator computes a direction d exactly as `gamtoy.optim.estimators` (tested equal) and
 writes it into p.grad; the base optimizer then steps. Keyword arguments that are not the
@@ -21,7 +26,9 @@ import torch
 from .. import validate
 from ..optim import DEFAULTS
 from . import kernels as K
-from .core import XI, Evaluator, _Overflow, check_devices
+from .evaluate import Evaluator, Overflow
+
+XI = 1e-12
 
 HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
 
@@ -114,6 +121,19 @@ def _check_base_hyper(where, d, keys=_BASE_REALS):
                            for i, b in enumerate(betas))
 
 
+def check_devices(groups):
+    devices = set()
+    for i, g in enumerate(groups):
+        ds = {p.device for p in g["params"]}
+        if len(ds) > 1:
+            raise ValueError(f"parameter group {i} mixes devices {sorted(map(str, ds))}: move the "
+                             "model to one device before building the optimizer")
+        devices |= ds
+    if len(devices) > 1:
+        raise ValueError(f"parameter groups are on different devices {sorted(map(str, devices))}: "
+                         "gamtoy.torch optimizers need all parameters on one device")
+
+
 class FlatnessOptimizer(torch.optim.Optimizer):
     """Base: an estimator (direction) + a torch base optimizer (step).
 
@@ -127,8 +147,12 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     _radii = ()  # the hyper-parameters that must all be 0 for "exactly the base optimizer"
 
     def __init__(self, params, base_optimizer=torch.optim.SGD, *, xi=XI, model=None,
-                 distributed=True, process_group=None, check_finite=True, **kwargs):
+                 distributed=True, process_group=None, check_finite=True, max_grad_norm=None,
+                 rho_schedule=None, rho_min=0.0, lr_min=0.0, **kwargs):
         _check_base(base_optimizer)
+        self.max_grad_norm = validate.real("max_grad_norm", max_grad_norm, low=0.0, low_open=True,
+                                           allow_none=True)
+        schedule = _check_rho_schedule(self.name, rho_schedule, rho_min, lr_min, kwargs)
         own = {k: _hyper(self.name, k, kwargs.pop(k, v)) for k, v in DEFAULTS[self.name][0].items()}
         xi = _hyper(self.name, "xi", xi)
         _check_base_hyper(f"{base_optimizer.__name__} keyword", kwargs)
@@ -151,6 +175,10 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             g["l2"] = validate.real("weight_decay", g["l2"], low=0.0)
         self.diagnostics = {}
         self.skipped = 0
+        self._work_cache, self._pending = None, None
+        # GSAM Alg. 1: rho_t from the group's lr at each step; lr_max = the lr at construction
+        self.rho_schedule = schedule and (rho_min, lr_min, K.number(self.param_groups[0]["lr"]))
+        self._rho_t = None
 
     def add_param_group(self, param_group):
         """torch's add_param_group, then the same checks as at construction (estimator
@@ -195,8 +223,22 @@ class FlatnessOptimizer(torch.optim.Optimizer):
                         f"and perturbation are global); set {k} once, as a keyword")
 
     def hyper(self, key):
-        """A hyper-parameter of the estimator (equal in every param group, see _check_groups)."""
+        """A hyper-parameter of the estimator (equal in every param group, see _check_groups);
+        rho is this step's rho_t where rho follows the lr (`rho_schedule="lr"`)."""
+        if key == "rho" and self._rho_t is not None:
+            return self._rho_t
         return self.param_groups[0][key]
+
+    def scheduled_rho(self):
+        """GSAM Alg. 1 step 0: rho_t = rho_min + (rho - rho_min)(lr_t - lr_min)/(lr_max - lr_min),
+        lr_t group 0's lr now, lr_max its lr at construction; None without a schedule."""
+        if not self.rho_schedule:
+            return None
+        rho, (rho_min, lr_min, lr_max) = self.param_groups[0]["rho"], self.rho_schedule
+        if lr_max - lr_min <= 0:
+            return rho
+        lr = K.number(self.param_groups[0]["lr"])
+        return rho_min + (rho - rho_min) * (lr - lr_min) / (lr_max - lr_min)
 
     def direction(self, ev, diag):
         """The estimator: (loss at theta, d, diagnostics)."""
@@ -212,16 +254,24 @@ class FlatnessOptimizer(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None, accumulate=1, scaler=None, diag=True):
-        """One step; `closure()` (or `closure(i)` for micro-batch i < accumulate) returns the loss.
+        """One step; `closure()` (or `closure(i)` for micro-batch i < accumulate) gives the loss:
+        it returns the loss (the optimizer differentiates it), or, torch's convention, calls
+        `opt.zero_grad()` and `loss.backward()` itself; both give the same step.
 
         Returns the loss at the starting point (averaged over micro-batches and ranks).
         `scaler`: a torch.amp.GradScaler; its scale multiplies every loss, the derivatives are
         unscaled and a non-finite one skips the step and backs the scale off.
         `diag=False`: no diagnostics (saves their sweeps); opt.diagnostics then has only the loss.
+        Without a closure, after `first_step`: the same as `second_step(zero_grad=False)` (for
+        loops that call `optimizer.step()` themselves, e.g. Hugging Face's Trainer). With a
+        scaler and a backward-calling closure, call backward() on the unscaled loss.
         """
         if closure is None:
-            raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes and returns"
-                             " the loss (without calling backward())")
+            if self._pending is not None:
+                return self.second_step(zero_grad=False)
+            raise ValueError(f"{type(self).__name__}.step needs a closure that recomputes the loss "
+                             "(returning it, or calling loss.backward()), or a first_step before")
+        self._no_pending("step(closure)")
         accumulate = validate.positive_int("accumulate", accumulate)
         if scaler is not None and not all(hasattr(scaler, k) for k in ("scale", "is_enabled",
                                                                         "get_scale", "update")):
@@ -229,21 +279,19 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         if accumulate > 1:
             _check_indexed_closure(closure, accumulate)
         self.diagnostics = {}
-        ev = Evaluator(self, closure, accumulate, scaler)
+        self._rho_t = self.scheduled_rho()
+        ev = Evaluator(self, closure, accumulate, scaler, self._work_cache)
         for p in ev.params:  # the previous direction: released before this step's gradients
             p.grad = None
         try:
-            if self._is_base():
-                loss, d, info = FlatnessOptimizer.direction(self, ev, diag)
-            else:
-                loss, d, info = self.direction(ev, diag)
-        except _Overflow:
+            loss, d, info = self._direction(ev, diag)
+        except Overflow:
             self.skipped += 1
             self._scaler_update(scaler, found_inf=True)
             self.diagnostics = {"skipped": True}
             return None
         finally:
-            ev.finish()
+            self._after_evaluations(ev)
         bad = ev.nonfinite_perturbed(loss, self.check_finite)
         if bad is True:  # not finite at theta or a perturbed point: skip (parameters unchanged)
             self.skipped += 1
@@ -252,15 +300,53 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             return loss
         if bad is not False:  # check_finite=False off the CPU: a NaN loss flags it, no sync
             loss = torch.where(bad, torch.full_like(loss, float("nan")), loss)
-        for p, dp in zip(ev.params, d):  # d: a parameter list
-            p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
-        self.base_optimizer.step()
+        self._base_step(ev.params, d, info, loss)
         self._scaler_update(scaler, found_inf=False)
+        return loss
+
+    def _direction(self, ev, diag):
+        if self._is_base():
+            return FlatnessOptimizer.direction(self, ev, diag)
+        return self.direction(ev, diag)
+
+    def _after_evaluations(self, ev):
+        """Back to theta0; keep the evaluator's work buffers and the HVP mode it used."""
+        ev.finish()
+        self._work_cache = ev.work_cache
+        if ev.hvp_chosen is not None:
+            self.hvp_chosen = ev.hvp_chosen
+
+    def _base_step(self, params, d, info, loss=None):
+        """d into .grad, clipped to max_grad_norm (the direction, after the estimator and before
+        the base optimizer: `torch.nn.utils.clip_grad_norm_`'s rule), then the base step."""
+        for p, dp in zip(params, d):  # d: a parameter list
+            p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
         info = info if isinstance(info, Diagnostics) else Diagnostics(**info)
+        if self.max_grad_norm is not None:
+            info["d_norm"] = torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm,
+                                                            foreach=True)
+        self.base_optimizer.step()
+        if self._rho_t is not None:
+            info["rho"] = self._rho_t
         info["loss"] = loss
         info["skipped"] = False
         self.diagnostics = info
-        return loss
+
+    def _no_pending(self, what):
+        if self._pending is not None:
+            raise RuntimeError(f"{what} after first_step: call second_step() first (the "
+                               "parameters are at the perturbed point)")
+
+    def first_step(self, zero_grad=False):
+        """Two-step API (davda54/sam): `.grad` holds grad L(w); move w to the ascent point."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no two-step API (only SAM, GNP and GSAM take exactly two "
+            "gradients per step); use opt.step(closure), whose closure may call opt.zero_grad() "
+            "and loss.backward() itself")
+
+    def second_step(self, zero_grad=False):
+        """Two-step API: `.grad` holds the gradient at the perturbed point; back to w, step."""
+        self.first_step()
 
     def _scaler_update(self, scaler, found_inf):
         """GradScaler's own rule (back off on inf, grow after growth_interval clean steps)."""
@@ -313,6 +399,26 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
 
 
+def _check_rho_schedule(name, how, rho_min, lr_min, kwargs):
+    """rho_schedule in (None, "lr"); rho_min in [0, rho]; lr_min >= 0. True for "lr"."""
+    if how not in (None, "lr"):
+        raise ValueError(f"unknown rho_schedule {how!r}; valid: None, 'lr'")
+    rho_min = validate.real("rho_min", rho_min, low=0.0)
+    lr_min = validate.real("lr_min", lr_min, low=0.0)
+    if how is None:
+        if rho_min or lr_min:
+            raise ValueError("rho_min and lr_min are used only with rho_schedule='lr'")
+        return False
+    own = DEFAULTS[name][0]
+    if "rho" not in own:
+        raise ValueError(f"rho_schedule='lr' would be ignored: {name!r} has no rho; drop it")
+    rho = kwargs.get("rho", own["rho"])
+    if rho_min > rho:
+        raise ValueError(f"rho_min={rho_min} exceeds rho={rho}: rho follows the lr from rho "
+                         "(at the initial lr) down to rho_min (at lr_min)")
+    return True
+
+
 def _check_indexed_closure(closure, k):
     try:
         sig = inspect.signature(closure)
@@ -346,11 +452,58 @@ def _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi):
     return Diagnostics(compute)
 
 
-# kept for callers of the old name
-_remove_perp = K.remove_perp_
+def _grads_in(params):
+    """The gradients a loop's backward left in .grad (zeros where none), as a parameter list."""
+    return [torch.zeros_like(p) if p.grad is None else p.grad.detach().clone() for p in params]
 
 
-class SAM(FlatnessOptimizer):
+class TwoStep(FlatnessOptimizer):
+    """davda54/sam's two-step API for loops that own the backward pass (Lightning manual
+    optimization, a Hugging Face Trainer): equal to `step(closure)` with the same two gradients.
+
+        loss_fn(model(x), y).backward(); opt.first_step(zero_grad=True)   # w -> w + e
+        loss_fn(model(x), y).backward(); opt.second_step(zero_grad=True)  # back to w, base step
+
+    The gradients in .grad are of the loss alone (the L2 term is added here); the diagnostics
+    then have "rho" (and "d_norm") only. A model= has its BatchNorm statistics restored to those
+    after the first forward, as in `step`.
+    """
+
+    def combine(self, g, g_p, n, diag):
+        """(d, |g_p|, <g_p, g>) from g = grad L(w) with |g| = n and g_p = grad L(w + e)."""
+        return g_p, None, None
+
+    @torch.no_grad()
+    def first_step(self, zero_grad=False):
+        """.grad holds grad L(w): move w to w + rho g/(|g|+xi) (SAM Eq. 3, GNP's r = rho)."""
+        self._no_pending("first_step")
+        self._rho_t = self.scheduled_rho()
+        ev = Evaluator(self, None, work_cache=self._work_cache)
+        g = ev.add_l2(_grads_in(ev.params), [p.detach() for p in ev.params])
+        ev.after_eval()  # BatchNorm statistics after the forward at w
+        n = K.norm(g)
+        ev.move(g, self.hyper("rho") / (n + self.xi))
+        self._pending = (ev, g, n)
+        if zero_grad:
+            self.zero_grad()
+
+    @torch.no_grad()
+    def second_step(self, zero_grad=False):
+        """.grad holds grad L(w + e): back to w, the direction into .grad, the base step."""
+        if self._pending is None:
+            raise RuntimeError("second_step needs a first_step before it (with grad L(w) in .grad)")
+        (ev, g, n), self._pending = self._pending, None
+        try:
+            g_p = ev.add_l2(_grads_in(ev.params), [p.detach() for p in ev.params])
+        finally:
+            self._after_evaluations(ev)
+        d, _, _ = self.combine(g, g_p, n, False)
+        self._base_step(ev.params, d, {})
+        if zero_grad:
+            self.zero_grad()
+
+
+class SAM(TwoStep):
     """SAM Eq. (3) (GSAM Eq. 2-3): d = grad L(w + rho g/(|g|+xi)).
 
     The perturbed point is built in g's own storage (three parameter-sized sets at the peak:
@@ -373,7 +526,7 @@ class SAM(FlatnessOptimizer):
         return loss, g_p, _sam_diag(like, loss, loss_adv, n, n_p, (w_dot - t_dot) / s, rho, xi)
 
 
-class GNP(FlatnessOptimizer):
+class GNP(TwoStep):
     """GNP Alg. 1 lines 4-7: d = (1-alpha) g(w) + alpha g(w + rho g/(|g|+xi)) (rho is GNP's r).
 
     variant="official" (the released code, `training/training_core.py` with its default
@@ -389,35 +542,41 @@ class GNP(FlatnessOptimizer):
         return () if self.hyper("variant") == "official" else ("rho",)
 
     def direction(self, ev, diag):
-        rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
+        rho, xi = self.hyper("rho"), self.xi
         loss, g = ev.grads()
         n = K.norm(g)
         loss_adv, g_p = ev.grads(g, rho / (n + xi))
         like = _like(g)
-        if self.hyper("variant") == "official":  # d = alpha g_p + (1-alpha) g/(|g|+xi), in g_p
-            n_p, dot, d_norm = K.combine_(g_p, alpha, g, (1 - alpha) / (n + xi), diag, True)
-            d = K.clip_(g_p, 5.0, d_norm)
-        else:  # d = g_p + (1-alpha) (g - g_p), in g_p
-            n_p, dot = K.norm_dot(g_p, g) if diag else (None, None)
-            torch._foreach_lerp_(g_p, g, 1 - alpha)
-            d = g_p
+        d, n_p, dot = self.combine(g, g_p, n, diag)
         return loss, d, _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi) if diag else {}
 
+    def combine(self, g, g_p, n, diag):
+        alpha, xi = self.hyper("alpha"), self.xi
+        if self.hyper("variant") == "official":  # d = alpha g_p + (1-alpha) g/(|g|+xi), in g_p
+            n_p, dot, d_norm = K.combine_(g_p, alpha, g, (1 - alpha) / (n + xi), diag, True)
+            return K.clip_(g_p, 5.0, d_norm), n_p, dot
+        n_p, dot = K.norm_dot(g_p, g) if diag else (None, None)
+        torch._foreach_lerp_(g_p, g, 1 - alpha)  # d = g_p + (1-alpha) (g - g_p), in g_p
+        return g_p, n_p, dot
 
-class GSAM(FlatnessOptimizer):
+
+class GSAM(TwoStep):
     """GSAM Alg. 1 steps 1-4: d = g_p - alpha g_perp, g_perp = part of g orthogonal to g_p."""
 
     name, _radii = "gsam", ("rho",)
 
     def direction(self, ev, diag):
-        rho, alpha, xi = self.hyper("rho"), self.hyper("alpha"), self.xi
+        rho, xi = self.hyper("rho"), self.xi
         loss, g = ev.grads()
         n = K.norm(g)
         loss_adv, g_p = ev.grads(g, rho / (n + xi))
-        n_p, dot = K.norm_dot(g_p, g)
         like = _like(g)
-        d = K.remove_perp_(g_p, g, alpha, xi, n_p, dot)
+        d, n_p, dot = self.combine(g, g_p, n, diag)
         return loss, d, _sam_diag(like, loss, loss_adv, n, n_p, dot, rho, xi) if diag else {}
+
+    def combine(self, g, g_p, n, diag):
+        n_p, dot = K.norm_dot(g_p, g)
+        return K.remove_perp_(g_p, g, self.hyper("alpha"), self.xi, n_p, dot), n_p, dot
 
 
 class GAM(FlatnessOptimizer):

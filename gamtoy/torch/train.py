@@ -13,11 +13,12 @@ Checkpoints are written to a temporary file beside the old one, fsynced and rena
 any moment leaves the previous checkpoint intact. --resume continues from OUT/checkpoint.pt
 (loaded with weights_only=True) exactly where the last complete epoch ended; it refuses a
 checkpoint written with other settings (optimizer, model, data, hyper-parameters, batch size,
-seed, ...). The learning rate follows a cosine over --epochs: lr_e = lr (1 + cos(pi e / E)) / 2
-for epoch e = 0..E-1. Resuming with another --epochs E' re-plans the remaining epochs on the
-cosine over E' (epoch e trains at the rate a fresh E'-epoch run uses at epoch e: a longer run
-restarts warm, e.g. from near 0 back to lr/2); the epochs already done keep theirs; E' below the
-checkpoint's epoch is refused. A half-written last line of metrics.jsonl (a kill during its write) is
+seed, ...). The learning rate follows a cosine over --epochs, set by torch's LambdaLR
+(`lr_scheduler`): lr_e = lr (1 + cos(pi e / E)) / 2 for epoch e = 0..E-1. Resuming with another
+--epochs E' re-plans the remaining epochs on the cosine over E' (epoch e trains at the rate a
+fresh E'-epoch run uses at epoch e: a longer run restarts warm, e.g. from near 0 back to lr/2);
+the epochs already done keep theirs; E' below the checkpoint's epoch is refused. A half-written
+last line of metrics.jsonl (a kill during its write) is
 dropped on resume with a warning. Without --resume a run starts afresh: metrics.jsonl is replaced
 at the start, checkpoint.pt at the end of the first epoch.
 """
@@ -191,6 +192,18 @@ def cosine_lr(lr, epoch, epochs):
     return lr * (1 + math.cos(math.pi * epoch / epochs)) / 2
 
 
+def lr_scheduler(opt, lr, epochs, start):
+    """torch's LambdaLR for the cosine lr_e = lr (1 + cos(pi e / E)) / 2, at epoch `start`.
+
+    LambdaLR is torch's closed form (CosineAnnealingLR's own step is recursive from the current
+    rate): a resume with another E sets each remaining epoch's rate as a fresh E-epoch run does.
+    """
+    for g in opt.param_groups:
+        g["initial_lr"] = lr
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cosine_lr(1.0, e, epochs),
+                                             last_epoch=start - 1)
+
+
 def save_checkpoint(state, path):
     """torch.save into a temporary file beside `path`, fsync, rename: a kill leaves the old file."""
     with atomic_open(path, "wb") as fh:
@@ -336,81 +349,100 @@ def setup(argv=None):
         start=start, rows=rows)
 
 
+def _train_epoch(s, epoch):
+    """One epoch of steps: (metric sums weighted by batch size, examples seen, correct, batches)."""
+    args, device, model, opt = s.args, s.device, s.model, s.opt
+    Xtr, ytr = s.train
+    amp = args.amp and device.type in ("cuda", "cpu")
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    gen = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+    sums, n_seen, correct = {}, 0, 0
+    batches = _batches(Xtr, ytr, args.batch_size, gen, args.max_batches)
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", disable=args.no_progress,
+               file=sys.stderr)
+    for b in bar:
+        xb = Xtr[b]
+        if s.image and args.augment:
+            xb = data.augment(xb, gen)
+        xb, yb = xb.to(device), ytr[b].to(device)
+        first = []
+
+        def closure():
+            with (torch.autocast(device.type, dtype=amp_dtype) if amp
+                  else contextlib.nullcontext()):
+                out = model(xb)
+                if not first:
+                    first.append(out.detach())  # accuracy at theta, no extra forward
+                return F.cross_entropy(out, yb)
+
+        loss = opt.step(closure, scaler=s.scaler)
+        if loss is None:  # skipped (non-finite scaled gradient)
+            continue
+        correct += int((first[0].argmax(1) == yb).sum())
+        n_seen += len(b)
+        for k, v in opt.diagnostics.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(b)
+        bar.set_postfix(loss=f"{float(loss):.4f}")
+    bar.close()
+    return sums, n_seen, correct, len(batches)
+
+
+def _save_epoch(s, epoch, row):
+    """The epoch's metrics line and checkpoint (atomically; a failure keeps the previous one)."""
+    state = {"epoch": epoch + 1, "model": s.model.state_dict(), "optimizer": s.opt.state_dict(),
+             "config": _config(s.args)}
+    if s.scaler is not None:
+        state["scaler"] = s.scaler.state_dict()
+    try:
+        _append(s.metrics_path, row)
+        save_checkpoint(state, s.ckpt_path)
+    except OSError as e:  # full disk, folder removed, ...: the previous checkpoint is kept
+        kept = f"epoch {epoch}" if epoch else "none"
+        raise TrainError(f"writing epoch {epoch + 1} to {s.out} failed ({e.strerror or e}); "
+                         f"the checkpoint kept: {kept}; free the space and --resume") from None
+
+
+def _flatness_step(s):
+    """Top Hessian eigenvalues and Hutchinson trace on --flatness-batches batches (or None)."""
+    args, device, (Xtr, ytr) = s.args, s.device, s.train
+    if not args.flatness_batches:
+        return None
+    fb = [(Xtr[b].to(device), ytr[b].to(device))
+          for b in _batches(Xtr, ytr, args.batch_size, limit=args.flatness_batches)]
+    n = sum(p.numel() for p in s.model.parameters() if p.requires_grad)
+    total = (min(args.lanczos_steps, n) + args.probes) * len(fb)
+    with tqdm(total=total, desc="flatness: Lanczos + Hutchinson", unit="hvp",
+              disable=args.no_progress, file=sys.stderr) as fbar:
+        def loss_fn(out, y):  # one call per batch per Hessian-vector product
+            fbar.update(1)
+            return F.cross_entropy(out, y)
+
+        flat = flatness(s.model, loss_fn, fb, k=args.eigenvalues, probes=args.probes,
+                        seed=args.seed, steps=args.lanczos_steps)
+    _append(s.metrics_path, {"flatness": flat, "batches": len(fb)})
+    return flat
+
+
 def run(s):
     """Train from epoch s.start to --epochs, then the flatness step; returns the metrics path."""
-    args, device, model, opt, scaler = s.args, s.device, s.model, s.opt, s.scaler
-    (Xtr, ytr), (Xte, yte) = s.train, s.test
+    args, opt = s.args, s.opt
+    Xte, yte = s.test
     # the metrics file starts as the rows kept from before the checkpoint (atomically)
     with atomic_open(s.metrics_path, "w") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in s.rows)
-    amp = args.amp and device.type in ("cuda", "cpu")
-    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     t_start, row = time.time(), None
+    sched = lr_scheduler(opt, args.lr, args.epochs, s.start)
     for epoch in range(s.start, args.epochs):
-        lr = cosine_lr(args.lr, epoch, args.epochs)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        gen = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        t0, sums, n_seen, correct = time.time(), {}, 0, 0
-        batches = _batches(Xtr, ytr, args.batch_size, gen, args.max_batches)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", disable=args.no_progress,
-                   file=sys.stderr)
-        for b in bar:
-            xb = Xtr[b]
-            if s.image and args.augment:
-                xb = data.augment(xb, gen)
-            xb, yb = xb.to(device), ytr[b].to(device)
-            first = []
-
-            def closure():
-                with (torch.autocast(device.type, dtype=amp_dtype) if amp
-                      else contextlib.nullcontext()):
-                    out = model(xb)
-                    if not first:
-                        first.append(out.detach())  # accuracy at theta, no extra forward
-                    return F.cross_entropy(out, yb)
-
-            loss = opt.step(closure, scaler=scaler)
-            if loss is None:  # skipped (non-finite scaled gradient)
-                continue
-            correct += int((first[0].argmax(1) == yb).sum())
-            n_seen += len(b)
-            for k, v in opt.diagnostics.items():
-                sums[k] = sums.get(k, 0.0) + float(v) * len(b)
-            bar.set_postfix(loss=f"{float(loss):.4f}")
-        bar.close()
-        test_loss, test_acc = _evaluate(model, Xte, yte, 512, device)
+        lr, t0 = opt.param_groups[0]["lr"], time.time()
+        sums, n_seen, correct, n_batches = _train_epoch(s, epoch)
+        test_loss, test_acc = _evaluate(s.model, Xte, yte, 512, s.device)
         row = {"epoch": epoch + 1, "train_loss": sums.get("loss", float("nan")) / max(n_seen, 1),
                "train_acc": correct / max(n_seen, 1), "test_loss": test_loss, "test_acc": test_acc,
-               "lr": lr, "seconds": time.time() - t0, "skipped_steps": len(batches) - n_seen,
+               "lr": lr, "seconds": time.time() - t0, "skipped_steps": n_batches - n_seen,
                "diagnostics": {k: v / max(n_seen, 1) for k, v in sums.items() if k != "loss"}}
-        state = {"epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                 "config": _config(args)}
-        if scaler is not None:
-            state["scaler"] = scaler.state_dict()
-        try:
-            _append(s.metrics_path, row)
-            save_checkpoint(state, s.ckpt_path)
-        except OSError as e:  # full disk, folder removed, ...: the previous checkpoint is kept
-            kept = f"epoch {epoch}" if epoch else "none"
-            raise TrainError(f"writing epoch {epoch + 1} to {s.out} failed ({e.strerror or e}); "
-                             f"the checkpoint kept: {kept}; free the space and --resume") from None
-
-    flat = None
-    if args.flatness_batches:
-        fb = [(Xtr[b].to(device), ytr[b].to(device))
-              for b in _batches(Xtr, ytr, args.batch_size, limit=args.flatness_batches)]
-        n = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        total = (min(args.lanczos_steps, n) + args.probes) * len(fb)
-        with tqdm(total=total, desc="flatness: Lanczos + Hutchinson", unit="hvp",
-                  disable=args.no_progress, file=sys.stderr) as fbar:
-            def loss_fn(out, y):  # one call per batch per Hessian-vector product
-                fbar.update(1)
-                return F.cross_entropy(out, y)
-
-            flat = flatness(model, loss_fn, fb, k=args.eigenvalues, probes=args.probes,
-                            seed=args.seed, steps=args.lanczos_steps)
-        _append(s.metrics_path, {"flatness": flat, "batches": len(fb)})
+        _save_epoch(s, epoch, row)
+        sched.step()
+    flat = _flatness_step(s)
     _summary(s, row, flat, time.time() - t_start)
     return s.metrics_path
 
