@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import gamtoy as gt  # noqa: E402
 import gamtoy.torch as gtt  # noqa: E402
 from gamtoy.torch import kernels  # noqa: E402
 
@@ -237,3 +238,13 @@ def test_a_scaler_that_is_not_a_grad_scaler_is_a_type_error(device):
     opt = gtt.SAM(model.parameters(), lr=0.1)
     with pytest.raises(TypeError, match="scaler must be a torch.amp.GradScaler or None"):
         opt.step(lambda: F.cross_entropy(model(X), y), scaler="x")
+
+
+@pytest.mark.parametrize("cls", ["SAM", "GSAM", "GAMAccel"])
+@pytest.mark.parametrize("xi", [0.0, -1e-12])
+def test_xi_at_or_below_zero_is_refused_as_in_the_core(cls, xi, device):
+    model, _, _ = _setup(device)
+    with pytest.raises(ValueError, match="xi must be positive"):
+        getattr(gtt, cls)(model.parameters(), lr=0.1, xi=xi)
+    with pytest.raises(ValueError, match="xi must be positive"):
+        gt.optim.get(cls.lower().replace("gamaccel", "gam_accel"), xi=xi)

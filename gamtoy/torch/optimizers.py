@@ -87,6 +87,8 @@ def _hyper(name, key, value):
             raise ValueError(f"unknown variant {value!r}; valid: paper, official")
         return value
     high = 1.0 if name == "gam_accel" and key in ("alpha", "beta") else None
+    if key == "xi":  # xi > 0 keeps g/(|g| + xi) finite where g = 0, as in gamtoy.optim.get
+        return validate.real(key, value, low=0.0, low_open=True)
     try:
         return validate.real(key, value, low=0.0, high=high, allow_none=key == "rho_sam")
     except ValueError:
