@@ -58,7 +58,7 @@ def plain_steps(name, L, x, y, steps, lr=LR, rho=0.1, alpha=0.3):
     GAM:  f = H g/(|g|+xi), t = w + rho f/(|f|+xi), d = g + alpha rho H(t) g(t)/(|g(t)|+xi)
           (Zhang et al. Alg. 1, Eq. 7-8)
     """
-    df, d12f = L._df, L._d12f
+    df, d12f = L.compiled().df, L.compiled().d12f
     for _ in range(steps):
         if name == "sgd":
             dx, dy = df(x, y)
@@ -215,7 +215,7 @@ def _extras(L, n_rounds, n=10_000, steps=100):
     on these virtual machines depending on the allocator's state (measured apart)."""
     S = _starts(L, n)
     x, y = S[:, 0].copy(), S[:, 1].copy()
-    vdf = L._value_with()[0]
+    df, vdf = L.compiled().df, L.compiled().value_df
     box = (-80.0, 80.0, -40.0, 40.0)
     opt = optim.get("sgd", lr=LR)
 
@@ -226,7 +226,7 @@ def _extras(L, n_rounds, n=10_000, steps=100):
 
     c = {"run": lambda: gt.run(opt, L, S, steps),
          "plain": lambda: plain_steps("sgd", L, x, y, steps),
-         "df": lambda: [L._df(x, y) for _ in range(steps)],
+         "df": lambda: [df(x, y) for _ in range(steps)],
          "vdf": lambda: [vdf(x, y) for _ in range(steps)], "checks": checks}
     t = {k: statistics.median(v) / (steps * n) * 1e9 for k, v in rounds(c, n_rounds).items()}
     return (f"run {t['run']:.1f}, plain {t['plain']:.1f}; the loss in the gradient pass "
