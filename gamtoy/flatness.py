@@ -181,11 +181,9 @@ def surrogate_gap(landscape, theta, rho, xi=XI):
     return L.value(sam_point(L, theta, rho, xi)) - L.value(theta)
 
 
-r0_first_order = surrogate_gap
-
-
 def gam_point(landscape, theta, rho, xi=XI):
-    """GAM's first-order steepest point theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi) (Eq. 7, 13)."""
+    """GAM's first-order steepest point (Eq. 7, 13): theta_adv = theta + rho f/(|f|+xi),
+    f = H g/(|g|+xi)."""
     L, theta, rho = _prep(landscape, theta, rho)
     xi = _xi(xi)
     _, f = L.normgrad(theta, xi)
@@ -230,7 +228,8 @@ def summary(landscape, theta, rho, xi=XI):
     """Every measure at theta as a dict of arrays: exact and first-order side by side."""
     return {
         "R0": r0(landscape, theta, rho), "h": surrogate_gap(landscape, theta, rho, xi),
-        "R1": r1(landscape, theta, rho), "R1_first_order": r1_first_order(landscape, theta, rho, xi),
+        "R1": r1(landscape, theta, rho),
+        "R1_first_order": r1_first_order(landscape, theta, rho, xi),
         "grad_norm": grad_norm(landscape, theta), "lambda_max": lambda_max(landscape, theta),
         "trace": hessian_trace(landscape, theta),
     }

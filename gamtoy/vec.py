@@ -171,11 +171,6 @@ def decompose(v, onto, xi):
     return par, v - par
 
 
-def as_array(v):
-    """A NumPy array (..., 2) for a `Vec2` or an `XY` (an array unchanged)."""
-    return v.array() if type(v) in (Vec2, XY) else v
-
-
 def squeeze(s):
     """A per-point scalar (`(..., 1)` array or float) as `(...)` / float."""
     if isinstance(s, float):
