@@ -317,6 +317,34 @@ class _ArrayOracle:
         return self.f
 
 
+def _first_steps(opt, oracle, starts, steps, diag, soa, batch):
+    """t = 0 of every block, before any block moves: its gradient pass gives the loss at the
+    starts, so a start where it is NaN (or whose gradient is undefined) is an error before any
+    step is taken, and the starts are evaluated once. Per block: (slice, theta, ops, the oracle
+    that knows the current point, the first step, the loss at the starts)."""
+    n = starts.shape[0]
+    block = BLOCK if soa else max(n, 1)
+    first = []
+    for c0 in range(0, n, block):
+        sl = slice(c0, min(c0 + block, n))
+        if soa:
+            theta, ops, current = XY.of(starts[sl]), _XY_OPS, oracle
+        else:
+            theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
+        current.current, current.f = theta, None
+        step = opt.update(theta, opt.init(theta), oracle, diag) if steps else None
+        f = current.current_value()
+        if np.isnan(f.sum()):
+            nan = np.isnan(f)
+            if nan.any():
+                _nan_start(oracle.name, starts.reshape(batch + (2,)),
+                           np.unravel_index(c0 + int(np.argmax(nan)), batch))
+        if steps:
+            _check_first_step(oracle, starts, batch, c0, step[0], f)
+        first.append((sl, theta, ops, current, step, f))
+    return first
+
+
 def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, batch):
     n = starts.shape[0]
     R = len(rec)
@@ -334,30 +362,10 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=steps * n, desc=f"{opt.name} on {oracle.name}", unit="pt")
-    block = BLOCK if soa else max(n, 1)
-    # t = 0 of every block first: its gradient pass gives the loss at the starts, so a start where
-    # it is NaN is an error before any step is taken (and the starts are evaluated once)
-    first = []
-    for c0 in range(0, n, block):
-        sl = slice(c0, min(c0 + block, n))
-        if soa:
-            theta, ops, current = XY.of(starts[sl]), _XY_OPS, oracle
-        else:
-            theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
-        state = opt.init(theta)
-        current.current, current.f = theta, None
-        step = opt.update(theta, state, oracle, diag) if steps else None
-        f = current.current_value()
-        if np.isnan(f.sum()):
-            nan = np.isnan(f)
-            if nan.any():
-                _nan_start(oracle.name, starts.reshape(batch + (2,)),
-                           np.unravel_index(c0 + int(np.argmax(nan)), batch))
-        if steps:
-            _check_first_step(oracle, starts, batch, c0, step[0], f)
-        first.append((sl, theta, ops, current, step, f))
+    first = _first_steps(opt, oracle, starts, steps, diag, soa, batch)
     for sl, theta, ops, current, step, f in first:
         active = None  # None: every start of the block still moves
+        state = None  # each step's new state (step 1 was taken in _first_steps)
         prev = prev_f = None
         for t in range(steps + 1):
             if t > 0:
