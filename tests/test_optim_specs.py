@@ -142,3 +142,11 @@ def test_gam_with_an_inner_optimizer_uses_gams_rho_when_rho_sam_is_none(name):
              else functools.partial(est.gsam, rho=RHO, alpha=0.01))
     d, _ = optim.get(name, rho=RHO, alpha=ALPHA).direction(L, th)
     assert_allclose(d, est.gam(L, th, RHO, ALPHA, optim.XI, inner=inner)[0], rtol=1e-13)
+
+
+def test_a_record_whose_defaults_the_estimator_does_not_take_is_a_type_error(monkeypatch):
+    spec = SPECS["sam"]
+    monkeypatch.setitem(SPECS, "sam", dataclasses.replace(
+        spec, defaults={**spec.defaults, "alpha": 0.3}, bounds={**spec.bounds, "alpha": NONNEG}))
+    with pytest.raises(TypeError, match=r"sam's estimator sam takes no \['alpha'\]"):
+        optim.get("sam")

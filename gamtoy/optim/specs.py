@@ -4,7 +4,8 @@
 derived from them. Adding an optimizer = one function in `estimators.py`, one `Spec` here (and
 one class in `gamtoy/torch/optimizers.py` for the torch backend).
 """
-import functools
+import inspect
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -76,12 +77,27 @@ class Spec:
 
     def bind(self, hp, xi):
         """The estimator as `(oracle, theta, rho_t, diag=False) -> (d, info)`, with the
-        hyper-parameters `hp` (rho excepted: it comes per step) and `xi` bound."""
-        kw = {k: v for k, v in hp.items() if k != "rho"}
-        est = functools.partial(self.estimator, xi=xi, **kw)
-        if "rho" in self.defaults:
-            return est
-        return lambda oracle, theta, rho, diag=False: est(oracle, theta, diag=diag)
+        hyper-parameters `hp` (rho excepted: it comes per step) and `xi` bound.
+
+        The values are passed by position, in the estimator's own order (keywords cost more
+        per call than a one-point step's arithmetic on the fast path); a hyper-parameter the
+        estimator does not take is a TypeError here, not a value silently dropped.
+        """
+        f, params = self.estimator, list(inspect.signature(self.estimator).parameters)
+        takes_rho = "rho" in self.defaults
+        i = params.index("diag")
+        before = params[3 if takes_rho else 2:i]  # after (oracle, theta[, rho]), up to diag
+        after = list(itertools.takewhile(hp.__contains__, params[i + 1:]))  # e.g. variant
+        unused = set(hp) - set(before) - set(after) - {"rho"}
+        if unused:
+            raise TypeError(f"{self.name}'s estimator {f.__name__} takes no {sorted(unused)}")
+        head = tuple(xi if p == "xi" else hp[p] for p in before)
+        tail = tuple(hp[p] for p in after)
+        if not takes_rho:  # the plain gradient: (oracle, theta, xi, diag)
+            return lambda oracle, theta, rho, diag=False: f(oracle, theta, *head, diag, *tail)
+        if tail:
+            return lambda oracle, theta, rho, diag=False: f(oracle, theta, rho, *head, diag, *tail)
+        return lambda oracle, theta, rho, diag=False: f(oracle, theta, rho, *head, diag)
 
 
 _PLAIN = "torch's / Kingma & Ba's usual values"
