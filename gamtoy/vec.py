@@ -132,7 +132,7 @@ class XY:
         cy = [i.y if type(i) is XY else self._scalar(i) for i in inputs]
         return XY(ufunc(*cx), ufunc(*cy))
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func, _types, args, kwargs):
         if func is np.zeros_like and not kwargs and len(args) == 1:
             return XY(np.zeros_like(self.x), np.zeros_like(self.y))
         return NotImplemented
