@@ -18,8 +18,8 @@
 (4) Gradient evaluations per step counted by a wrapping oracle, against `gamtoy.optim.COST`.
 """
 import argparse
-import sys
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -28,7 +28,7 @@ import gamtoy as gt
 from gamtoy import optim
 from gamtoy.run import BLOCK
 
-from ._harness import fmt, quantile, row, rounds, threads_line, verdict, OVER
+from ._harness import OVER, fmt, quantile, rounds, row, threads_line, verdict
 
 RUN_TARGET = 0.8  # run throughput / plain NumPy steps' throughput, at least
 FLAT_TARGET = 1.25  # run's cost per point-step at 1k or 100k / at 10k, at most
@@ -58,7 +58,7 @@ def plain_steps(name, L, x, y, steps, lr=LR, rho=0.1, alpha=0.3):
     GAM:  f = H g/(|g|+xi), t = w + rho f/(|f|+xi), d = g + alpha rho H(t) g(t)/(|g(t)|+xi)
           (Zhang et al. Alg. 1, Eq. 7-8)
     """
-    df, d12f = L._df, L._d12f
+    df, d12f = L.compiled().df, L.compiled().d12f
     for _ in range(steps):
         if name == "sgd":
             dx, dy = df(x, y)
@@ -117,9 +117,11 @@ def run_vs_plain(sizes=(1_000, 10_000, 100_000), n_rounds=7, point_steps=1_000_0
             S = _starts(L, n)
             x, y = S[:, 0].copy(), S[:, 1].copy()
             steps = steps_of[n] = max(2, point_steps // n)
-            c["run", n] = lambda S=S, steps=steps: gt.run(opt, L, S, steps)
-            c["plain", n] = lambda x=x, y=y, steps=steps: plain_steps(name, L, x, y, steps, **hp)
-            c["blocks", n] = lambda x=x, y=y, steps=steps: plain_blocks(name, L, x, y, steps, **hp)
+            c["run", n] = lambda S=S, steps=steps, opt=opt: gt.run(opt, L, S, steps)
+            c["plain", n] = lambda x=x, y=y, steps=steps, name=name, hp=hp: plain_steps(
+                name, L, x, y, steps, **hp)
+            c["blocks", n] = lambda x=x, y=y, steps=steps, name=name, hp=hp: plain_blocks(
+                name, L, x, y, steps, **hp)
         res = rounds(c, n_rounds)
         for n in sizes:
             out[name, n] = {k: res[k, n] for k in ("run", "plain", "blocks")}
@@ -204,7 +206,8 @@ def _stats(xs):
 
 def _best_plain(r):
     """The faster plain implementation's times (whole batch or blocks)."""
-    return r["plain"] if statistics.median(r["plain"]) <= statistics.median(r["blocks"]) else r["blocks"]
+    plain, blocks = r["plain"], r["blocks"]
+    return plain if statistics.median(plain) <= statistics.median(blocks) else blocks
 
 
 def _extras(L, n_rounds, n=10_000, steps=100):
@@ -215,7 +218,7 @@ def _extras(L, n_rounds, n=10_000, steps=100):
     on these virtual machines depending on the allocator's state (measured apart)."""
     S = _starts(L, n)
     x, y = S[:, 0].copy(), S[:, 1].copy()
-    vdf = L._value_with()[0]
+    df, vdf = L.compiled().df, L.compiled().value_df
     box = (-80.0, 80.0, -40.0, 40.0)
     opt = optim.get("sgd", lr=LR)
 
@@ -226,7 +229,7 @@ def _extras(L, n_rounds, n=10_000, steps=100):
 
     c = {"run": lambda: gt.run(opt, L, S, steps),
          "plain": lambda: plain_steps("sgd", L, x, y, steps),
-         "df": lambda: [L._df(x, y) for _ in range(steps)],
+         "df": lambda: [df(x, y) for _ in range(steps)],
          "vdf": lambda: [vdf(x, y) for _ in range(steps)], "checks": checks}
     t = {k: statistics.median(v) / (steps * n) * 1e9 for k, v in rounds(c, n_rounds).items()}
     return (f"run {t['run']:.1f}, plain {t['plain']:.1f}; the loss in the gradient pass "
@@ -234,7 +237,8 @@ def _extras(L, n_rounds, n=10_000, steps=100):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m benchmarks core", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks core",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (7; --quick: 3)")
     ap.add_argument("--quick", action="store_true", help="1k and 10k starts only, 3 rounds")
     args = ap.parse_args([] if argv is None else argv)
@@ -255,28 +259,33 @@ def main(argv=None):
     per_point = {}
     for (name, n), r in res.items():
         pts = n * r["steps"]
-        best = "plain" if statistics.median(r["plain"]) <= statistics.median(r["blocks"]) else "blocks"
-        ratios = [b / a for a, b in zip(r["run"], r[best])]  # throughput ratio = time ratio inverted
+        # throughput ratio = time ratio inverted
+        ratios = [b / a for a, b in zip(r["run"], _best_plain(r), strict=True)]
         rr = _stats(ratios)
         over |= verdict(rr, RUN_TARGET, True) == OVER
-        mps = lambda ts: pts / statistics.median(ts) / 1e6  # noqa: E731
+
+        def mps(ts, pts=pts):
+            return pts / statistics.median(ts) / 1e6
         print(row(f"{name}, {n:,}", rr, RUN_TARGET, True,
-                  extra=f"  {mps(r['run']):6.2f}   {mps(r['plain']):6.2f}, {mps(r['blocks']):6.2f}"))
+                  extra=f"  {mps(r['run']):6.2f}   {mps(r['plain']):6.2f}, "
+                        f"{mps(r['blocks']):6.2f}"))
         per_point[name, n] = [t / pts for t in r["run"]]
     if len(sizes) > 1:
         mid = 10_000 if 10_000 in sizes else sizes[-1]
-        print(f"  cost per point-step at n starts / at {mid:,} (flat: <= {FLAT_TARGET}), run beside "
-              f"plain (its best of whole and blocks): NumPy's per-call overhead is in both; ns per "
-              f"point-step of run at {' / '.join(f'{n:,}' for n in sizes)}:")
+        print(f"  cost per point-step at n starts / at {mid:,} (flat: <= {FLAT_TARGET}), run "
+              f"beside plain (its best of whole and blocks): NumPy's per-call overhead is in "
+              f"both; ns per point-step of run at {' / '.join(f'{n:,}' for n in sizes)}:")
         for name in HYPER:
             for n in sizes:
                 if n == mid:
                     continue
-                rr = _stats([x / y for x, y in zip(per_point[name, n], per_point[name, mid])])
+                rr = _stats([x / y for x, y in zip(per_point[name, n], per_point[name, mid],
+                                                   strict=True)])
                 pl = statistics.median(_best_plain(res[name, n])) / res[name, n]["steps"] / n
                 pm = statistics.median(_best_plain(res[name, mid])) / res[name, mid]["steps"] / mid
                 over |= verdict(rr, FLAT_TARGET) == OVER
-                ns = " / ".join(f"{statistics.median(per_point[name, k]) * 1e9:.0f}" for k in sizes)
+                ns = " / ".join(f"{statistics.median(per_point[name, k]) * 1e9:.0f}"
+                                for k in sizes)
                 print(row(f"{name}, {n:,} / {mid:,}", rr, FLAT_TARGET,
                           extra=f"  plain {pl / pm:4.2f}; {ns}"))
         print("  sgd's run beyond its plain steps, ns per point-step at 10,000 starts x 100 steps "
@@ -290,12 +299,13 @@ def main(argv=None):
         g, h = cost[name]
         flag = "" if g + h == optim.COST[name] else "  <- differs from COST"
         s = _stats([x / 1e6 for x in rates])
-        print(f"  {name:<10} {fmt(s):>20}  {g:5.1f} {h:5.1f} {g + h:5.1f} {optim.COST[name]:5d}{flag}")
+        print(f"  {name:<10} {fmt(s):>20}  {g:5.1f} {h:5.1f} {g + h:5.1f} "
+              f"{optim.COST[name]:5d}{flag}")
     g = _stats(tp["gam"])
     v = verdict({k: x for k, x in g.items()}, THROUGHPUT_TARGET, True)
     over |= v == OVER
-    print(f"  gam: {g['median'] / 1e6:.2f} M point-steps/s [{g['lo'] / 1e6:.2f}, {g['hi'] / 1e6:.2f}], "
-          f"target >= {THROUGHPUT_TARGET / 1e6:g} M: {v}")
+    print(f"  gam: {g['median'] / 1e6:.2f} M point-steps/s [{g['lo'] / 1e6:.2f}, "
+          f"{g['hi'] / 1e6:.2f}], target >= {THROUGHPUT_TARGET / 1e6:g} M: {v}")
     print("(3) live widgets: one start, sgd/sam/gsam/gnp/gam/gam_accel x 300 steps on ridge")
     w = _stats(widgets(repeats=7 if args.quick else 15))
     v = verdict(w, WIDGET_TARGET)

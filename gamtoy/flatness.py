@@ -51,6 +51,17 @@ def grid_size(rho, n_angle=96, n_radius=24, h=None):
     return n_radius, n_angle
 
 
+def _check_budget(rho, points, h, budget):
+    """A polar grid of more than `budget` points per theta: a ValueError with the rho that fits."""
+    if points > budget:
+        hint = (f"use rho <= {h * np.sqrt(budget / (2 * np.pi)):.3g} here (a ball about the "
+                f"size of the landscape's plotting box)" if h is not None else
+                "use a smaller rho or a coarser grid")
+        raise ValueError(f"rho={rho:g} needs a polar grid of {points:,} points per "
+                         f"theta, more than the budget of {budget:,} "
+                         f"(gamtoy.flatness.GRID_BUDGET): {hint}")
+
+
 def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=8, h=None,
              budget=GRID_BUDGET):
     """(max, argmax) of fn(points (..., 2)) -> (...) over the closed ball B(theta, rho).
@@ -69,13 +80,7 @@ def ball_max(fn, theta, rho, n_angle=96, n_radius=24, zooms=10, zoom_n=7, peaks=
     if rho == 0:
         return fn(theta), theta.copy()
     n_radius, n_angle = grid_size(rho, n_angle, n_radius, h)
-    if n_radius * n_angle > budget:
-        hint = (f"use rho <= {h * np.sqrt(budget / (2 * np.pi)):.3g} here (a ball about the "
-                f"size of the landscape's plotting box)" if h is not None else
-                "use a smaller rho or a coarser grid")
-        raise ValueError(f"rho={rho:g} needs a polar grid of {n_radius * n_angle:,} points per "
-                         f"theta, more than the budget of {budget:,} "
-                         f"(gamtoy.flatness.GRID_BUDGET): {hint}")
+    _check_budget(rho, n_radius * n_angle, h, budget)
     batch = theta.shape[:-1]
     n = int(np.prod(batch))
     if n == 0:  # an empty batch: empty answers (the grid's reshapes need a point)
@@ -181,11 +186,9 @@ def surrogate_gap(landscape, theta, rho, xi=XI):
     return L.value(sam_point(L, theta, rho, xi)) - L.value(theta)
 
 
-r0_first_order = surrogate_gap
-
-
 def gam_point(landscape, theta, rho, xi=XI):
-    """GAM's first-order steepest point theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi) (Eq. 7, 13)."""
+    """GAM's first-order steepest point (Eq. 7, 13): theta_adv = theta + rho f/(|f|+xi),
+    f = H g/(|g|+xi)."""
     L, theta, rho = _prep(landscape, theta, rho)
     xi = _xi(xi)
     _, f = L.normgrad(theta, xi)
@@ -230,7 +233,8 @@ def summary(landscape, theta, rho, xi=XI):
     """Every measure at theta as a dict of arrays: exact and first-order side by side."""
     return {
         "R0": r0(landscape, theta, rho), "h": surrogate_gap(landscape, theta, rho, xi),
-        "R1": r1(landscape, theta, rho), "R1_first_order": r1_first_order(landscape, theta, rho, xi),
+        "R1": r1(landscape, theta, rho),
+        "R1_first_order": r1_first_order(landscape, theta, rho, xi),
         "grad_norm": grad_norm(landscape, theta), "lambda_max": lambda_max(landscape, theta),
         "trace": hessian_trace(landscape, theta),
     }

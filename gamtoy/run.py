@@ -19,7 +19,7 @@ import numpy as np
 
 from . import landscapes as _landscapes
 from . import optim as _optim
-from .landscapes import Landscape, check_points
+from .landscapes import check_points
 from .vec import XY, Vec2
 
 # the box is the landscape's bounds widened by this many spans on each side
@@ -68,10 +68,15 @@ class Trajectory:
         return self.info[key]
 
 
-def _box(landscape):
+def divergence_box(landscape):
+    """(lo, hi): the landscape's bounds widened by BOX_SPANS spans on each side. A run's step
+    that leaves this box is refused, and a start outside it is an error."""
     (x0, x1), (y0, y1) = landscape.bounds
     sx, sy = (x1 - x0) * BOX_SPANS, (y1 - y0) * BOX_SPANS
     return np.array([x0 - sx, y0 - sy]), np.array([x1 + sx, y1 + sy])
+
+
+_box = divergence_box  # the name gamtoy.widgets.explore imports
 
 
 def _recorded_steps(steps, every):
@@ -105,7 +110,7 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
     steps = _count("steps", steps, 0, "a non-negative integer")
     record_every = _count("record_every", record_every, 1, "a positive integer")
     opt.check_schedules(steps)  # a schedule out of range at any step: an error before the run
-    lo, hi = _box(landscape) if box is None else _check_box(box)
+    lo, hi = divergence_box(landscape) if box is None else _check_box(box)
     fast = starts.size == 2 if fast is None else fast
     one = fast and starts.size == 2
     # the loss at the starts: checked here for one start; the batch path checks it at t = 0 from
@@ -121,11 +126,10 @@ def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, p
             pts, vals = pts[rec], vals[rec]
             info = {k: v[rec[:-1]] for k, v in info.items()}
         else:
-            flat = starts.reshape(-1, 2)
-            soa = _is_compiled(landscape)
+            soa = landscape.compiled() is not None
             pts, vals, div_at, refused, info = _run_batch(
-                opt, _XYOracle(landscape) if soa else landscape, flat, steps, diagnostics, lo, hi,
-                progress, rec, soa, batch)
+                opt, _XYOracle(landscape) if soa else landscape,
+                starts.reshape(-1, 2), steps, diagnostics, lo, hi, progress, rec, soa, batch)
     points = pts.reshape((len(rec),) + batch + (2,))
     values = vals.reshape((len(rec),) + batch)
     div_at = div_at.reshape(batch)
@@ -214,12 +218,7 @@ def _check_starts(landscape, starts, lo, hi, default_box, loss=True):
     if not loss:
         return
     with np.errstate(all="ignore"):
-        if _is_compiled(landscape):  # contiguous components: the compiled function runs faster
-            f = landscape._f(np.ascontiguousarray(x).reshape(x.shape),
-                             np.ascontiguousarray(y).reshape(y.shape))
-        else:
-            f = landscape.value(starts)
-        f = np.asarray(f, float)
+        f = np.asarray(landscape.value(starts), float)
         nan = None if not np.isnan(f.sum()) else np.broadcast_to(np.isnan(f), starts.shape[:-1])
     if nan is not None and nan.any():
         _nan_start(landscape.name, starts, _index(nan))
@@ -252,13 +251,6 @@ def _undefined_gradient(landscape, starts, i, f):
                          "smooth the function")
 
 
-def _is_compiled(L):
-    """A plain `Landscape` (its oracle methods not overridden): it can run on `XY` vectors."""
-    return (isinstance(L, Landscape) and hasattr(L, "_d12f")
-            and all(getattr(type(L), m) is getattr(Landscape, m)
-                    for m in ("value", "grad", "normgrad", "hvp")))
-
-
 def _full(v, like):
     """A compiled component (an array, or a number where it is constant) as an array like `like`."""
     if type(v) is np.ndarray and v.shape == like.shape:
@@ -267,14 +259,13 @@ def _full(v, like):
 
 
 class _XYOracle:
-    """A compiled landscape's oracle on `XY` vectors. The first gradient pass at `current` (the
-    point a step starts from) also returns the loss there (`current_value`)."""
+    """A compiled landscape's oracle (`Landscape.compiled()`) on `XY` vectors. The first
+    gradient pass at `current` (the point a step starts from) also returns the loss there
+    (`current_value`)."""
 
     def __init__(self, L):
         self.L, self.name = L, L.name
-        self._f, self._df, self._d2f, self._d12f = L._f, L._df, L._d2f, L._d12f
-        with_value = getattr(L, "_value_with", None)
-        self._vdf, self._vd12f = with_value() if with_value else (None, None)
+        self._f, self._df, self._d2f, self._d12f, self._vdf, self._vd12f = L.compiled()
         self.current, self.f = None, None
 
     def value(self, W):
@@ -326,6 +317,34 @@ class _ArrayOracle:
         return self.f
 
 
+def _first_steps(opt, oracle, starts, steps, diag, soa, batch):
+    """t = 0 of every block, before any block moves: its gradient pass gives the loss at the
+    starts, so a start where it is NaN (or whose gradient is undefined) is an error before any
+    step is taken, and the starts are evaluated once. Per block: (slice, theta, ops, the oracle
+    that knows the current point, the first step, the loss at the starts)."""
+    n = starts.shape[0]
+    block = BLOCK if soa else max(n, 1)
+    first = []
+    for c0 in range(0, n, block):
+        sl = slice(c0, min(c0 + block, n))
+        if soa:
+            theta, ops, current = XY.of(starts[sl]), _XY_OPS, oracle
+        else:
+            theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
+        current.current, current.f = theta, None
+        step = opt.update(theta, opt.init(theta), oracle, diag) if steps else None
+        f = current.current_value()
+        if np.isnan(f.sum()):
+            nan = np.isnan(f)
+            if nan.any():
+                _nan_start(oracle.name, starts.reshape(batch + (2,)),
+                           np.unravel_index(c0 + int(np.argmax(nan)), batch))
+        if steps:
+            _check_first_step(oracle, starts, batch, c0, step[0], f)
+        first.append((sl, theta, ops, current, step, f))
+    return first
+
+
 def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, batch):
     n = starts.shape[0]
     R = len(rec)
@@ -343,30 +362,10 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=steps * n, desc=f"{opt.name} on {oracle.name}", unit="pt")
-    block = BLOCK if soa else max(n, 1)
-    # t = 0 of every block first: its gradient pass gives the loss at the starts, so a start where
-    # it is NaN is an error before any step is taken (and the starts are evaluated once)
-    first = []
-    for c0 in range(0, n, block):
-        sl = slice(c0, min(c0 + block, n))
-        if soa:
-            theta, ops, current = XY.of(starts[sl]), _XY_OPS, oracle
-        else:
-            theta, ops, current = starts[sl].copy(), _ARRAY_OPS, _ArrayOracle(oracle)
-        state = opt.init(theta)
-        current.current, current.f = theta, None
-        step = opt.update(theta, state, oracle, diag) if steps else None
-        f = current.current_value()
-        if np.isnan(f.sum()):
-            nan = np.isnan(f)
-            if nan.any():
-                _nan_start(oracle.name, starts.reshape(batch + (2,)),
-                           np.unravel_index(c0 + int(np.argmax(nan)), batch))
-        if steps:
-            _check_first_step(oracle, starts, batch, c0, step[0], f)
-        first.append((sl, theta, ops, current, step, f))
+    first = _first_steps(opt, oracle, starts, steps, diag, soa, batch)
     for sl, theta, ops, current, step, f in first:
         active = None  # None: every start of the block still moves
+        state = None  # each step's new state (step 1 was taken in _first_steps)
         prev = prev_f = None
         for t in range(steps + 1):
             if t > 0:

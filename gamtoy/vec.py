@@ -132,7 +132,7 @@ class XY:
         cy = [i.y if type(i) is XY else self._scalar(i) for i in inputs]
         return XY(ufunc(*cx), ufunc(*cy))
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func, _types, args, kwargs):
         if func is np.zeros_like and not kwargs and len(args) == 1:
             return XY(np.zeros_like(self.x), np.zeros_like(self.y))
         return NotImplemented
@@ -169,11 +169,6 @@ def decompose(v, onto, xi):
     e = unit(onto, xi)
     par = e * dot(v, e)
     return par, v - par
-
-
-def as_array(v):
-    """A NumPy array (..., 2) for a `Vec2` or an `XY` (an array unchanged)."""
-    return v.array() if type(v) in (Vec2, XY) else v
 
 
 def squeeze(s):

@@ -83,7 +83,7 @@ def check_bounds(bounds, name="bounds"):
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be ((xmin, xmax), (ymin, ymax)), got {bounds!r}") from None
     out = []
-    for axis, (lo, hi) in zip("xy", ((x0, x1), (y0, y1))):
+    for axis, (lo, hi) in zip("xy", ((x0, x1), (y0, y1)), strict=True):
         lo, hi = real(f"{name} {axis}min", lo), real(f"{name} {axis}max", hi)
         if not lo < hi:
             raise ValueError(f"{name} must have {axis}min < {axis}max, got ({lo}, {hi})")
@@ -103,8 +103,8 @@ def from_function(fn, bounds=None, name="custom", minima=None, check=True):
     `numpy.array` or in-place assignment is silently detached from autograd and its gradient
     comes out 0: refused, with that explanation).
     """
-    from autograd import elementwise_grad
     import autograd.numpy as anp
+    from autograd import elementwise_grad
 
     if not callable(fn):
         raise TypeError(f"fn must be a callable W (..., 2) -> (...), got {fn!r}")

@@ -6,6 +6,8 @@ Optional `*_scalar` versions of the same math on Python floats serve single poin
 Public methods take `W` of shape `(..., 2)`; the oracle methods used by `gamtoy.optim` also
 take a `Vec2`.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from ..vec import Vec2
@@ -30,6 +32,18 @@ def check_points(W, name="W"):
     if W.ndim == 0 or W.shape[-1] != 2:
         raise ValueError(f"{name} must have shape (..., 2) (2D points), got shape {W.shape}")
     return W
+
+
+class Compiled(NamedTuple):
+    """A landscape's oracle as functions of two coordinate arrays: f -> L, df -> (gx, gy),
+    d2f -> (hxx, hxy, hyy), d12f -> (gx, gy, hxx, hxy, hyy); value_df and value_d12f (None
+    where not compiled) also return L first, from the same pass."""
+    f: object
+    df: object
+    d2f: object
+    d12f: object
+    value_df: object = None
+    value_d12f: object = None
 
 
 class Landscape:
@@ -117,6 +131,14 @@ class Landscape:
         s = 1.0 / (np.sqrt(gx * gx + gy * gy) + xi)
         return (np.stack([gx, gy], -1),
                 np.stack([(hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s], -1))
+
+    def compiled(self):
+        """The functions of (x, y) arrays behind the oracle, as a `Compiled`, or None when a
+        subclass overrides value, grad, normgrad or hvp (then those methods are the oracle)."""
+        if any(getattr(type(self), m) is not getattr(Landscape, m)
+               for m in ("value", "grad", "normgrad", "hvp")):
+            return None
+        return Compiled(self._f, self._df, self._d2f, self._d12f)
 
     @staticmethod
     def _stack(parts, shape):

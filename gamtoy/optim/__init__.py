@@ -8,41 +8,27 @@ Names: sgd, momentum, adam (plain gradient), sam, gnp, gsam, gam (Alg. 1, exact 
 gam_accel (Alg. 2, four gradients), sam+gam and gsam+gam (GAM whose oracle-loss gradient is
 SAM's / GSAM's direction). `base=` picks sgd (default), momentum or adam for any of them.
 """
-import functools
 from typing import NamedTuple
 
+from ..validate import choice, real
 from . import estimators, schedules
 from .base import BASES, make_base
-from .schedules import as_schedule
-from ..validate import choice, real
+from .specs import SPECS, VARIANTS, Bound, Spec
 
 XI = 1e-12
 
-# name -> (estimator hyper-parameters with the papers' defaults, default base); the source of
-# each number is in the README's defaults table (one stated regime per optimizer)
-DEFAULTS = {
-    "sgd": ({}, "sgd"),
-    "momentum": ({}, "momentum"),
-    "adam": ({}, "adam"),
-    "sam": ({"rho": 0.05}, "sgd"),
-    "gnp": ({"rho": 0.1, "alpha": 0.8, "variant": "paper"}, "sgd"),
-    "gsam": ({"rho": 0.04, "alpha": 0.01}, "sgd"),
-    "gam": ({"rho": 0.1, "alpha": 0.3}, "sgd"),
-    "gam_accel": ({"rho": 0.2, "rho_prime": 0.02, "alpha": 0.6, "beta": 0.5, "gamma": 0.03,
-                   "variant": "paper"}, "sgd"),
-    "sam+gam": ({"rho": 0.1, "alpha": 0.3, "rho_sam": None}, "sgd"),
-    "gsam+gam": ({"rho": 0.1, "alpha": 0.3, "rho_sam": None, "alpha_gsam": 0.01}, "sgd"),
-}
-# gradient evaluations per step (an HVP counted as one gradient-sized pass)
-COST = {"sgd": 1, "momentum": 1, "adam": 1, "sam": 2, "gnp": 2, "gsam": 2, "gam": 4,
-        "gam_accel": 4, "sam+gam": 5, "gsam+gam": 5}
-VARIANTS = ("paper", "official")
+# name -> (estimator hyper-parameters with the papers' defaults, default base), from SPECS
+DEFAULTS = {n: (dict(s.defaults), s.base) for n, s in SPECS.items()}
+# gradient evaluations per step (an HVP counted as one gradient-sized pass), from SPECS
+COST = {n: s.cost for n, s in SPECS.items()}
 COMMON = {"lr", "xi", "base", "momentum", "betas", "eps", "rho_schedule", "rho_min"}
+# keywords of one base optimizer only: a ValueError with any other base
+_BASE_ONLY = {"momentum": "momentum", "betas": "adam", "eps": "adam"}
 
 
 def names():
     """The optimizer names `get` accepts."""
-    return list(DEFAULTS)
+    return list(SPECS)
 
 
 class State(NamedTuple):
@@ -51,12 +37,15 @@ class State(NamedTuple):
 
 
 class Optimizer:
-    """A configured optimizer. `update(theta, state, oracle, diag=False) -> (theta, state, info)`."""
+    """A configured optimizer.
+
+    `update(theta, state, oracle, diag=False) -> (theta, state, info)`.
+    """
 
     def __init__(self, name, estimator, base, lr, rho, hyper):
         self.name, self.estimator, self.base = name, estimator, base
         self.lr, self.rho, self.hyper = lr, rho, hyper
-        self.cost = COST[name]
+        self.cost = SPECS[name].cost
 
     def __repr__(self):
         hp = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
@@ -84,55 +73,85 @@ class Optimizer:
         return theta + delta, State(t, bstate), info
 
 
-# estimator hyper-parameters: (low, high, high_open, allow_none); every one also refuses bools,
-# strings, NaN and inf (gamtoy.validate.real)
-_RANGES = {"rho": (0.0, None, False, False), "alpha": (0.0, None, False, False),
-           "rho_prime": (0.0, None, False, False), "beta": (0.0, None, False, False),
-           "gamma": (0.0, None, False, False), "rho_sam": (0.0, None, False, True),
-           "alpha_gsam": (0.0, None, False, False)}
-
-
-def get(name, lr=0.1, **hyper):
+def get(name, lr=None, **hyper):
     """The optimizer `name` with the papers' defaults for every hyper-parameter not given.
 
-    Common: lr (float or schedule t -> lr), xi (1e-12, > 0: the normalisations' g/(|g|+xi)), base ('sgd' | 'momentum' | 'adam'),
-    momentum (0.9, base 'momentum' only), betas ((0.9, 0.999)) and eps (1e-8) (base 'adam' only),
-    rho_schedule (None | 'lr': GSAM's rho proportional to lr, from rho down to rho_min; lr must
-    then be a `schedules.Schedule`, whose vmax and vmin are lr_max and lr_min). Per name: rho,
-    alpha, variant, rho_prime, beta, gamma, rho_sam, alpha_gsam (see DEFAULTS). rho may also be a
-    schedule. Numbers may be Python or NumPy real scalars (or 0-d arrays); bools, strings, NaN and
-    inf are refused, and so is a keyword that would be ignored (momentum= with base 'sgd', ...).
-    Schedules are checked at every step they are used (lr > 0, rho >= 0).
+    Common: lr (None: the spec's default, 0.1; a float or a schedule t -> lr), xi (1e-12, > 0:
+    the normalisations' g/(|g|+xi)), base ('sgd' | 'momentum' | 'adam'), momentum (0.9, base
+    'momentum' only), betas ((0.9, 0.999)) and eps (1e-8) (base 'adam' only), rho_schedule
+    (None | 'lr': GSAM's rho proportional to lr, from rho down to rho_min; lr must then be a
+    `schedules.Schedule`, whose vmax and vmin are lr_max and lr_min). Per name: rho, alpha,
+    variant, rho_prime, beta, gamma, rho_sam, alpha_gsam (see `specs.SPECS`: defaults, their
+    source and bounds). rho may also be a schedule. Numbers may be Python or NumPy real scalars
+    (or 0-d arrays); bools, strings, NaN and inf are refused, and so is a keyword that would be
+    ignored (momentum= with base 'sgd', ...). Schedules are checked at every step they are used
+    (lr > 0, rho >= 0). An `Optimizer` is returned as it is (with no lr or hyper-parameter).
     """
     if isinstance(name, Optimizer):
-        if hyper or not (isinstance(lr, float) and lr == 0.1):
+        if hyper or lr is not None:
             raise ValueError("hyper-parameters go with an optimizer name, not an Optimizer")
         return name
-    if not isinstance(name, str) or name not in DEFAULTS:
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
-    own, default_base = DEFAULTS[name]
-    unknown = set(hyper) - set(own) - COMMON
-    if unknown:
-        valid = sorted(set(own) | COMMON)
-        raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)} for {name!r}; "
-                         f"valid: {', '.join(valid)}")
-    hp = {**own, **{k: v for k, v in hyper.items() if k in own}}
+    spec = _spec(name)
+    hp = _own(spec, hyper)
     # xi > 0 keeps g/(|g| + xi) finite where g = 0 (a start at an exact minimum): xi = 0 is 0/0
     xi = real("xi", hyper.get("xi", XI), low=0.0, low_open=True)
-    base_name = hyper.get("base", default_base)
+    base_name = _base_name(spec, hyper)
+    how = _schedule_kind(spec, hyper)
+    lr = spec.lr if lr is None else lr
+    lr_s = _lr_schedule(lr)
+    base = make_base(base_name, momentum=hyper.get("momentum", 0.9),
+                     betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8))
+    hp = spec.check(hp)
+    if "variant" in hp:
+        choice("variant", hp["variant"], spec.variants)
+    rho_s = _rho_schedule(hp.get("rho", 0.0), how, lr_s, hyper.get("rho_min", 0.0))
+    return Optimizer(spec.name, spec.bind(hp, xi), base, lr_s, rho_s, {"lr": lr, **hp, "xi": xi})
+
+
+def _spec(name):
+    if not isinstance(name, str) or name not in SPECS:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
+    return SPECS[name]
+
+
+def _own(spec, hyper):
+    """The spec's defaults overridden by `hyper`; a keyword neither the estimator's nor common
+    is an error naming the valid ones."""
+    unknown = set(hyper) - set(spec.defaults) - COMMON
+    if unknown:
+        valid = sorted(set(spec.defaults) | COMMON)
+        raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)} for {spec.name!r}; "
+                         f"valid: {', '.join(valid)}")
+    return {**spec.defaults, **{k: v for k, v in hyper.items() if k in spec.defaults}}
+
+
+def _base_name(spec, hyper):
+    """The base optimizer's name; a keyword of another base (momentum= with 'sgd') is an error."""
+    base_name = hyper.get("base", spec.base)
     if not isinstance(base_name, str) or base_name not in BASES:
         raise ValueError(f"unknown base optimizer {base_name!r}; valid: {', '.join(BASES)}")
-    for k, only in (("momentum", "momentum"), ("betas", "adam"), ("eps", "adam")):
+    for k, only in _BASE_ONLY.items():
         if k in hyper and base_name != only:
             raise ValueError(f"{k}={hyper[k]!r} is used only with base={only!r}, but base is "
                              f"{base_name!r}: drop it or pass base={only!r}")
+    return base_name
+
+
+def _schedule_kind(spec, hyper):
+    """rho_schedule (None or 'lr'), refused where it or rho_min would be ignored."""
     how = hyper.get("rho_schedule")
     choice("rho_schedule", how, (None, "lr"))
-    if how is not None and "rho" not in DEFAULTS[name][0]:
-        raise ValueError(f"rho_schedule={how!r} would be ignored: {name!r} has no rho; drop it")
+    if how is not None and "rho" not in spec.defaults:
+        raise ValueError(f"rho_schedule={how!r} would be ignored: {spec.name!r} has no rho; "
+                         "drop it")
     if "rho_min" in hyper and how != "lr":
         raise ValueError(f"rho_min={hyper['rho_min']!r} is used only with rho_schedule='lr'")
-    # lr > 0 at the first step, then >= 0 (a cosine schedule ends at 0), finite, at every step
+    return how
+
+
+def _lr_schedule(lr):
+    """lr as a checked schedule: > 0 at the first step, then >= 0 (a cosine schedule ends at 0),
+    finite, at every step."""
     if not callable(lr):
         real("lr", lr, low=0.0, low_open=True)
     lr_s = schedules.checked(lr, "lr", low=0.0)
@@ -140,20 +159,7 @@ def get(name, lr=0.1, **hyper):
         real("lr", lr_s(1), low=0.0, low_open=True)
     except ValueError as e:
         raise ValueError(f"{e} (the lr schedule {lr_s!r} at step t=1)") from None
-    base = make_base(base_name, momentum=hyper.get("momentum", 0.9),
-                     betas=hyper.get("betas", (0.9, 0.999)), eps=hyper.get("eps", 1e-8))
-    for k, (lo, hi, hi_open, none_ok) in _RANGES.items():
-        if k in hp and not (k == "rho" and callable(hp[k])):
-            hp[k] = real(k, hp[k], low=lo, high=hi, high_open=hi_open, allow_none=none_ok)
-    for k in ("alpha", "beta"):
-        if name == "gam_accel" and hp[k] > 1:
-            raise ValueError(f"{k} must be in [0, 1] for gam_accel (GAM Eq. 44), got {hp[k]}")
-    if "variant" in hp:
-        choice("variant", hp["variant"], VARIANTS)
-    rho_s = _rho_schedule(hp.get("rho", 0.0), how if "rho" in own else None, lr_s,
-                          hyper.get("rho_min", 0.0))
-    est = _estimator(name, hp, xi)
-    return Optimizer(name, est, base, lr_s, rho_s, {"lr": lr, **hp, "xi": xi})
+    return lr_s
 
 
 def _rho_schedule(rho, how, lr_s, rho_min):
@@ -166,32 +172,5 @@ def _rho_schedule(rho, how, lr_s, rho_min):
     return schedules.checked(schedules.proportional(lr_s, rho, rho_min), "rho", low=0.0)
 
 
-def _estimator(name, hp, xi):
-    """A function (oracle, theta, rho_t, diag) -> (d, info) for the named optimizer."""
-    E = estimators
-    if name in ("sgd", "momentum", "adam"):
-        return lambda o, th, rho, diag=False: E.gradient(o, th, xi, diag)
-    if name == "sam":
-        return lambda o, th, rho, diag=False: E.sam(o, th, rho, xi, diag)
-    if name == "gnp":
-        return lambda o, th, rho, diag=False: E.gnp(o, th, rho, hp["alpha"], xi, diag, hp["variant"])
-    if name == "gsam":
-        return lambda o, th, rho, diag=False: E.gsam(o, th, rho, hp["alpha"], xi, diag)
-    if name == "gam":
-        return lambda o, th, rho, diag=False: E.gam(o, th, rho, hp["alpha"], xi, diag)
-    if name == "gam_accel":
-        return lambda o, th, rho, diag=False: E.gam_accel(
-            o, th, rho, hp["rho_prime"], hp["alpha"], hp["beta"], hp["gamma"], xi, diag,
-            hp["variant"])
-    # sam+gam / gsam+gam: GAM's h_loss is SAM's / GSAM's direction (GAM Sec. 4.3, "oracle loss")
-    def gam_with_inner(o, th, rho, diag=False):
-        r_sam = rho if hp["rho_sam"] is None else hp["rho_sam"]
-        if name == "sam+gam":
-            inner = functools.partial(E.sam, rho=r_sam)
-        else:
-            inner = functools.partial(E.gsam, rho=r_sam, alpha=hp["alpha_gsam"])
-        return E.gam(o, th, rho, hp["alpha"], xi, diag, inner=inner)
-    return gam_with_inner
-
-
-__all__ = ["get", "names", "Optimizer", "State", "estimators", "schedules", "BASES", "COST"]
+__all__ = ["get", "names", "Optimizer", "State", "estimators", "schedules", "specs", "BASES",
+           "COST", "DEFAULTS", "SPECS", "VARIANTS", "XI", "Spec", "Bound"]

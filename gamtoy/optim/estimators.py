@@ -11,7 +11,10 @@ per-point scalars (f, h, cos, r1) have the batch shape `(...)`.
     GSAM  (Zhuang et al. 2022): d = g_p - alpha g_perp,  g_perp = part of g(w) orthogonal to g_p
     GAM   (Zhang et al. 2023):  d = h_loss + alpha rho H(theta_adv) g_adv/(|g_adv|+xi),
                                 theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi)
+    SAM+GAM, GSAM+GAM (GAM Sec. 4.3): GAM with h_loss = SAM's / GSAM's direction
 """
+import functools
+
 import numpy as np
 
 from ..vec import decompose, dot, norm, squeeze, unit
@@ -111,10 +114,25 @@ def gam(oracle, theta, rho, alpha, xi=1e-12, diag=False, inner=None):
             info["f"] = oracle.value(theta)
     else:
         h_loss, info = inner(oracle, theta, xi=xi, diag=diag, g=g)  # g reused: 5 passes, not 6
-    info.update(theta_adv=theta_adv, h_loss=h_loss, h_norm=h_norm, grad_norm_adv=squeeze(norm(g_adv)))
+    info.update(theta_adv=theta_adv, h_loss=h_loss, h_norm=h_norm,
+                grad_norm_adv=squeeze(norm(g_adv)))
     if diag:
         info["r1"] = squeeze(norm(g_adv)) * rho  # GAM Eq. 3 at the first-order theta_adv
     return h_loss + h_norm * alpha, info
+
+
+def sam_gam(oracle, theta, rho, alpha, rho_sam=None, xi=1e-12, diag=False):
+    """GAM Sec. 4.3 with SAM as the oracle loss: GAM Alg. 1 whose h_loss (line 5) is SAM's
+    direction (SAM Eq. 3) at radius rho_sam (None: GAM's rho, as in GAM App. C.4.1)."""
+    inner = functools.partial(sam, rho=rho if rho_sam is None else rho_sam)
+    return gam(oracle, theta, rho, alpha, xi, diag, inner=inner)
+
+
+def gsam_gam(oracle, theta, rho, alpha, rho_sam=None, alpha_gsam=0.01, xi=1e-12, diag=False):
+    """GAM Sec. 4.3 with GSAM as the oracle loss: GAM Alg. 1 whose h_loss (line 5) is GSAM's
+    direction (GSAM Alg. 1) at radius rho_sam (None: GAM's rho) and alpha_gsam."""
+    inner = functools.partial(gsam, rho=rho if rho_sam is None else rho_sam, alpha=alpha_gsam)
+    return gam(oracle, theta, rho, alpha, xi, diag, inner=inner)
 
 
 def gam_accel(oracle, theta, rho, rho_prime, alpha, beta, gamma, xi=1e-12, diag=False,

@@ -90,7 +90,9 @@ def cosine(v0, total_steps, v_min=0.0):
         raise ValueError(f"{e}: cosine decays from v0 = {v0} down to v_min") from None
     total_steps = positive_int("total_steps", total_steps)
     T = max(total_steps - 1, 1)
-    fn = lambda t: v_min + (v0 - v_min) * 0.5 * (1 + math.cos(math.pi * min(t - 1, T) / T))
+
+    def fn(t):
+        return v_min + (v0 - v_min) * 0.5 * (1 + math.cos(math.pi * min(t - 1, T) / T))
     return Schedule(fn, v0, v_min, f"cosine({v0}, {total_steps}, {v_min})")
 
 
@@ -120,7 +122,9 @@ def proportional(lr, rho_max, rho_min=0.0):
     span = lr_max - lr_min
     if span <= 0:
         return constant(rho_max)
-    fn = lambda t: rho_min + (rho_max - rho_min) * (lr(t) - lr_min) / span
+
+    def fn(t):
+        return rho_min + (rho_max - rho_min) * (lr(t) - lr_min) / span
     return Schedule(fn, rho_max, rho_min, f"proportional({lr!r}, {rho_max}, {rho_min})")
 
 
