@@ -74,6 +74,7 @@ def fig1a(rho=0.5, c=1.0, ripple=0.1, periods=2, sep=2.0, cy=0.5):
                           params=dict(rho=rho, c=c, ripple=ripple, periods=periods, sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["A", "B"]
     return L
 
 
@@ -99,6 +100,7 @@ def fig1b(rho=0.5, c=1.0, ratio=0.5 ** 0.5, p=4, sep=2.0, cy=0.5):
                           params=dict(rho=rho, c=c, ratio=ratio, p=p, sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["A", "B"]
     return L
 
 
@@ -121,6 +123,7 @@ def gsam_fig1(rho=0.5, curv=(8.0, 2.0, 0.5), sep=2.5, cy=0.5):
                           params=dict(rho=rho, curv=tuple(curv), sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["w1", "w2", "w3"]
     return L
 
 
@@ -154,6 +157,7 @@ def ridge(wall=2.05, bend=0.0, drop=0.38, x_flat=2.5, flat_curv=0.04,
                                       flat_curv=flat_curv, wells=tuple(map(tuple, wells)),
                                       depth=depth, width=width))
     L.minima = _descend(L, L.minima, lr=0.002)
+    L.minimum_names = ["flat basin"] + [f"well {i}" for i in range(1, len(wells) + 1)]
     return L
 
 
