@@ -118,6 +118,22 @@ def test_fig1a_gam_ends_in_A_more_often_than_sgd_and_sam_but_diverges_sometimes(
     assert "| gam - sgd |" in md and "inconclusive" in md
 
 
+def test_fig1a_gam_leaves_b_or_diverges_and_its_step_is_unstable_in_b(fig1a_pop):
+    """GAM never settles in valley B: from B's side it ends in A or diverges. The reason is
+    stability: GAM's direction has Jacobian eigenvalues far above 2/lr over most of B's ball,
+    while L's own Hessian there stays below 2/lr (SGD is stable in B and stays)."""
+    f = G.b_side_fate(fig1a_pop)
+    assert f["n"] == 72 and f["B"] == 0 and f["A"] > 0 and f["diverged"] > 0
+    assert f["A"] + f["diverged"] == f["n"]
+    assert G.b_side_fate(fig1a_pop, "sgd")["B"] > 0
+    st = G.gam_stability("fig1a", lr=0.05, n_r=12, n_t=24)
+    assert st["B"]["expanding"] > 0.5 > 0.2 > st["A"]["expanding"]
+    assert st["B"]["mu_max"] > 10 * st["two_over_lr"] > 10 * st["B"]["lambda_max_L"]
+    text = G.gam_fate_text(fig1a_pop, st)
+    assert "never settles in B" in text and f"{f['diverged']} diverge" in text
+    assert "| gam - sgd |" in G.fig1_population_markdown(fig1a_pop)
+
+
 # ---- GSAM Fig. 3 on the ridge: population statistics --------------------------------------
 @pytest.fixture(scope="module")
 def ridge_pop():

@@ -307,7 +307,54 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
                 diff["verdict"] = stats.verdict(diff["lo"], diff["hi"], +1)
                 comp[f"{g} - {ref}"] = diff
     return {"name": L.name, "n": len(S), "steps": steps, "lr": lr, "rho": rho, "prefer": key,
-            "R1": m["R1"], "per": per, "compare": comp}
+            "R1": m["R1"], "per": per, "compare": comp, "starts": S}
+
+
+def b_side_fate(pop, optimizer="gam"):
+    """How `optimizer`'s runs from valley B's side (starts with x > 0) end: counts of A, B, saddle,
+    neither, diverged among them, and their number."""
+    S, end = pop["starts"], pop["per"][optimizer]["end"]
+    side = S[:, 0] > 0
+    codes = {"A": 0, "B": 1, "saddle": -3, "neither": -1, "diverged": -2}
+    return {"n": int(side.sum()), **{k: int(np.sum(end[side] == c)) for k, c in codes.items()}}
+
+
+def gam_stability(name="fig1a", lr=0.05, rho=None, alpha=None, n_r=30, n_t=72):
+    """Why GAM does not stay in a valley: the step theta -> theta - lr d(theta) is stable near a
+    point only if every eigenvalue mu of the Jacobian J of GAM's direction d (GAM Alg. 1, Eq. 7-8;
+    central differences) has |1 - lr mu| < 1, so |mu| < 2/lr for real mu. Over each valley's ball
+    (radius rho, polar grid n_r x n_t): the largest |mu|, the share of points where the step
+    expands, and L's own lambda_max (what SGD sees). {"A": {...}, "B": {...}, "two_over_lr"}."""
+    from ..optim.estimators import gam
+    L = _landscapes.get(name)
+    rho = float(L.rho if rho is None else rho)
+    alpha = float(_optim.DEFAULTS["gam"][0]["alpha"] if alpha is None else alpha)
+    R, T = np.meshgrid(np.linspace(0.02, 1.0, n_r) * rho, np.linspace(0, 2 * np.pi, n_t, endpoint=False))
+    out = {"two_over_lr": 2 / lr, "lr": lr, "rho": rho, "alpha": alpha}
+    h = 1e-6
+    for lab, c in zip("AB", L.minima[:2]):
+        Q = (c + np.stack([R * np.cos(T), R * np.sin(T)], -1)).reshape(-1, 2)
+        d = lambda P: gam(L, P, rho, alpha)[0]
+        J = np.stack([(d(Q + [h, 0]) - d(Q - [h, 0])) / (2 * h), (d(Q + [0, h]) - d(Q - [0, h])) / (2 * h)], -1)
+        mu = np.linalg.eigvals(J)
+        out[lab] = {"mu_max": float(np.abs(mu).max()), "expanding": float(np.mean(np.abs(1 - lr * mu).max(-1) > 1)),
+                    "lambda_max_L": float(np.linalg.eigvalsh(L.hessian(Q))[:, 1].max())}
+    return out
+
+
+def gam_fate_text(pop, stab):
+    """GAM's runs from B's side and the stability reason, in words from the numbers."""
+    f = b_side_fate(pop)
+    a, b = stab["A"], stab["B"]
+    how = ("GAM never settles in B: it leaves B for A or diverges from it, rather than comparing "
+           "the valleys and choosing" if f["B"] == 0 else f"{f['B']} of them settle in B")
+    return (f"GAM from valley B's side ({f['n']} starts): {f['A']} end in A, {f['B']} in B, "
+            f"{f['diverged']} diverge; {how}. In B's ball the Jacobian of GAM's direction reaches |mu| = "
+            f"{b['mu_max']:.3g} and the step expands at {b['expanding']:.0%} of the points (stable "
+            f"needs |1 - lr mu| < 1: |mu| < 2/lr = {stab['two_over_lr']:g}), while L's own lambda_max "
+            f"there is {b['lambda_max_L']:.3g} < 2/lr (SGD stays); in A's ball |mu| <= {a['mu_max']:.3g}, "
+            f"expanding at {a['expanding']:.0%} of the points (lr = {stab['lr']:g}, rho = {stab['rho']:g}, "
+            f"alpha = {stab['alpha']:g}).")
 
 
 def fig1_population_markdown(pop):
@@ -325,6 +372,8 @@ def fig1_population_markdown(pop):
         dv = pop["per"][k.split(" - ")[0]]["frac"]["diverged"]
         rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} | "
                     f"{stats.fmt(*dv, digits=2)} |")
+    if "gam" in pop["per"] and "starts" in pop:
+        rows.append("\n" + gam_fate_text(pop, gam_stability(pop["name"], pop["lr"], pop["rho"])))
     rows.append(f"\n{pop['n']} starts on a grid over the landscape's box, lr = {pop['lr']:g} "
                 f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley when it "
                 "ends at a minimum (by its own gradient and Hessian, `gamtoy.outcomes`) within 1 of "

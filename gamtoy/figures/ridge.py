@@ -291,8 +291,10 @@ def headline_lines(rob):
     for c, text in CLAIM_TEXT.items():
         if c == "sam_saddle":
             ps = [r["claims"][c] for r in rob["cells"]]
-            text = (f"SAM converges to a saddle of the ridge in {ps[0]['p']:.2f} [{ps[0]['lo']:.2f}, "
-                    f"{ps[0]['hi']:.2f}] of the starts (centre cell; "
+            mid = next((r["claims"][c] for r in rob["cells"]
+                        if (r["lr"], r["rho"], r["alpha"]) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA)), ps[0])
+            text = (f"SAM converges to a saddle of the ridge in {mid['p']:.2f} [{mid['lo']:.2f}, "
+                    f"{mid['hi']:.2f}] of the starts (centre cell; "
                     f"{min(p['p'] for p in ps):.2f}-{max(p['p'] for p in ps):.2f} over the cells)")
         out.append(f"- **{text}**: {rob['verdict'][c]} over {len(rob['cells'])} cells "
                    f"(lr = {RIDGE_LR:g}, rho = {RIDGE_RHO:g}, alpha = {RIDGE_ALPHA:g}, each x {{{f}}}, "
@@ -388,10 +390,15 @@ def plot_ridge_figure(data, pop, fig=None):
     for i, m in enumerate(L.minima[1:], 1):
         ins.annotate(str(i), m, xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9,
                      color="w", weight="bold")
+    S = L.saddles   # the ridge's saddles (one negative Hessian eigenvalue): where SAM, GNP end
+    ins.plot(S[:, 0], S[:, 1], "X", ms=8, mfc="gold", mec="k", mew=0.8, zorder=40, ls="none")
+    for j, sp in enumerate(S, 1):
+        ins.annotate(f"s{j}", sp, xytext=(0, -12), textcoords="offset points", ha="center",
+                     fontsize=8, color="gold", weight="bold")
     ins.set_xlim(x0, x1), ins.set_ylim(y0, y1)
     ins.set_aspect("auto")
     ins.tick_params(labelsize=8)
-    ins.text(0.99, 0.03, "zoom: the sharp wells 1-4", ha="right", va="bottom", fontsize=9,
+    ins.text(0.99, 0.03, "zoom: wells 1-4, saddles s1-s4 (X)", ha="right", va="bottom", fontsize=9,
              color="w", transform=ins.transAxes)
     mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
     # GSAM's decomposition
