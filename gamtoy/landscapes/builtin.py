@@ -137,10 +137,11 @@ def ridge(wall=2.05, bend=0.0, drop=0.38, x_flat=2.5, flat_curv=0.04,
     Designed for GSAM's schedule (cosine lr 0.05 -> 0.0025, rho_t proportional to lr_t from 0.3,
     alpha = 0.3; see `gamtoy.figures.ridge`): SGD feels every well it passes and ends in one in
     most runs (lambda_max ~ 48); SAM, whose ascent point jumps over wells narrower than rho, ends
-    in the flat basin (lambda_max ~ 0.46) or stalls next to a well (its ascent point in it), and
-    GSAM ends in the flat basin more often than both; the fractions, with their intervals and the
-    neighbourhood where they hold, are in `figures/ridge_basins.md`.
-    `minima` = (flat basin, wells left to right), exact (Newton-polished, |grad| < 1e-10).
+    in the flat basin (lambda_max ~ 0.46) or converges to a saddle of the ridge beside well 2
+    (Hessian eigenvalues -20.3 and +9.0), and GSAM ends in the flat basin more often than both;
+    the fractions, with their intervals and the neighbourhood where they hold, are in
+    `figures/ridge_basins.md`. `minima` = (flat basin, wells left to right), exact (Newton-polished,
+    |grad| < 1e-10); `critical_points` adds the four saddles s1-s4, one beside each well.
     """
     centre = bend * sp.sin(x)
     b = 0.4
