@@ -81,8 +81,9 @@ def test_a_finer_search_finds_no_other_critical_point_on_the_ridge():
 
 
 def test_hessian_kind_boundaries():
-    k = critical.hessian_kind(np.array([[0.3, 2.0], [-0.3, 2.0], [-2.0, -0.3], [0.0, 2.0]]))
-    assert k.tolist() == [0, 1, 2, 3]
+    k = critical.hessian_kind(np.array([[0.3, 2.0], [-0.3, 2.0], [-2.0, -0.3], [0.0, 2.0],
+                                        [-2.0, 0.0], [-2.0, 1e-12], [1e-12, 2.0]]))
+    assert k.tolist() == [0, 1, 2, 3, 3, 3, 3]   # an eigenvalue within 1e-8 of the larger: degenerate
 
 
 def test_classify_labels_points_by_their_own_gradient_and_hessian():
