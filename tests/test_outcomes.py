@@ -173,7 +173,7 @@ def test_fig1_populations_survive_round_off(monkeypatch):
 
 
 def test_basin_map_survives_round_off(monkeypatch):
-    kw = dict(n=10, steps=200, optimizers=("sgd", "sam"), workers=1)
+    kw = {"n": 10, "steps": 200, "optimizers": ("sgd", "sam"), "workers": 1}
     a = basin_map.basin_map_data(**kw)
     monkeypatch.setattr(run_mod, "_is_compiled", lambda L: False)
     b = basin_map.basin_map_data(**kw)

@@ -288,7 +288,7 @@ def test_readout_shows_a_saddle_as_a_saddle():
     from gamtoy.widgets import lens_data, lens_rows
     from gamtoy.widgets.explore import figure_defaults
     st = ExplorerState(**{**figure_defaults("ridge"), "optimizers": ("sgd", "sam")})
-    fig, d = render(st, text=False)
+    _, d = render(st, text=False)
     L = gt.landscapes.get("ridge")
     eig = np.linalg.eigvalsh(L.hessian(d["ends"]["sam"]))
     assert d["types"] == {"sgd": "well 1", "sam": "saddle 2"}
