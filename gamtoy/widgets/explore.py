@@ -1,7 +1,7 @@
 """The trajectory explorer: optimizers from one start on a landscape, redrawn live.
 
     fig, data = render(ExplorerState(landscape="ridge", lr=0.05, rho=0.2))
-    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_max"} at GSAM's end (exact, radius rho)
+    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_min", "lambda_max"} at GSAM's end (exact, radius rho)
     w = explorer(landscape="ridge"); w.controls["lr"].value = 0.02; w.last["ends"]
 
 `render` is pure in its inputs (state -> figure + data); passing the previous `fig` back reuses its
