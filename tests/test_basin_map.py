@@ -1,10 +1,10 @@
-"""The basin map figure: every start classified by basin_of from its own run's end point."""
+"""The basin map figure: every start classified by gamtoy.outcomes from its own run's end point."""
 import numpy as np
 import pytest
 
 import gamtoy as gt
 from gamtoy.figures import basin_map
-from gamtoy.figures.trajectories import basin_of
+from gamtoy.outcomes import classify
 
 
 def test_basin_map_data_classifies_each_start_by_its_own_run():
@@ -15,7 +15,7 @@ def test_basin_map_data_classifies_each_start_by_its_own_run():
         assert p["basin"].shape == (9, 9)
         for i, j in [(0, 0), (4, 7), (8, 2)]:  # a few starts run alone (Python floats)
             tr = gt.run(nm, "ridge", [d["X"][i, j], d["Y"][i, j]], 40, **hyper[nm])
-            want = basin_map.DIVERGED if tr.diverged else int(basin_of("ridge", tr.final))
+            want = basin_map.DIVERGED if tr.diverged else int(classify("ridge", tr.final[None]).code[0])
             assert p["basin"][i, j] == want
         assert p["flat"] == pytest.approx(np.mean(p["basin"] == 0))
         assert sum(p["fractions"].values()) == pytest.approx(1.0)

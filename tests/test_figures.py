@@ -118,6 +118,22 @@ def test_fig1a_gam_ends_in_A_more_often_than_sgd_and_sam_but_diverges_sometimes(
     assert "| gam - sgd |" in md and "inconclusive" in md
 
 
+def test_fig1a_gam_leaves_b_or_diverges_and_its_step_is_unstable_in_b(fig1a_pop):
+    """GAM never settles in valley B: from B's side it ends in A or diverges. The reason is
+    stability: GAM's direction has Jacobian eigenvalues far above 2/lr over most of B's ball,
+    while L's own Hessian there stays below 2/lr (SGD is stable in B and stays)."""
+    f = G.b_side_fate(fig1a_pop)
+    assert f["n"] == 72 and f["B"] == 0 and f["A"] > 0 and f["diverged"] > 0
+    assert f["A"] + f["diverged"] == f["n"]
+    assert G.b_side_fate(fig1a_pop, "sgd")["B"] > 0
+    st = G.gam_stability("fig1a", lr=0.05, n_r=12, n_t=24)
+    assert st["B"]["expanding"] > 0.5 and st["A"]["expanding"] < 0.2
+    assert st["B"]["mu_max"] > 10 * st["two_over_lr"] > 10 * st["B"]["lambda_max_L"]
+    text = G.gam_fate_text(fig1a_pop, st)
+    assert "never settles in B" in text and f"{f['diverged']} diverge" in text
+    assert "| gam - sgd |" in G.fig1_population_markdown(fig1a_pop)
+
+
 # ---- GSAM Fig. 3 on the ridge: population statistics --------------------------------------
 @pytest.fixture(scope="module")
 def ridge_pop():
@@ -136,15 +152,18 @@ def test_ridge_schedule_is_gsams_cosine_lr_with_rho_proportional_to_lr():
     assert h["gam_accel"]["alpha"] == pytest.approx(0.5 * 1.25)
 
 
-def test_end_basin_names_minima_stalls_and_divergence():
+def test_end_basin_names_minima_saddles_moving_and_divergence():
     L = gt.landscapes.get("ridge")
-    M = L.minima
-    b = R.end_basin(L, np.vstack([M, [[0.0, 0.0]]]), diverged=[False] * len(M) + [True])
-    assert b.tolist() == list(range(len(M))) + [-2]
-    # a point 0.2 downhill of well 2 (outside its basin): "stalled next to a well", not well 2
-    p = M[2] + [0.2, -0.1]
-    assert R.end_basin(L, p[None])[0] == -3
+    M, S = L.minima, L.saddles
+    b = R.end_basin(L, np.vstack([M, S, [[0.0, 0.0]]]), diverged=[False] * (len(M) + len(S)) + [True])
+    assert b.tolist() == list(range(len(M))) + [-3] * len(S) + [-2]
+    # a point 0.2 downhill of well 2, on the slope: still moving, not well 2
+    assert R.end_basin(L, (M[2] + [0.2, -0.1])[None])[0] == -1
+    # 0.01 from well 2 inside its convex bowl: settling into well 2 (not converged)
     assert R.end_basin(L, (M[2] + [0.01, 0.0])[None])[0] == 2
+    # 3e-8 from saddle 2 along its unstable direction (|g| ~ 6e-7): the saddle, whichever side
+    v = np.linalg.eigh(L.hessian(S[1]))[1][:, 0]
+    assert R.end_basin(L, np.array([S[1] + 3e-8 * v, S[1] - 3e-8 * v])).tolist() == [-3, -3]
 
 
 def test_ridge_population_counts_and_wilson_intervals(ridge_pop):
@@ -161,14 +180,19 @@ def test_ridge_population_counts_and_wilson_intervals(ridge_pop):
 
 
 def test_ridge_headline_numbers(ridge_pop):
-    """The numbers README and ridge_basins.md quote at the centre setting."""
+    """The numbers README and ridge_basins.md quote at the centre setting (labels by the end
+    point itself: round-off cannot move a run between a saddle and a well)."""
     f = {nm: d["frac"] for nm, d in ridge_pop["per"].items()}
+    k = {nm: d["counts"] for nm, d in ridge_pop["per"].items()}
     assert f["sgd"]["flat"][2] < 0.3 and f["sgd"]["sgd_well"][1] > 0.7     # SGD: sharp wells
-    assert f["sam"]["other_well"][0] == 0 and f["sam"]["sgd_well"][0] == 0  # SAM: never in a well
-    assert f["sam"]["stalled"][1] > 0.25                                    # ... it stalls beside one
-    assert f["gsam"]["flat"][1] > 0.7
+    assert k["sam"]["other_well"] == k["sam"]["sgd_well"] == 0              # SAM: never in a well
+    assert 0.25 < f["sam"]["saddle"][1] and f["sam"]["saddle"][2] < 0.4     # ... a saddle instead
+    assert k["sam"]["flat"] + k["sam"]["saddle"] == 400
+    assert np.all(ridge_pop["per"]["sam"]["saddle"][ridge_pop["per"]["sam"]["basin"] == -3] == 1)
+    assert k["gsam"]["saddle"] > 50 and f["gsam"]["flat"][1] > 0.7          # GSAM: flat or a saddle
     c = R.claims(ridge_pop)
     assert c["sam_other"]["verdict"] == "contradicts" and c["sam_other"]["hi"] < 0.5
+    assert c["sam_saddle"]["verdict"] == "reproduces" and c["sam_saddle"]["k"] == k["sam"]["saddle"]
     assert c["gsam_vs_sgd"]["verdict"] == "reproduces" and c["gsam_vs_sgd"]["lo"] > 0.4
     assert c["gsam_vs_sam"]["verdict"] == "reproduces"
 
@@ -176,14 +200,16 @@ def test_ridge_headline_numbers(ridge_pop):
 def test_claims_on_a_hand_made_population():
     def per(basins):
         return {"basin": np.array(basins)}
-    sgd, sam, gsam = [1, 1, 2, 0, 1], [2, 1, -3, 0, 3], [0, 0, 0, 0, 1]
-    pop = {"n": 5, "per": {"sgd": per(sgd), "sam": per(sam), "gsam": per(gsam)}}
+    sgd, sam, gsam = [1, 1, 2, 0, 1, 2], [2, 1, -3, 0, 3, -3], [0, 0, 0, 0, 1, 0]
+    pop = {"n": 6, "per": {"sgd": per(sgd), "sam": per(sam), "gsam": per(gsam)}}
     for nm, b in (("sgd", sgd), ("sam", sam), ("gsam", gsam)):
         o = R.outcomes(np.array(b), np.array(sgd))
         pop["per"][nm].update(outcome=o, counts={c: int(np.sum(o == c)) for c in R.OUTCOMES})
     c = R.claims(pop)
-    assert (c["sam_other"]["k"], c["sam_other"]["n"]) == (2, 4)   # starts 0 and 4
-    assert c["gsam_vs_sgd"]["mean"] == pytest.approx(4 / 5 - 1 / 5)
+    # of the 3 starts where SGD is sharp and SAM at a minimum (0, 1, 4; saddles left out): 0, 4
+    assert (c["sam_other"]["k"], c["sam_other"]["n"]) == (2, 3)
+    assert (c["sam_saddle"]["k"], c["sam_saddle"]["n"]) == (2, 6)
+    assert c["gsam_vs_sgd"]["mean"] == pytest.approx(5 / 6 - 1 / 6)
     assert R.summarise_verdicts(["reproduces"] * 3) == "reproduces"
     assert R.summarise_verdicts(["reproduces", "inconclusive", "contradicts"]) == \
         "mixed (1 reproduce, 1 inconclusive, 1 contradict)"

@@ -280,3 +280,21 @@ def test_lens_widget_wiring():
     assert w.last["R0"] < r0 and "R1" in w.html.value and w.html.value.count("<table") == 1
     w.controls["landscape"].value = "ridge"
     assert w.last["landscape"] == "ridge" and w.controls["x"].options[-1][1] == 4.0
+
+
+def test_readout_shows_a_saddle_as_a_saddle():
+    """At the figure's start SAM converges to saddle 2 of the ridge: the readout gives both
+    Hessian eigenvalues (lambda_min < 0) and the type; the lens says the same at that point."""
+    from gamtoy.widgets import lens_data, lens_rows
+    from gamtoy.widgets.explore import figure_defaults
+    st = ExplorerState(**{**figure_defaults("ridge"), "optimizers": ("sgd", "sam")})
+    _, d = render(st, text=False)
+    L = gt.landscapes.get("ridge")
+    eig = np.linalg.eigvalsh(L.hessian(d["ends"]["sam"]))
+    assert d["types"] == {"sgd": "well 1", "sam": "saddle 2"}
+    assert d["readout"]["sam"]["lambda_min"] == pytest.approx(eig[0]) and eig[0] < -20
+    rows = {r[0]: r for r in readout_rows(d)}
+    assert rows["sam"][-1] == "saddle 2" and rows["sam"][4] == f"{eig[0]:.4g}"
+    ld = lens_data("ridge", L.saddles[1], 0.2)
+    assert ld["type"] == "saddle 2" and ld["lambda_min"] < 0 < ld["lambda_max"]
+    assert ["type of the point", "saddle 2", ""] in lens_rows(ld)

@@ -120,7 +120,8 @@ BASIN_CASES = (((-1.86, 0.26), 0.35, 2), ((3.0, 0.2), 0.35, 0), ((0.0, 1.0), 0.3
 
 def check_nearest_minimum(fn):
     """fn(minima, point, radius) -> the index i of the known minimum nearest to `point` when it
-    is closer than `radius`, else -1 (the first step of `gamtoy.figures.end_basin`). `minima` is
+    is closer than `radius`, else -1 (how `gamtoy.outcomes.classify` matches a point's Newton
+    target to the landscape's known critical points). `minima` is
     the ridge's (5, 2) array of minima: 0 the flat basin, 1-4 the sharp wells."""
     M = _landscapes.get("ridge").minima
     for point, radius, want in BASIN_CASES:

@@ -7,8 +7,8 @@ import os
 import numpy as np
 
 from .common import COLORS, generalisation_error, landscape_grid, plot_landscape
-from .gam_fig1 import (describe_rho_range, fig1_data, fig1_population, fig1_population_markdown,
-                       fig1_cells, fig1_headline_lines, fig1_robustness,
+from .gam_fig1 import (b_side_fate, describe_rho_range, fig1_data, fig1_population,
+                       fig1_population_markdown, fig1_cells, gam_fate_text, gam_stability, valley_of, fig1_headline_lines, fig1_robustness,
                        fig1_robustness_markdown,
                        lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
                        plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,

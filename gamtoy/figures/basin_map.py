@@ -2,9 +2,9 @@
 full mode) coloured by the minimum its run ends in.
 
 The optimizers, their hyper-parameters and the number of steps are the ridge figure's
-(`gamtoy.figures.ridge.RIDGE_HYPER`, `RIDGE_STEPS`, read when called); end points are classified
-with `gamtoy.figures.trajectories.basin_of` (the nearest known minimum within its radius;
-minima[0] is the flat basin, the others the sharp wells), runs that diverged apart. Each
+(`gamtoy.figures.ridge.RIDGE_HYPER`, `RIDGE_STEPS`, read when called); each end point is
+labelled by its own gradient and Hessian (`gamtoy.outcomes.classify`: minimum i (minima[0] the
+flat basin, the others the sharp wells), a saddle, still moving, or diverged). Each
 optimizer is one `gamtoy.run` over all starts, keeping only the first and last points
 (`record_every=steps`).
 """
@@ -14,9 +14,11 @@ import time
 import numpy as np
 
 from .. import landscapes as _landscapes
+from ..outcomes import Outcome, classify
 from ..run import run
 
-DIVERGED = -2  # basin code of a diverged run (-1: none of the known minima)
+DIVERGED = int(Outcome.DIVERGED)  # the outcome codes: gamtoy.outcomes.Outcome
+LOWEST = min(int(c) for c in Outcome)
 
 
 def _settings():
@@ -32,11 +34,10 @@ _JOB = {}  # the job of forked workers (hyper-parameters may hold schedules: not
 
 def _basins(nm):
     """(basin codes, seconds) of optimizer `nm` on the job in _JOB."""
-    from .trajectories import basin_of
     L, S, steps, hyper = _JOB["L"], _JOB["S"], _JOB["steps"], _JOB["hyper"]
     t = time.perf_counter()
     tr = run(nm, L, S, steps, record_every=max(steps, 1), **hyper.get(nm, {}))
-    b = np.where(tr.diverged, DIVERGED, np.asarray(basin_of(L, tr.final)))
+    b = classify(L, tr.final, tr.diverged).code.reshape(tr.diverged.shape)
     return b, time.perf_counter() - t
 
 
@@ -95,17 +96,20 @@ def _cost(nm):
     return COST.get(nm, 1)
 
 
-def _labels(k):
-    return {DIVERGED: "diverged", -1: "none of the known minima", 0: "flat basin",
-            **{i: f"near sharp well {i}" for i in range(1, k)}}
+def _labels(k, names=None):
+    names = names or ["flat basin"] + [f"sharp well {i}" for i in range(1, k)]
+    return {int(Outcome.OTHER_CRITICAL): "another critical point", int(Outcome.SADDLE): "a saddle",
+            DIVERGED: "diverged", int(Outcome.MOVING): "still moving",
+            **{i: names[i] for i in range(k)}}
 
 
 def _colours(k):
     import matplotlib.colors as mcolors
-    base = {DIVERGED: "0.15", -1: "0.82", 0: "#2a9d8f"}
-    wells = ["#e76f51", "#f4a261", "#e9c46a", "#9b5de5", "#f15bb5", "#00bbf9"]
-    cols = [base[DIVERGED], base[-1], base[0]] + [wells[(i - 1) % len(wells)] for i in range(1, k)]
-    return mcolors.ListedColormap(cols), DIVERGED  # code c -> colour index c - DIVERGED
+    base = {int(Outcome.OTHER_CRITICAL): "#00bbf9", int(Outcome.SADDLE): "#ffd60a", DIVERGED: "0.15",
+            int(Outcome.MOVING): "0.82", 0: "#2a9d8f"}
+    wells = ["#e76f51", "#f4a261", "#9b5de5", "#f15bb5", "#6a994e", "#bc6c25"]
+    cols = [base[c] for c in range(LOWEST, 1)] + [wells[(i - 1) % len(wells)] for i in range(1, k)]
+    return mcolors.ListedColormap(cols), LOWEST  # code c -> colour index c - LOWEST
 
 
 def plot_basin_map_grid(data, axes=None, contours=True):
@@ -143,14 +147,13 @@ def plot_basin_map_grid(data, axes=None, contours=True):
     spare = list(axes)[len(per):]
     for ax in spare:
         ax.axis("off")
-    labels = _labels(k)
+    labels = _labels(k, _landscapes.get(data["landscape"]).minimum_names)
     handles = [Patch(color=cmap(c - offset), label=labels[c]) for c in sorted(labels)]
     host = spare[0] if spare else axes[0]
     n = data["X"].shape[0]
     host.legend(handles=handles, loc="center", fontsize=9,
-                title=f"run ends within 0.35 of\n({n} x {n} starts, {data['steps']} steps;\n"
-                      "runs stalled next to a well\ncount as that well: ridge_basins.md\n"
-                      "separates them)")
+                title=f"the run ends at\n({n} x {n} starts, {data['steps']} steps;\n"
+                      "by the end point's own\ngradient and Hessian)")
     return images
 
 

@@ -11,6 +11,7 @@ from .. import flatness as F
 from .. import landscapes as _landscapes
 from .. import optim as _optim
 from .. import stats, validate
+from ..outcomes import Outcome, classify
 from ..run import run
 from .common import generalisation_error, get_ax, intervals, landscape_grid, plot_landscape
 
@@ -250,6 +251,23 @@ def plot_periods(data, ax=None):
     return out
 
 
+def valley_of(landscape, points, diverged=None):
+    """Per end point: 0 valley A, 1 valley B (within 1 of the valley's centre, at a minimum (its
+    own or one of B's ripple minima) or still moving where the Hessian is positive definite:
+    settling, e.g. into fig1b's quartic B), -3 a saddle, -2 diverged, -1 neither (moving on a
+    non-convex slope, or a maximum). By the end point itself (`gamtoy.outcomes.classify`)."""
+    L = _landscapes.get(landscape)
+    e = classify(L, points, diverged)
+    at_min = (e.code >= 0) | (((e.code == Outcome.OTHER_CRITICAL) | (e.code == Outcome.MOVING))
+                              & (e.kind == 0))
+    d = np.linalg.norm(np.asarray(points, float).reshape(-1, 2)[:, None] - L.minima[None, :2], axis=-1)
+    end = np.where(at_min & (np.nan_to_num(d, nan=np.inf).min(1) < 1.0), np.argmin(np.nan_to_num(
+        d, nan=np.inf), 1), -1)
+    saddle = (e.code == Outcome.SADDLE) | ((e.code == Outcome.OTHER_CRITICAL) & (e.kind == 1))
+    end = np.where(saddle, int(Outcome.SADDLE), end)
+    return np.where(e.code == Outcome.DIVERGED, int(Outcome.DIVERGED), end)
+
+
 def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers=FIG1_OPTIMIZERS):
     """Each optimizer from an n x n grid of starts on the landscape's box (vectorised): where it
     ends, valley A, valley B, neither, or diverged, with 95% Wilson intervals; and, against SGD and
@@ -275,11 +293,9 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
         if "rho" in _optim.DEFAULTS[nm][0]:
             kw["rho"] = rho
         tr = run(nm, L, S, steps, record_every=steps, **kw)  # the ends only
-        d = np.linalg.norm(tr.final[:, None] - L.minima[None, :2], axis=-1)
-        end = np.where(d.min(1) < 1.0, np.argmin(d, 1), -1)
-        end = np.where(tr.diverged, -2, end)
+        end = valley_of(L, tr.final, tr.diverged)
         k = {"A": int(np.sum(end == 0)), "B": int(np.sum(end == 1)), "neither": int(np.sum(end == -1)),
-             "diverged": int(np.sum(end == -2))}
+             "saddle": int(np.sum(end == -3)), "diverged": int(np.sum(end == -2))}
         per[nm] = {"end": end, "counts": k,
                    "frac": {c: (v / len(S),) + stats.wilson(v, len(S)) for c, v in k.items()}}
     key = "AB"[prefer]
@@ -291,24 +307,78 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
                 diff["verdict"] = stats.verdict(diff["lo"], diff["hi"], +1)
                 comp[f"{g} - {ref}"] = diff
     return {"name": L.name, "n": len(S), "steps": steps, "lr": lr, "rho": rho, "prefer": key,
-            "R1": m["R1"], "per": per, "compare": comp}
+            "R1": m["R1"], "per": per, "compare": comp, "starts": S}
+
+
+def b_side_fate(pop, optimizer="gam"):
+    """How `optimizer`'s runs from valley B's side (starts with x > 0) end: counts of A, B, saddle,
+    neither, diverged among them, and their number."""
+    S, end = pop["starts"], pop["per"][optimizer]["end"]
+    side = S[:, 0] > 0
+    codes = {"A": 0, "B": 1, "saddle": -3, "neither": -1, "diverged": -2}
+    return {"n": int(side.sum()), **{k: int(np.sum(end[side] == c)) for k, c in codes.items()}}
+
+
+def gam_stability(name="fig1a", lr=0.05, rho=None, alpha=None, n_r=30, n_t=72):
+    """Why GAM does not stay in a valley: the step theta -> theta - lr d(theta) is stable near a
+    point only if every eigenvalue mu of the Jacobian J of GAM's direction d (GAM Alg. 1, Eq. 7-8;
+    central differences) has |1 - lr mu| < 1, so |mu| < 2/lr for real mu. Over each valley's ball
+    (radius rho, polar grid n_r x n_t): the largest |mu|, the share of points where the step
+    expands, and L's own lambda_max (what SGD sees). {"A": {...}, "B": {...}, "two_over_lr"}."""
+    from ..optim.estimators import gam
+    L = _landscapes.get(name)
+    rho = float(L.rho if rho is None else rho)
+    alpha = float(_optim.DEFAULTS["gam"][0]["alpha"] if alpha is None else alpha)
+    R, T = np.meshgrid(np.linspace(0.02, 1.0, n_r) * rho, np.linspace(0, 2 * np.pi, n_t, endpoint=False))
+    out = {"two_over_lr": 2 / lr, "lr": lr, "rho": rho, "alpha": alpha}
+    h = 1e-6
+    for lab, c in zip("AB", L.minima[:2]):
+        Q = (c + np.stack([R * np.cos(T), R * np.sin(T)], -1)).reshape(-1, 2)
+        d = lambda P: gam(L, P, rho, alpha)[0]
+        J = np.stack([(d(Q + [h, 0]) - d(Q - [h, 0])) / (2 * h), (d(Q + [0, h]) - d(Q - [0, h])) / (2 * h)], -1)
+        mu = np.linalg.eigvals(J)
+        out[lab] = {"mu_max": float(np.abs(mu).max()), "expanding": float(np.mean(np.abs(1 - lr * mu).max(-1) > 1)),
+                    "lambda_max_L": float(np.linalg.eigvalsh(L.hessian(Q))[:, 1].max())}
+    return out
+
+
+def gam_fate_text(pop, stab):
+    """GAM's runs from B's side and the stability reason, in words from the numbers."""
+    f = b_side_fate(pop)
+    a, b = stab["A"], stab["B"]
+    how = ("GAM never settles in B: it leaves B for A or diverges from it, rather than comparing "
+           "the valleys and choosing" if f["B"] == 0 else f"{f['B']} of them settle in B")
+    return (f"GAM from valley B's side ({f['n']} starts): {f['A']} end in A, {f['B']} in B, "
+            f"{f['diverged']} diverge; {how}. In B's ball the Jacobian of GAM's direction reaches |mu| = "
+            f"{b['mu_max']:.3g} and the step expands at {b['expanding']:.0%} of the points (stable "
+            f"needs |1 - lr mu| < 1: |mu| < 2/lr = {stab['two_over_lr']:g}), while L's own lambda_max "
+            f"there is {b['lambda_max_L']:.3g} < 2/lr (SGD stays); in A's ball |mu| <= {a['mu_max']:.3g}, "
+            f"expanding at {a['expanding']:.0%} of the points (lr = {stab['lr']:g}, rho = {stab['rho']:g}, "
+            f"alpha = {stab['alpha']:g}).")
 
 
 def fig1_population_markdown(pop):
     """Fractions per optimizer and the paired differences, as markdown."""
     rows = [f"### {pop['name']}: R1 prefers valley {pop['prefer']} "
             f"(R1 = {pop['R1'][0]:.3f} at A, {pop['R1'][1]:.3f} at B, rho = {pop['rho']:g})", "",
-            "| optimizer | ends in A | ends in B | neither | diverged |", "|---|---|---|---|---|"]
+            "| optimizer | ends in A | ends in B | at a saddle | neither | diverged |",
+            "|---|---|---|---|---|---|"]
     for nm, d in pop["per"].items():
         rows.append(f"| {nm} | " + " | ".join(stats.fmt(*d["frac"][c], digits=2)
-                                             for c in ("A", "B", "neither", "diverged")) + " |")
-    rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95%] | verdict |",
-             "|---|---|---|"]
+                                             for c in ("A", "B", "saddle", "neither", "diverged")) + " |")
+    rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95%] | verdict | "
+             "diverged (first optimizer) |", "|---|---|---|---|"]
     for k, d in pop["compare"].items():
-        rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} |")
+        dv = pop["per"][k.split(" - ")[0]]["frac"]["diverged"]
+        rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} | "
+                    f"{stats.fmt(*dv, digits=2)} |")
+    if "gam" in pop["per"] and "starts" in pop:
+        rows.append("\n" + gam_fate_text(pop, gam_stability(pop["name"], pop["lr"], pop["rho"])))
     rows.append(f"\n{pop['n']} starts on a grid over the landscape's box, lr = {pop['lr']:g} "
                 f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley when it "
-                "ends within 1 of its centre.")
+                "ends at a minimum (by its own gradient and Hessian, `gamtoy.outcomes`) within 1 of "
+                "the valley's centre (converged, or still settling where the Hessian is positive definite); "
+                "'neither': still moving elsewhere.")
     return "\n".join(rows)
 
 
@@ -318,10 +388,11 @@ def plot_fig1_population(pops, ax=None):
     import matplotlib.pyplot as plt
     if ax is None:
         ax = plt.subplots(figsize=(10, 4.2))[1]
-    cats = ("A", "B", "neither", "diverged")
-    colours = {"A": "tab:blue", "B": "tab:gray", "neither": "tab:olive", "diverged": "tab:red"}
+    cats = ("A", "B", "saddle", "neither", "diverged")
+    colours = {"A": "tab:blue", "B": "tab:gray", "saddle": "gold", "neither": "tab:olive",
+               "diverged": "tab:red"}
     out, x0, ticks, labels = {}, 0.0, [], []
-    w = 0.2
+    w = 0.16
     for pop in pops:
         out[pop["name"]] = {}
         for i, nm in enumerate(pop["per"]):
@@ -330,7 +401,7 @@ def plot_fig1_population(pops, ax=None):
             out[pop["name"]][nm] = []
             for j, c in enumerate(cats):
                 p, lo, hi = fr[c]
-                b = ax.bar(base + (j - 1.5) * w, p, w, color=colours[c],
+                b = ax.bar(base + (j - (len(cats) - 1) / 2) * w, p, w, color=colours[c],
                            yerr=[[max(p - lo, 0)], [max(hi - p, 0)]], capsize=2,
                            label=c if (pop is pops[0] and i == 0) else None)
                 out[pop["name"]][nm].append(b)

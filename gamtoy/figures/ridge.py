@@ -8,10 +8,13 @@ The paper's Fig. 3 claims, for one start: "SGD and SAM fall into different sharp
 while GSAM reaches a flat region." Here each claim is a fraction over >= 400 starts (a grid on the
 box `RIDGE_BOX` around the figure's start) with a 95% Wilson interval, in every cell of the
 neighbourhood lr, rho, alpha each x `FACTORS` (27 cells); a verdict is printed as a headline only if
-it is the same in every cell. Where a run ends: "flat" (the flat basin, minima[0]), "sgd_well" (the
-sharp well SGD ends in from the same start), "other_well" (another sharp well), "stalled" (next
-to a sharp well but not in its basin of attraction: SAM's trap, w_adv in the well), "elsewhere",
-"diverged" (see `end_basin`).
+it is the same in every cell. Where a run ends is decided by the end point itself, its gradient
+and Hessian (`gamtoy.outcomes.classify`): "flat" (the flat basin, minima[0]), "sgd_well" (the
+sharp well SGD ends in from the same start), "other_well" (another sharp well), "saddle" (a
+saddle point of the ridge: |grad L| ~ 1e-6, Hessian eigenvalues ~ -20 and +9; SAM, GNP, GSAM and
+SAM+GAM converge to one, next to well 2), "moving" (not converged), "other_critical",
+"diverged". The paper's "different sharp minima" is judged on the runs that end at minima; the
+saddle endings are reported apart.
 """
 import itertools
 
@@ -21,6 +24,7 @@ from .. import landscapes as _landscapes
 from .. import optim as _optim
 from .. import stats, validate
 from ..optim import schedules
+from ..outcomes import GTOL, RADIUS, RIDGE_LABELS, RIDGE_OUTCOMES, Outcome, classify
 from ..run import run
 from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
 
@@ -33,10 +37,7 @@ RIDGE_ALPHA = 0.3        # GSAM's alpha (paper range 0.01-0.3)
 RIDGE_BOX = ((-3.4, -2.6), (1.1, 1.9))   # starts: an n x n grid on this box (x, y)
 FACTORS = (0.8, 1.0, 1.25)               # the neighbourhood: lr, rho, alpha each times these
 HEADLINE = ("sgd", "sam", "gsam")        # the optimizers the paper's claims are about
-OUTCOMES = ("flat", "sgd_well", "other_well", "stalled", "elsewhere", "diverged")
-# a run ends in minimum i when within this distance of it (flat basin, sharp wells)
-RADIUS_FLAT, RADIUS_WELL, RADIUS_NEAR = 0.8, 0.05, 0.25
-FLOW_STEPS, FLOW_LR = 3000, 0.01  # gradient descent from each end point before it is classified
+OUTCOMES = RIDGE_OUTCOMES     # where a run ends: `gamtoy.outcomes` (by the end point itself)
 # the other optimizers' own hyper-parameters on the ridge, stated here (not taken from
 # gamtoy.optim.DEFAULTS, whose CIFAR-regime values would move this toy's populations)
 RIDGE_OWN = {"gnp": {"alpha": 0.8}, "gam": {"alpha": 0.3}, "sam+gam": {"alpha": 0.3},
@@ -75,48 +76,23 @@ def ridge_starts(n=20, box=RIDGE_BOX):
     return np.stack([X.ravel(), Y.ravel()], -1)
 
 
-def end_basin(landscape, points, diverged=None, flow_steps=FLOW_STEPS, flow_lr=FLOW_LR):
-    """Where each end point is: 0 the flat basin (within RADIUS_FLAT of it), i >= 1 sharp well i
-    (within RADIUS_NEAR of it AND in its basin of attraction: plain gradient descent from the end
-    point, `flow_steps` steps of `flow_lr`, stable on every well, converges to it), -3 stalled next
-    to a well (within RADIUS_NEAR of it, but gradient descent leaves it: e.g. SAM's fixed point
-    g(w + rho g/|g|) = 0 with g != 0), -1 anywhere else, -2 diverged."""
-    L = _landscapes.get(landscape)
-    P0 = np.asarray(points, float).reshape(-1, 2)
-    M = L.minima
-    d0 = np.linalg.norm(P0[:, None] - M[None], axis=-1)   # end point to each minimum
-    near = np.argmin(d0[:, 1:], 1) + 1
-    near_d = d0[np.arange(len(P0)), near]
-    P = P0.copy()
-    sel = (near_d < RADIUS_NEAR) & np.all(np.isfinite(P0), -1)   # only those need the flow
-    if np.any(sel):
-        Q = P0[sel]
-        with np.errstate(all="ignore"):
-            for _ in range(int(flow_steps)):
-                Q = Q - flow_lr * L.grad(Q)
-        P[sel] = Q
-    d1 = np.linalg.norm(P[:, None] - M[None], axis=-1)    # where it flows to
-    flows_to = np.argmin(d1, 1)
-    converged = d1[np.arange(len(P0)), flows_to] < RADIUS_WELL
-    b = np.full(len(P0), -1)
-    b[near_d < RADIUS_NEAR] = -3
-    in_well = (near_d < RADIUS_NEAR) & converged & (flows_to == near)
-    b[in_well] = near[in_well]
-    b[d0[:, 0] < RADIUS_FLAT] = 0
-    if diverged is not None:
-        b = np.where(np.asarray(diverged).reshape(-1), -2, b)
-    return b
+def end_basin(landscape, points, diverged=None):
+    """Where each end point is, by the point itself (`gamtoy.outcomes.classify`): i >= 0 minimum
+    i (0 the flat basin, i >= 1 sharp well i), -3 a saddle (`Outcome.SADDLE`), -1 still moving,
+    -4 another critical point, -2 diverged."""
+    return classify(landscape, points, diverged).code
 
 
 def outcomes(basin, sgd_basin):
-    """Per run the outcome name (OUTCOMES), given its end basin and SGD's from the same start."""
+    """Per run the outcome name (OUTCOMES), given its end code and SGD's from the same start."""
     b, s = np.asarray(basin), np.asarray(sgd_basin)
-    out = np.full(b.shape, "elsewhere", dtype=object)
+    out = np.full(b.shape, "moving", dtype=object)
     out[b == 0] = "flat"
     out[(b > 0) & (b == s)] = "sgd_well"
     out[(b > 0) & (b != s)] = "other_well"
-    out[b == -3] = "stalled"
-    out[b == -2] = "diverged"
+    out[b == Outcome.SADDLE] = "saddle"
+    out[b == Outcome.OTHER_CRITICAL] = "other_critical"
+    out[b == Outcome.DIVERGED] = "diverged"
     return out
 
 
@@ -124,9 +100,10 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
                      optimizers=RIDGE_OPTIMIZERS, box=RIDGE_BOX):
     """Every optimizer from an n x n grid of starts (vectorised), GSAM's schedule.
 
-    {"starts", "setting": {lr, rho, alpha, steps}, "per": {name: {"basin", "final", "outcome",
-    "counts": {outcome: k}, "frac": {outcome: (p, lo, hi)}}}, "n"}; SGD always runs (the
-    reference for "sgd_well").
+    {"starts", "setting": {lr, rho, alpha, steps}, "per": {name: {"basin" (the `end_basin` codes),
+    "final", "gnorm" |grad L| at the end, "eig" its Hessian's eigenvalues, "converged", "saddle"
+    (which saddle, -1 none), "outcome", "counts": {outcome: k}, "frac": {outcome: (p, lo, hi)}}},
+    "n"}; SGD always runs (the reference for "sgd_well").
     """
     n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
     lr = validate.real("lr", lr, low=0, low_open=True)
@@ -141,8 +118,10 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
     L = _landscapes.get("ridge")
     per = {}
     for nm in names:
-        tr = run(nm, L, S, steps, **hyper[nm])
-        per[nm] = {"basin": end_basin(L, tr.final, tr.diverged), "final": tr.final}
+        tr = run(nm, L, S, steps, record_every=steps, **hyper[nm])   # the ends only
+        e = classify(L, tr.final, tr.diverged)
+        per[nm] = {"basin": e.code, "final": tr.final, "gnorm": e.gnorm, "saddle": e.saddle,
+                   "converged": e.converged, "eig": e.eig}
     for nm in names:
         o = outcomes(per[nm]["basin"], per["sgd"]["basin"])
         k = {c: int(np.sum(o == c)) for c in OUTCOMES}
@@ -155,15 +134,18 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
 def claims(pop):
     """The paper's Fig. 3 claims as population statistics of one `ridge_population`.
 
-    "sam_other": among starts where SGD ends in a sharp well, the fraction where SAM ends in a
-    different sharp well (in its basin of attraction; Wilson interval; reproduces if it lies above
-    1/2, contradicts if below 1/2).
+    "sam_other": among starts where SGD ends in a sharp well and SAM ends at a minimum, the
+    fraction where SAM ends in a different sharp well (Wilson interval; reproduces if it lies
+    above 1/2, contradicts if below 1/2); SAM's saddle endings are left out here and reported by
+    "sam_saddle": the fraction of all starts where SAM converges to a saddle (Wilson interval;
+    "reproduces" when some run ends at a saddle (k > 0, so its lower end is above 0), else
+    "inconclusive").
     "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's (Newcombe interval;
     reproduces above 0, contradicts below 0, else inconclusive).
     """
     per, n = pop["per"], pop["n"]
     bs, bm = per["sgd"]["basin"], per["sam"]["basin"]
-    sharp = bs > 0
+    sharp = (bs > 0) & (bm >= 0)
     k, m = int(np.sum(sharp & (bm > 0) & (bm != bs))), int(np.sum(sharp))
     if m:
         lo, hi = stats.wilson(k, m)
@@ -172,6 +154,10 @@ def claims(pop):
     else:
         out = {"sam_other": {"k": 0, "n": 0, "p": float("nan"), "lo": 0.0, "hi": 1.0,
                              "verdict": "inconclusive"}}
+    ks = per["sam"]["counts"]["saddle"]
+    lo, hi = stats.wilson(ks, n)
+    out["sam_saddle"] = {"k": ks, "n": n, "p": ks / n, "lo": lo, "hi": hi,
+                         "verdict": "reproduces" if ks > 0 and lo > 0 else "inconclusive"}
     flat = {nm: per[nm]["counts"]["flat"] for nm in per}
     for ref in ("sgd", "sam"):
         d = stats.fraction_diff(flat["gsam"], n, flat[ref], n)
@@ -180,7 +166,9 @@ def claims(pop):
     return out
 
 
-CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (where SGD ends sharp)",
+CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (of the starts where SGD "
+                           "ends sharp and SAM ends at a minimum)",
+              "sam_saddle": "SAM converges to a saddle of the ridge",
               "gsam_vs_sgd": "GSAM reaches the flat region more often than SGD",
               "gsam_vs_sam": "GSAM reaches the flat region more often than SAM"}
 
@@ -240,10 +228,11 @@ def _f(t):
 
 
 def population_table_markdown(pop):
-    """Per optimizer the fraction of runs per outcome with 95% Wilson intervals (markdown)."""
+    """Per optimizer the fraction of runs per outcome with 95% Wilson intervals (markdown), then
+    each optimizer's saddle endings: which saddle, how many runs, the largest |grad L| there."""
     s = pop["setting"]
-    rows = ["| optimizer | flat | in SGD's well | in another sharp well | stalled next to a well | "
-            "elsewhere | diverged |", "|---|---|---|---|---|---|---|"]
+    rows = ["| optimizer | " + " | ".join(RIDGE_LABELS[c] for c in OUTCOMES) + " |",
+            "|---|" + "---|" * len(OUTCOMES)]
     for nm, d in pop["per"].items():
         rows.append(f"| {nm} | " + " | ".join(_f(d["frac"][c]) for c in OUTCOMES) + " |")
     (x0, x1), (y0, y1) = pop["box"]
@@ -251,34 +240,62 @@ def population_table_markdown(pop):
                 f"cosine lr {s['lr']:g} -> {s['lr'] * LR_MIN_RATIO:g}, rho_t proportional to lr_t "
                 f"from rho_max = {s['rho']:g}, GSAM alpha = {s['alpha']:g}, {s['steps']} steps. "
                 "Fractions with 95% Wilson intervals; 'in SGD's well' is the well SGD ends in "
-                "from the same start (SGD's own row: every sharp ending).")
+                "from the same start (SGD's own row: every sharp ending). Each end point is "
+                "labelled by its own gradient and Hessian (`gamtoy.outcomes`): converged when "
+                f"|grad L| <= {GTOL:g}, at a critical point when its Newton step lands within "
+                f"{RADIUS:g} of it.")
+    rows += ["", saddle_lines(pop)]
     return "\n".join(rows)
 
 
+def saddle_lines(pop):
+    """Every optimizer's saddle endings at this setting, one sentence."""
+    L = _landscapes.get("ridge")
+    parts = []
+    for nm, d in pop["per"].items():
+        j = d["saddle"][d["saddle"] >= 0]
+        if not len(j):
+            continue
+        where = ", ".join(f"{int(np.sum(j == i))} at saddle {i + 1} ({L.saddles[i][0]:.4f}, "
+                          f"{L.saddles[i][1]:.4f})" for i in np.unique(j))
+        g = np.nanmax(d["gnorm"][d["saddle"] >= 0])
+        parts.append(f"{nm} {len(j)} ({where}; |grad L| <= {g:.1e})")
+    return ("Saddle endings: " + "; ".join(parts) + ".") if parts else "Saddle endings: none."
+
+
 def robustness_table_markdown(rob):
-    """One row per (lr, rho, alpha) cell: flat fractions and both claims' statistics."""
-    rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM in another well "
-            "(of SGD sharp) | gsam - sam flat | verdicts (3 claims) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    """One row per (lr, rho, alpha) cell: flat fractions, SAM's saddle fraction and the claims."""
+    rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM at a saddle | SAM in "
+            "another well (of SGD sharp, SAM at a minimum) | gsam - sam flat | verdicts (4 claims) |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rob["cells"]:
         c = r["claims"]
-        so, gd = c["sam_other"], c["gsam_vs_sam"]
+        so, gd, sd = c["sam_other"], c["gsam_vs_sam"], c["sam_saddle"]
         so_txt = f"{so['p']:.2f} [{so['lo']:.2f}, {so['hi']:.2f}] (n={so['n']})" if so["n"] \
-            else "SGD never ends sharp"
+            else "no such start"
         rows.append(f"| {r['lr']:.4g} | {r['rho']:.3g} | {r['alpha']:.3g} | "
                     f"{_f(r['flat']['sgd'])} | {_f(r['flat']['sam'])} | {_f(r['flat']['gsam'])} | "
-                    f"{so_txt} | {gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
+                    f"{_f((sd['p'], sd['lo'], sd['hi']))} | {so_txt} | "
+                    f"{gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
                     + ", ".join(c[k]["verdict"] for k in CLAIM_TEXT) + " |")
     return "\n".join(rows)
 
 
 def headline_lines(rob):
-    """The claims with their verdicts and the neighbourhood they were checked on."""
+    """The claims with their verdicts and the neighbourhood they were checked on; SAM's saddle
+    fraction with its interval at the centre and its range over the cells."""
     f = ", ".join(f"{v:g}" for v in rob["factors"])
     where = ("the centre and one of lr, rho, alpha moved at a time" if rob["one_at_a_time"]
              else "all combinations")
     out = []
     for c, text in CLAIM_TEXT.items():
+        if c == "sam_saddle":
+            ps = [r["claims"][c] for r in rob["cells"]]
+            mid = next((r["claims"][c] for r in rob["cells"]
+                        if (r["lr"], r["rho"], r["alpha"]) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA)), ps[0])
+            text = (f"SAM converges to a saddle of the ridge in {mid['p']:.2f} [{mid['lo']:.2f}, "
+                    f"{mid['hi']:.2f}] of the starts (centre cell; "
+                    f"{min(p['p'] for p in ps):.2f}-{max(p['p'] for p in ps):.2f} over the cells)")
         out.append(f"- **{text}**: {rob['verdict'][c]} over {len(rob['cells'])} cells "
                    f"(lr = {RIDGE_LR:g}, rho = {RIDGE_RHO:g}, alpha = {RIDGE_ALPHA:g}, each x {{{f}}}, "
                    f"{where}; {rob['n']} starts per cell)")
@@ -298,34 +315,36 @@ def ridge_report_markdown(pop, rob, pop_all=None):
 # ---- figures -----------------------------------------------------------------------------
 WELLS_VIEW = ((-2.55, -0.85), (0.0, 0.62))   # the inset: the row of sharp wells
 OUTCOME_COLOURS = {"flat": "tab:green", "sgd_well": "tab:orange", "other_well": "tab:purple",
-                   "stalled": "gold", "elsewhere": "0.6", "diverged": "k"}
-OUTCOME_LABELS = {"flat": "flat basin", "sgd_well": "SGD's sharp well",
-                  "other_well": "another sharp well", "stalled": "stalled next to a well",
-                  "elsewhere": "elsewhere", "diverged": "diverged"}
+                   "saddle": "gold", "moving": "0.6", "other_critical": "tab:cyan", "diverged": "k"}
+OUTCOME_LABELS = RIDGE_LABELS
 WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
 
 
 def story_fraction(pop):
     """Starts that look like the paper's picture: SGD in a sharp well, SAM neither in SGD's well
-    nor flat (in another well, or stalled next to one), GSAM flat: (k, n, p, lo, hi)."""
+    nor flat (in another well, or at a saddle), GSAM flat: (k, n, p, lo, hi)."""
     per = pop["per"]
-    ok = (per["sgd"]["basin"] > 0) & np.isin(per["sam"]["outcome"], ["other_well", "stalled"]) & \
+    ok = (per["sgd"]["basin"] > 0) & np.isin(per["sam"]["outcome"], ["other_well", "saddle"]) & \
         (per["gsam"]["outcome"] == "flat")
     k = int(np.sum(ok))
     return (k, pop["n"], k / pop["n"]) + stats.wilson(k, pop["n"])
 
 
+def _end_name(L, tr):
+    """Where one run ends, in words, by the end point itself (e.g. "saddle 2 (eigenvalues ...)")."""
+    return classify(L, tr.final[None], np.atleast_1d(tr.diverged)).name(0, L)
+
+
 def ridge_caption(data, pop):
     """What the single-trajectory figure shows, and which part of the population it is."""
     L = _landscapes.get("ridge")
-    ends = {nm: int(end_basin(L, tr.final, tr.diverged)[0]) for nm, tr in data["runs"].items()}
-    name = lambda b: {-1: "elsewhere", -2: "diverged", -3: "a stall next to a well"}.get(b) or WELL_NAMES[b]
+    ends = {nm: _end_name(L, tr) for nm, tr in data["runs"].items()}
     k, n, p, lo, hi = story_fraction(pop)
     fl = {nm: pop["per"][nm]["frac"]["flat"] for nm in ("sgd", "sam", "gsam")}
     start = data["runs"]["sgd"].points[0]
-    return (f"One start, ({start[0]:g}, {start[1]:g}): SGD -> {name(ends['sgd'])}, SAM -> "
-            f"{name(ends['sam'])}, GSAM -> {name(ends['gsam'])}. Starts like this one (SGD in a "
-            f"sharp well, SAM in another well or stalled next to one, GSAM flat) are {p:.0%} "
+    return (f"One start, ({start[0]:g}, {start[1]:g}): SGD -> {ends['sgd']}, SAM -> "
+            f"{ends['sam']}, GSAM -> {ends['gsam']}. Starts like this one (SGD in a "
+            f"sharp well, SAM in another well or at a saddle, GSAM flat) are {p:.0%} "
             f"[{lo:.0%}, {hi:.0%}] of the {n} starts. Flat fractions over "
             f"the starts: SGD {_f(fl['sgd'])}, SAM {_f(fl['sam'])}, GSAM {_f(fl['gsam'])}.")
 
@@ -371,10 +390,15 @@ def plot_ridge_figure(data, pop, fig=None):
     for i, m in enumerate(L.minima[1:], 1):
         ins.annotate(str(i), m, xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9,
                      color="w", weight="bold")
+    S = L.saddles   # the ridge's saddles (one negative Hessian eigenvalue): where SAM, GNP end
+    ins.plot(S[:, 0], S[:, 1], "X", ms=8, mfc="gold", mec="k", mew=0.8, zorder=40, ls="none")
+    for j, sp in enumerate(S, 1):
+        ins.annotate(f"s{j}", sp, xytext=(0, -12), textcoords="offset points", ha="center",
+                     fontsize=8, color="gold", weight="bold")
     ins.set_xlim(x0, x1), ins.set_ylim(y0, y1)
     ins.set_aspect("auto")
     ins.tick_params(labelsize=8)
-    ins.text(0.99, 0.03, "zoom: the sharp wells 1-4", ha="right", va="bottom", fontsize=9,
+    ins.text(0.99, 0.03, "zoom: wells 1-4, saddles s1-s4 (X)", ha="right", va="bottom", fontsize=9,
              color="w", transform=ins.transAxes)
     mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
     # GSAM's decomposition
@@ -389,9 +413,7 @@ def plot_ridge_figure(data, pop, fig=None):
     import textwrap
     ends = {}
     for nm, tr in data["runs"].items():
-        b = int(end_basin(L, tr.final, tr.diverged)[0])
-        ends.setdefault({-1: "elsewhere", -2: "diverged", -3: "stalled next to a well"}.get(b)
-                        or WELL_NAMES[b], []).append(nm)
+        ends.setdefault(_end_name(L, tr).split(" (")[0], []).append(nm)
     table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
     axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
              + table, va="top", fontsize=10, transform=axt.transAxes)
@@ -417,7 +439,9 @@ def plot_ridge_population(pop, axes=None):
         out[nm] = ax.pcolormesh(S[..., 0], S[..., 1], code, cmap=cmap, vmin=-0.5,
                                 vmax=len(OUTCOMES) - 0.5, shading="nearest", rasterized=True)
         p, lo, hi = d["frac"]["flat"]
-        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}]", fontsize=11)
+        q, qlo, qhi = d["frac"]["saddle"]
+        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}], saddle {q:.2f} [{qlo:.2f}, {qhi:.2f}]",
+                     fontsize=10)
         ax.set_xlabel("start x")
         ax.set_ylabel("start y")
         ax.set_aspect("equal")

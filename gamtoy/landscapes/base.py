@@ -50,7 +50,9 @@ class Landscape:
     """A 2D loss surface. `value/grad/hessian/hvp` take `(..., 2)` arrays.
 
     Attributes: `name`, `bounds` ((xmin, xmax), (ymin, ymax)) for plots, `minima` (an array
-    `(k, 2)` of known minima, or None), `params` (the parameters it was built with).
+    `(k, 2)` of known minima, or None), `minimum_names` (one name per known minimum, or None),
+    `params` (the parameters it was built with). `critical_points` (minima, saddles, maxima as
+    `CriticalPoint` records, found and typed on first use) and `saddles` (an array `(j, 2)`).
     """
 
     def __init__(self, name, f, df, d2f, bounds=DEFAULT_BOUNDS, minima=None, doc="",
@@ -67,11 +69,28 @@ class Landscape:
         self.bounds = tuple(tuple(float(b) for b in ax) for ax in bounds)
         self.minima = None if minima is None else np.asarray(minima, dtype=float).reshape(-1, 2)
         self.params = dict(params or {})
+        self.minimum_names = None
+        self._critical = None
         self.__doc__ = doc or self.__class__.__doc__
 
     def __repr__(self):
         p = ", ".join(f"{k}={v}" for k, v in self.params.items())
         return f"Landscape({self.name!r}{', ' + p if p else ''})"
+
+    @property
+    def critical_points(self):
+        """Every critical point in the bounds (grad L = 0, |grad L| < 1e-10, Newton-polished),
+        typed by its Hessian's eigenvalues: the known `minima` first (in their order), then other
+        minima, saddles, maxima (`gamtoy.landscapes.critical`). Computed once, on first use."""
+        if self._critical is None:
+            from .critical import critical_points
+            self._critical = critical_points(self, self.minimum_names)
+        return self._critical
+
+    @property
+    def saddles(self):
+        """The saddle points among `critical_points`, shape (j, 2)."""
+        return np.array([c.point for c in self.critical_points if c.kind == "saddle"]).reshape(-1, 2)
 
     # ---- public, (..., 2) arrays -------------------------------------------------------
     def value(self, W):

@@ -74,6 +74,7 @@ def fig1a(rho=0.5, c=1.0, ripple=0.1, periods=2, sep=2.0, cy=0.5):
                           params=dict(rho=rho, c=c, ripple=ripple, periods=periods, sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["A", "B"]
     return L
 
 
@@ -99,6 +100,7 @@ def fig1b(rho=0.5, c=1.0, ratio=0.5 ** 0.5, p=4, sep=2.0, cy=0.5):
                           params=dict(rho=rho, c=c, ratio=ratio, p=p, sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["A", "B"]
     return L
 
 
@@ -121,6 +123,7 @@ def gsam_fig1(rho=0.5, curv=(8.0, 2.0, 0.5), sep=2.5, cy=0.5):
                           params=dict(rho=rho, curv=tuple(curv), sep=sep, cy=cy))
     L.rho = rho
     L.minima = _polish(L, L.minima)
+    L.minimum_names = ["w1", "w2", "w3"]
     return L
 
 
@@ -134,10 +137,11 @@ def ridge(wall=2.05, bend=0.0, drop=0.38, x_flat=2.5, flat_curv=0.04,
     Designed for GSAM's schedule (cosine lr 0.05 -> 0.0025, rho_t proportional to lr_t from 0.3,
     alpha = 0.3; see `gamtoy.figures.ridge`): SGD feels every well it passes and ends in one in
     most runs (lambda_max ~ 48); SAM, whose ascent point jumps over wells narrower than rho, ends
-    in the flat basin (lambda_max ~ 0.46) or stalls next to a well (its ascent point in it), and
-    GSAM ends in the flat basin more often than both; the fractions, with their intervals and the
-    neighbourhood where they hold, are in `figures/ridge_basins.md`.
-    `minima` = (flat basin, wells left to right), exact (Newton-polished, |grad| < 1e-10).
+    in the flat basin (lambda_max ~ 0.46) or converges to a saddle of the ridge beside well 2
+    (Hessian eigenvalues -20.3 and +9.0), and GSAM ends in the flat basin more often than both;
+    the fractions, with their intervals and the neighbourhood where they hold, are in
+    `figures/ridge_basins.md`. `minima` = (flat basin, wells left to right), exact (Newton-polished,
+    |grad| < 1e-10); `critical_points` adds the four saddles s1-s4, one beside each well.
     """
     centre = bend * sp.sin(x)
     b = 0.4
@@ -154,6 +158,7 @@ def ridge(wall=2.05, bend=0.0, drop=0.38, x_flat=2.5, flat_curv=0.04,
                                       flat_curv=flat_curv, wells=tuple(map(tuple, wells)),
                                       depth=depth, width=width))
     L.minima = _descend(L, L.minima, lr=0.002)
+    L.minimum_names = ["flat basin"] + [f"well {i}" for i in range(1, len(wells) + 1)]
     return L
 
 

@@ -1,7 +1,7 @@
 """The trajectory explorer: optimizers from one start on a landscape, redrawn live.
 
     fig, data = render(ExplorerState(landscape="ridge", lr=0.05, rho=0.2))
-    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_max"} at GSAM's end (exact, radius rho)
+    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_min", "lambda_max"} at GSAM's end (exact, radius rho)
     w = explorer(landscape="ridge"); w.controls["lr"].value = 0.02; w.last["ends"]
 
 `render` is pure in its inputs (state -> figure + data); passing the previous `fig` back reuses its
@@ -25,6 +25,7 @@ from .. import validate as _v
 from ..figures.common import COLORS, landscape_grid, plot_landscape
 from ..figures.style import MARKERS
 from ..optim import schedules as _schedules
+from ..outcomes import classify
 from . import canvas
 
 DEFAULT_OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel")
@@ -182,32 +183,47 @@ def _grid(name, n=120):
 
 
 def readout(landscape, points, rho):
-    """Exact R0, R1, first-order h and lambda_max at `points` (k, 2), radius rho: dict of (k,)."""
+    """Exact R0, R1, first-order h and both Hessian eigenvalues (lambda_min, lambda_max) at
+    `points` (k, 2), radius rho: dict of (k,). lambda_min < 0 at an end point: not a minimum."""
     P = np.asarray(points, float).reshape(-1, 2)
     if len(P) == 0:
-        return {k: np.zeros(0) for k in ("R0", "R1", "h", "lambda_max")}
+        return {k: np.zeros(0) for k in ("R0", "R1", "h", "lambda_min", "lambda_max")}
     with np.errstate(all="ignore"):
+        eig = np.linalg.eigvalsh(_landscapes.get(landscape).hessian(P))
         return {"R0": F.r0(landscape, P, rho), "R1": F.r1(landscape, P, rho),
-                "h": F.surrogate_gap(landscape, P, rho), "lambda_max": F.lambda_max(landscape, P)}
+                "h": F.surrogate_gap(landscape, P, rho), "lambda_min": eig[:, 0],
+                "lambda_max": F.lambda_max(landscape, P)}
+
+
+def end_types(landscape, ends, diverged):
+    """What each end point is, by its own gradient and Hessian (`gamtoy.outcomes.classify`):
+    {name: "well 1" / "saddle 2" / "still moving" / "diverged" / ...}."""
+    names = list(ends)
+    if not names:
+        return {}
+    L = _landscapes.get(landscape)
+    e = classify(L, np.array([ends[nm] for nm in names]), [diverged[nm] for nm in names])
+    return {nm: e.name(i, L).split(" (")[0] for i, nm in enumerate(names)}
 
 
 def readout_table(data):
     """The readout as fixed-width text (one row per optimizer; * marks a diverged run)."""
-    rows = [f"R0, R1, h, lambda_max at the end points (rho={data['state'].rho:g})",
-            f"{'':10s}{'R0':>9s}{'R1':>9s}{'h':>9s}{'lam_max':>9s}"]
+    rows = [f"R0, R1, h, Hessian eigenvalues and type of the end points (rho={data['state'].rho:g})",
+            f"{'':10s}{'R0':>9s}{'R1':>9s}{'h':>9s}{'lam_min':>9s}{'lam_max':>9s}  type"]
     for nm, r in data["readout"].items():
         flag = "*" if data["diverged"][nm] else " "
-        cells = "".join(f"{r[k]:9.3g}" for k in ("R0", "R1", "h", "lambda_max"))
-        rows.append(f"{nm + flag:10s}" + cells)
+        cells = "".join(f"{r[k]:9.3g}" for k in ("R0", "R1", "h", "lambda_min", "lambda_max"))
+        rows.append(f"{nm + flag:10s}" + cells + f"  {data['types'][nm]}")
     return "\n".join(rows)
 
 
 def readout_rows(data):
-    """The page's readout table: [name, R0, R1, h, lambda_max, end] as text (4 significant
-    digits; ' *' marks a diverged run). The browser test recomputes these."""
+    """The page's readout table: [name, R0, R1, h, lambda_min, lambda_max, end, type] as text (4
+    significant digits; ' *' marks a diverged run; type: minimum, saddle, still moving... by the
+    end point itself). The browser test recomputes these."""
     return [[nm + (" *" if data["diverged"][nm] else ""),
-             *(f"{r[k]:.4g}" for k in ("R0", "R1", "h", "lambda_max")),
-             f"({data['ends'][nm][0]:.3f}, {data['ends'][nm][1]:.3f})"]
+             *(f"{r[k]:.4g}" for k in ("R0", "R1", "h", "lambda_min", "lambda_max")),
+             f"({data['ends'][nm][0]:.3f}, {data['ends'][nm][1]:.3f})", data["types"][nm]]
             for nm, r in data["readout"].items()]
 
 
@@ -300,6 +316,7 @@ def render(state, fig=None, text=True):
             "ascent": {nm: b[1] for nm, b in both.items()}, "ends": ends,
             "diverged": {nm: bool(tr.diverged) for nm, tr in runs.items()},
             "readout": {nm: {k: float(v[i]) for k, v in ro.items()} for i, nm in enumerate(names)}}
+    data["types"] = end_types(L, ends, data["diverged"])
     data["table"] = readout_table(data)
 
     if fig is None:
@@ -375,7 +392,8 @@ def _html(data, renders):
             f"rho = {st.rho:g}{sched}; * diverged)</div>")
     key = " &nbsp; ".join(f"{g} {lab}" for _, g, lab in MARKER_KEY)
     return canvas.html_block(
-        head + canvas.html_table(["", "R0", "R1", "h", "\u03bb_max", "end"], readout_rows(data))
+        head + canvas.html_table(["", "R0", "R1", "h", "\u03bb_min", "\u03bb_max", "end", "type"],
+                                 readout_rows(data))
         + f"<div style='font-size:11px;color:#555'>{key}</div>"
         + canvas.state_tag(st.as_dict(), renders))
 
@@ -488,5 +506,5 @@ def explorer(**initial):
     return box
 
 
-__all__ = ["ExplorerState", "render", "explorer", "hyper", "readout", "readout_table",
+__all__ = ["ExplorerState", "render", "explorer", "hyper", "readout", "readout_table", "end_types",
            "readout_rows", "default_start", "figure_defaults"]

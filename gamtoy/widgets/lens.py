@@ -22,6 +22,7 @@ from .. import landscapes as _landscapes
 from .. import validate as _v
 from ..figures.common import plot_landscape
 from ..figures.style import MARKERS
+from ..outcomes import classify
 from . import canvas
 
 # (data key, MARKERS key, colour, label): one meaning per marker in every figure and widget
@@ -57,10 +58,19 @@ def lens_data(landscape, point, rho):
              "h": float(F.surrogate_gap(L, p, rho)),
              "R1_first_order": float(F.r1_first_order(L, p, rho)),
              "lambda_max": float(F.lambda_max(L, p)), "grad_norm": float(F.grad_norm(L, p)),
+             "lambda_min": float(np.linalg.eigvalsh(L.hessian(p))[0]),
+             "type": point_type(L, p),
              "w_adv": np.asarray(F.sam_point(L, p, rho), float),
              "theta_adv": np.asarray(F.gam_point(L, p, rho), float),
              "loss": float(L.value(p)), "loss_worst": float(L.value(worst))}
     return d
+
+
+def point_type(L, p):
+    """What the point is, by its own gradient and Hessian (`gamtoy.outcomes.classify`): a named
+    minimum or saddle of the landscape, or "still moving" (not a critical point)."""
+    name = classify(L, np.asarray(p, float)[None]).name(0, L)
+    return "not a critical point" if name.startswith("still moving") else name.split(" (")[0]
 
 
 def lens_text(d):
@@ -68,7 +78,8 @@ def lens_text(d):
     return (f"theta = ({d['point'][0]:.3f}, {d['point'][1]:.3f}),  rho = {d['rho']:g}\n"
             f"R0 = {d['R0']:.4g}   h (first-order R0) = {d['h']:.4g}\n"
             f"R1 = {d['R1']:.4g}   R1 first-order = {d['R1_first_order']:.4g}\n"
-            f"|g| = {d['grad_norm']:.3g}   lambda_max = {d['lambda_max']:.4g}")
+            f"|g| = {d['grad_norm']:.3g}   lambda_min, lambda_max = {d['lambda_min']:.4g}, "
+            f"{d['lambda_max']:.4g}   ({d['type']})")
 
 
 def lens_rows(d):
@@ -76,7 +87,9 @@ def lens_rows(d):
     return [["R0 (worst loss rise)", f"{d['R0']:.4g}", f"{d['h']:.4g}"],
             ["R1 (rho max |grad|)", f"{d['R1']:.4g}", f"{d['R1_first_order']:.4g}"],
             ["|grad L(theta)|", f"{d['grad_norm']:.4g}", ""],
-            ["lambda_max", f"{d['lambda_max']:.4g}", ""]]
+            ["lambda_min", f"{d['lambda_min']:.4g}", ""],
+            ["lambda_max", f"{d['lambda_max']:.4g}", ""],
+            ["type of the point", d["type"], ""]]
 
 
 def _half(L, rho):
