@@ -76,7 +76,6 @@ def divergence_box(landscape):
     return np.array([x0 - sx, y0 - sy]), np.array([x1 + sx, y1 + sy])
 
 
-_box = divergence_box  # the name gamtoy.widgets.explore imports
 
 
 def _recorded_steps(steps, every):

@@ -106,7 +106,7 @@ def test_divergence_leaving_the_box_is_frozen_and_flagged(name, fast):
     _assert_frozen_and_flagged(tr, 40)
     assert tr.diverged.tolist() == [True, False, True]
     assert tr.diverged_at[1] == -1
-    lo, hi = gt.run.__globals__["_box"](STIFF)
+    lo, hi = gt.run.__globals__["divergence_box"](STIFF)
     assert np.all((tr.points >= lo) & (tr.points <= hi))
     assert np.all(np.isfinite(tr.values))
     for i, s in enumerate(starts):  # the single-start fast path agrees

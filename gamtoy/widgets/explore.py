@@ -137,8 +137,8 @@ class ExplorerState:
         if self.steps > MAX_STEPS:
             raise ValueError(f"ExplorerState: steps must be <= {MAX_STEPS} (MAX_STEPS: the explorer "
                              f"redraws live), got {self.steps}; use gamtoy.run for longer runs")
-        from ..run import _box  # the run's divergence box: a start outside it is refused there
-        lo, hi = _box(L)
+        from ..run import divergence_box  # a start outside it is refused by run
+        lo, hi = divergence_box(L)
         for k, i in (("start_x", 0), ("start_y", 1)):
             set_(k, _v.real(k, getattr(self, k), low=float(lo[i]), high=float(hi[i])))
         if self.base not in BASES:
