@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import gamtoy as gt
+from gamtoy.landscapes import Landscape
 from gamtoy import outcomes as O
 from gamtoy.figures import basin_map
 from gamtoy.figures import gam_fig1 as G
@@ -148,7 +149,7 @@ def test_ridge_tables_survive_starts_moved_by_a_few_ulps(centre, monkeypatch):
 def test_ridge_tables_survive_the_array_path_and_another_block_size(centre, monkeypatch):
     monkeypatch.setattr(run_mod, "BLOCK", 37)
     assert_same_tables(centre, table(R.ridge_population(20, optimizers=OPTS)))
-    monkeypatch.setattr(run_mod, "_is_compiled", lambda L: False)
+    monkeypatch.setattr(Landscape, "compiled", lambda self: None)  # the (N, 2) array path
     assert_same_tables(centre, table(R.ridge_population(20, optimizers=OPTS)))
 
 
@@ -167,7 +168,7 @@ def test_fig1_populations_survive_round_off(monkeypatch):
     want = fig1_table(G.fig1_population("fig1a", n=12, steps=300))
     monkeypatch.setattr(run_mod, "BLOCK", 23)
     assert_same_tables(want, fig1_table(G.fig1_population("fig1a", n=12, steps=300)))
-    monkeypatch.setattr(run_mod, "_is_compiled", lambda L: False)
+    monkeypatch.setattr(Landscape, "compiled", lambda self: None)  # the (N, 2) array path
     with np.errstate(all="raise"):
         assert_same_tables(want, fig1_table(G.fig1_population("fig1a", n=12, steps=300)))
 
@@ -175,7 +176,7 @@ def test_fig1_populations_survive_round_off(monkeypatch):
 def test_basin_map_survives_round_off(monkeypatch):
     kw = {"n": 10, "steps": 200, "optimizers": ("sgd", "sam"), "workers": 1}
     a = basin_map.basin_map_data(**kw)
-    monkeypatch.setattr(run_mod, "_is_compiled", lambda L: False)
+    monkeypatch.setattr(Landscape, "compiled", lambda self: None)  # the (N, 2) array path
     b = basin_map.basin_map_data(**kw)
     for nm in a["per"]:
         assert np.sum(a["per"][nm]["basin"] != b["per"][nm]["basin"]) <= 1
