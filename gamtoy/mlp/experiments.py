@@ -2,7 +2,7 @@
 
 Each `fn(quick=True, ...)` returns a dict of numbers per optimizer and seed, the `config`, and
 `claims`: one dict per claim of the paper (see `verdicts.py`) with the paired difference between two
-optimizers (same seed: same data, same init, same batches), its 95% bootstrap interval and a
+optimizers (same seed: same data, same init, same batches), its 95% Student t interval and a
 verdict, `reproduces` / `contradicts` / `inconclusive`, decided by the interval. The first claim is
 the headline: `verdict`, `interval`, `estimate`, `note` (and `reproduces`, the same as a flag).
 Full mode runs >= 8 seeds; quick mode (CI) runs 5 with shorter training, and says `inconclusive`
@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from .. import _io, optim, stats, validate
+from .. import neighbourhood as nb
 from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
@@ -284,29 +285,36 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
     Rule (cost): an experiment is rerun at the other lr only when one of its claims is not
     `inconclusive` at the centre (an inconclusive claim is no headline; its neighbourhood is not
     needed to say so); each rerun is cached like the centre (`cache.cached`, the lr in its key).
-    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`stats.over_cells`:
+    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`neighbourhood.over_cells`:
     the centre's verdict when every cell agrees, else 'mixed'), and to each result
     `verdict_over_cells` (the headline claim's). `run(name, quick, lr)`: the experiment runner
     (default: this module's function of that name). Returns `results` (updated in place)."""
     factors = tuple(validate.real("factors[i]", f, low=0, low_open=True) for f in factors)
     run = run or (lambda name, quick, lr: globals()[name](quick=quick, progress=progress, lr=lr))
+    lr_cells = [c[0] for c in nb.factor_cells(1, factors, one_at_a_time=True)[1:]]
     for name, r in results.items():
         lr = r["config"]["lr"]
         others = []
-        if any(c["verdict"] != "inconclusive" for c in r["claims"]):
-            others = [(lr * f, run(name, quick, lr * f)) for f in factors]
+        if needs_cells(r["claims"]):
+            others = [(lr * f, run(name, quick, lr * f)) for f in lr_cells]
         for c in r["claims"]:
             cells = [{"lr": lr, "verdict": c["verdict"]}]
             for lr_f, rf in others:
                 same = [d for d in rf["claims"] if (d["claim"], d["what"]) == (c["claim"], c["what"])]
                 cells.append({"lr": lr_f, "verdict": same[0]["verdict"] if same else "absent"})
             c["cells"] = cells
-            c["over"] = stats.over_cells([d["verdict"] for d in cells])
+            c["over"] = nb.over_cells([d["verdict"] for d in cells])
             if not others:
                 c["over"]["text"] = (f"{c['verdict']} at the centre (the only cell run, as the "
                                      "experiment has no decisive claim there: not a headline)")
         r["verdict_over_cells"] = r["claims"][0]["over"]["verdict"]
     return results
+
+
+def needs_cells(claims):
+    """An experiment is rerun at the other lr when ANY of its claims is decisive (not
+    `inconclusive`) at the centre: that claim is a headline candidate."""
+    return any(c["verdict"] != "inconclusive" for c in claims)
 
 
 def headline_lines(results):
@@ -342,7 +350,8 @@ def reproduce(out_dir, quick=True, names=EXPERIMENTS):
     f = ", ".join(f"{v:g}" for v in LR_FACTORS)
     md = ("# MLP miniatures: verdicts\n\n"
           f"Mode: {mode}. Each row is a paired difference over seeds (same seed: same data, init "
-          "and batches) with its 95% bootstrap interval; the verdict is the interval's: "
+          f"and batches) with its 95% {stats.PAIRED_METHOD} interval over the seeds (n in each "
+          "row); the verdict is the interval's: "
           "`reproduces` (on the paper's side of 0), `contradicts` (on the other side), "
           "`inconclusive` (covers 0).\n\n"
           f"Neighbourhood: each experiment with a claim that is not inconclusive at the centre is "
