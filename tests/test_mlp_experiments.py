@@ -359,3 +359,13 @@ def test_plots_and_their_helpers_do_not_import_the_experiments():
         names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         assert not [n for n in names if "experiments" in n], (mod.__name__, names)
+
+
+def test_quick_mode_runs_the_edge_experiments_on_eight_seeds():
+    """The experiments with a claim near 0 at 5 seeds run 8 in quick mode; a given seeds wins."""
+    assert len(lab.EDGE_SEEDS) == 8
+    assert lab.edge_seeds("gsam_cos", True, {"lr": 0.2}) == {"lr": 0.2, "seeds": lab.EDGE_SEEDS}
+    assert lab.edge_seeds("gsam_cos", True, {"seeds": (0, 1)}) == {"seeds": (0, 1)}
+    assert lab.edge_seeds("gsam_cos", False, {}) == {} and lab.edge_seeds("label_noise", True, {}) == {}
+    assert len(result("gsam_cos")["config"]["seeds"]) == 8
+    assert len(result("hessian_spectrum_digits")["config"]["seeds"]) == 5

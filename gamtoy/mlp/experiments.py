@@ -5,9 +5,10 @@ Each `fn(quick=True, ...)` returns a dict of numbers per optimizer and seed, the
 optimizers (same seed: same data, same init, same batches), its 95% Student t interval and a
 verdict, `reproduces` / `contradicts` / `inconclusive`, decided by the interval. The first claim is
 the headline: `verdict`, `interval`, `estimate`, `note` (and `reproduces`, the same as a flag).
-Full mode runs >= 8 seeds; quick mode (CI) runs 5 with shorter training, and says `inconclusive`
-whenever its interval covers 0. Results are cached on disk by their parameters (`cache.py`); the
-figures are drawn by `plots.py` (which imports nothing from here); `reproduce` writes both.
+Full mode runs >= 8 seeds; quick mode (CI) runs 5 (8 for `lab.EDGE_EXPERIMENTS`) with shorter
+training, and says `inconclusive` whenever its interval covers 0. Results are cached on disk by
+their parameters (`cache.py`); the figures are drawn by `plots.py` (which imports nothing from
+here); `reproduce` writes both.
 """
 import os
 
@@ -19,7 +20,7 @@ from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
 from .hessian import dense_hessian, hutchinson_trace, top_eigenvalues
-from .lab import FULL, HYPER, LABEL, QUICK, _key, _ms, config, fit, make_opt, setup  # noqa: F401
+from .lab import EDGE_EXPERIMENTS, FULL, HYPER, LABEL, QUICK, _key, _ms, config, edge_seeds, fit, make_opt, setup  # noqa: F401
 from .oracle import make_oracle
 from .slices import ray_extrema, slice_1d, slice_2d
 from .train import train
@@ -94,7 +95,8 @@ def hessian_spectrum(quick=True, opts=None, k=5, n_hutch=64, use_cache=True, pro
     SAM+GAM against SAM; paired by seed (logs: the eigenvalues spread over a factor of several)."""
     opts = tuple(opts or (("sgd", "gam") if over.get("data") == "digits" and quick
                           else ("sgd", "gam", "sam", "sam+gam")))
-    cfg = config(quick, **over)
+    name = "hessian_spectrum_digits" if over.get("data") == "digits" else "hessian_spectrum"
+    cfg = config(quick, **edge_seeds(name, quick, over))
 
     def run():
         eig, tr, tr_se, tr_dense = [], [], [], []
@@ -223,7 +225,7 @@ def landscape_slices(quick=True, opts=("sgd", "gam", "sam", "sam+gam"), span=1.0
     random directions; `sharpness` = mean of L(+-span/2) - L(0) over the 1D slices.
     Claim: SGD+GAM's sharpness is below SGD's (and SAM+GAM's below SAM's), paired by seed."""
     opts = tuple(opts)
-    cfg = config(quick, **over)
+    cfg = config(quick, **edge_seeds("landscape_slices", quick, over))
     n = n or (21 if quick else 41)
     alphas = np.linspace(-span, span, n)
 
@@ -346,7 +348,8 @@ def reproduce(out_dir, quick=True, names=EXPERIMENTS):
     for name, r in results.items():
         stem, fns = FIGURES[name]
         paths += plots.figure(r, fns, out_dir, stem)
-    mode = "quick (CI: 5 seeds, short training)" if quick else "full (>= 8 seeds)"
+    mode = (f"quick (CI: 5 seeds, 8 for {', '.join(EDGE_EXPERIMENTS)}; short training)" if quick
+            else "full (>= 8 seeds)")
     f = ", ".join(f"{v:g}" for v in LR_FACTORS)
     md = ("# MLP miniatures: verdicts\n\n"
           f"Mode: {mode}. Each row is a paired difference over seeds (same seed: same data, init "

@@ -3,9 +3,10 @@
     d_s = stat(A, seed s) - stat(B, seed s)    (same seed: same data, same init, same batches)
 
 The interval is the Student t interval of mean(d) (`gamtoy.stats.paired`; its coverage at 5 and 8
-seeds is measured in tests/test_stats.py). The verdict is `gamtoy.stats.verdict` of it: `reproduces` if it lies on the
-paper's side of 0, `contradicts` if on the other side, `inconclusive` if it covers 0 (in quick mode
-as in full mode: the verdict is the interval's, never the mode's).
+seeds is measured in tests/test_stats.py). The verdict is `gamtoy.stats.verdict` of it:
+`reproduces` if it lies on the paper's side of 0, `contradicts` if on the other side,
+`inconclusive` if it covers 0 (in quick mode as in full mode: the verdict is the interval's, never
+the mode's).
 """
 import numpy as np
 
