@@ -346,7 +346,8 @@ def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
     assert "**reproduces**" not in md
     foot = " ".join(P.verdict_lines({"claims": [c0]}, width=400))
     assert foot.startswith("[mixed]") and "2/3 cells" in foot and "lr 0.1, 0.08, 0.125" in foot
-    assert any("[mixed] x: P: c0: mixed" in ln for ln in E.headline_lines(res))
+    assert any("[mixed] x: P: c0: mixed" in ln and "(lr 0.1, 0.08, 0.125; 5 seeds, 95% Student t "
+               "interval)" in ln for ln in E.headline_lines(res))
 
 
 def test_plots_and_their_helpers_do_not_import_the_experiments():

@@ -320,13 +320,16 @@ def needs_cells(claims):
 
 
 def headline_lines(results):
-    """One line per claim: its verdict over the cells and the lrs they were run at."""
+    """One line per claim: its verdict over the cells, the lrs they were run at, the number of
+    seeds and the interval."""
     out = []
     for name, r in results.items():
         for c in r["claims"]:
             lrs = ", ".join(f"{d['lr']:.3g}" for d in c.get("cells", []))
+            how = f"{c['n']} seeds, 95% {c.get('method', stats.PAIRED_METHOD)} interval"
             out.append(f"[{c.get('over', {}).get('verdict', c['verdict'])}] {name}: {c['paper']}: "
-                       f"{c['claim']}: {c.get('over', {}).get('text', c['verdict'])} (lr {lrs})")
+                       f"{c['claim']}: {c.get('over', {}).get('text', c['verdict'])} (lr {lrs}; "
+                       f"{how})")
     return out
 
 
