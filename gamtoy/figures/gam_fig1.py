@@ -442,7 +442,7 @@ def fig1_robustness_markdown(rob, headlines=True):
     lines (unless headlines=False), then one row per cell."""
     keys = list(rob["over"])
     rows = [f"### {rob['name']}: the neighbourhood ({len(rob['cells'])} cells, {rob['n']} starts "
-            "each)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
+            f"each; differences with 95% {stats.PAIRED_FRACTION_METHOD} intervals)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
         "| lr | rho | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for c in rob["cells"]:
         rows.append(f"| {c['lr']:.4g} | {c['rho']:.4g} | " + " | ".join(
