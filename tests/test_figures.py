@@ -102,10 +102,14 @@ def test_fig1_population_fractions_intervals_and_differences(fig1a_pop):
         assert d["counts"]["A"] == np.sum(end == 0) and d["counts"]["diverged"] == np.sum(end == -2)
         for c, (p, lo, hi) in d["frac"].items():
             assert (lo, hi) == stats.wilson(d["counts"][c], pop["n"]) and lo <= p <= hi
-    # the difference and its verdict come from the counts, by the Newcombe interval
+    # the difference and its verdict: the same starts, so Newcombe's paired interval of the 2x2
+    # table of (gam in A, sgd in A) per start, counted here start by start
     diff = pop["compare"]["gam - sgd"]
-    want = stats.fraction_diff(pop["per"]["gam"]["counts"]["A"], 144, pop["per"]["sgd"]["counts"]["A"], 144)
-    assert diff["mean"] == pytest.approx(want["mean"]) and diff["lo"] == pytest.approx(want["lo"])
+    ga, sa = pop["per"]["gam"]["end"] == 0, pop["per"]["sgd"]["end"] == 0
+    tab = [sum(1 for u, v in zip(ga, sa) if (u, v) == w) for w in ((1, 1), (1, 0), (0, 1), (0, 0))]
+    D, lo, hi = stats.newcombe_paired(*tab)
+    assert diff["mean"] == pytest.approx(D) and (diff["lo"], diff["hi"]) == pytest.approx((lo, hi))
+    assert diff["mean"] == pytest.approx((pop["per"]["gam"]["counts"]["A"] - pop["per"]["sgd"]["counts"]["A"]) / 144)
     assert diff["verdict"] == stats.verdict(diff["lo"], diff["hi"], +1)
 
 
@@ -232,7 +236,8 @@ def test_robustness_reuses_the_centre_and_reports_every_cell(ridge_pop, monkeypa
         words = [r["claims"][c]["verdict"] for r in rob["cells"]]
         assert word == R.summarise_verdicts(words)
     md = R.ridge_report_markdown(ridge_pop, rob)
-    assert "x {0.8, 1, 1.25}" in md and "| gsam |" in md
+    assert "x {0.8, 1.25}, one at a time beside the centre" in md and "| gsam |" in md
+    assert "95% Newcombe paired (method 10) interval" in md and "400 starts per cell" in md
 
 
 def test_caption_quotes_the_population(ridge_pop):
@@ -447,7 +452,9 @@ def test_fig1_neighbourhood_one_at_a_time_headlines_carry_the_cell_count(monkeyp
 
 def test_fig1_robustness_summarises_every_cell(monkeypatch):
     rob = G.fig1_robustness("fig1a", factors=(0.8, 1.25), n=5, steps=60)
-    assert len(rob["cells"]) == 4 and {c["rho"] for c in rob["cells"]} == {0.4, 0.625}
+    # the centre always leads (over_cells reads it as words[0]), then the 2 x 2 product
+    assert len(rob["cells"]) == 5 and (rob["cells"][0]["lr"], rob["cells"][0]["rho"]) == (0.05, 0.5)
+    assert {c["rho"] for c in rob["cells"]} == {0.4, 0.5, 0.625}
     for k, word in rob["verdict"].items():
         assert word == R.summarise_verdicts([c["compare"][k]["verdict"] for c in rob["cells"]])
     assert "| gam - sgd |" in G.fig1_robustness_markdown(rob)

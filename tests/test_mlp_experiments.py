@@ -3,6 +3,7 @@ the raw per-seed numbers, and each experiment's headline numbers against indepen
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from scipy import stats as st
 
 import gamtoy.optim as optim
 from gamtoy.mlp import experiments as E
@@ -49,7 +50,12 @@ def _check_claims(r, diffs):
         assert c["verdict"] == _rule(c["lo"], c["hi"], c["expected_sign"]), c
         assert c["n"] == len(d) == len(r["config"]["seeds"]) >= 5
         assert c["estimate"] == pytest.approx(d.mean(), abs=1e-12)
-        assert d.min() - 1e-12 <= c["lo"] <= c["estimate"] <= c["hi"] <= d.max() + 1e-12
+        if np.ptp(d) > 0:
+            ci = st.ttest_1samp(d, 0.0).confidence_interval(0.95)   # the Student t interval
+            assert (c["lo"], c["hi"]) == pytest.approx((ci.low, ci.high), rel=1e-9, abs=1e-12)
+        else:   # every seed the same difference: the documented point interval
+            assert c["lo"] == c["hi"] == pytest.approx(d[0])
+        assert c["method"] == "Student t"
         assert c["verdict"].upper() in r["note"] and c["paper"] in r["note"]
 
 
@@ -81,7 +87,9 @@ def test_threshold_claim_is_the_paired_claim_against_a_constant():
     c = threshold_claim("GSAM Fig. 8", "cos > 0.9", x, 0.9, +1, "min cos")
     assert c["estimate"] == pytest.approx(x.mean() - 0.9)
     assert c["verdict"] == "reproduces"
-    assert threshold_claim("G", "c", x, 0.96, +1, "m")["verdict"] == "contradicts"
+    # the t interval of mean(x) is [0.912, 0.968]: 0.96 lies inside it, 0.975 above it
+    assert threshold_claim("G", "c", x, 0.96, +1, "m")["verdict"] == "inconclusive"
+    assert threshold_claim("G", "c", x, 0.975, +1, "m")["verdict"] == "contradicts"
 
 
 def test_claims_refuse_non_finite_or_unpaired_values():
@@ -338,7 +346,8 @@ def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
     assert "**reproduces**" not in md
     foot = " ".join(P.verdict_lines({"claims": [c0]}, width=400))
     assert foot.startswith("[mixed]") and "2/3 cells" in foot and "lr 0.1, 0.08, 0.125" in foot
-    assert any("[mixed] x: P: c0: mixed" in ln for ln in E.headline_lines(res))
+    assert any("[mixed] x: P: c0: mixed" in ln and "(lr 0.1, 0.08, 0.125; 5 seeds, 95% Student t "
+               "interval)" in ln for ln in E.headline_lines(res))
 
 
 def test_plots_and_their_helpers_do_not_import_the_experiments():
@@ -351,3 +360,13 @@ def test_plots_and_their_helpers_do_not_import_the_experiments():
         names = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         assert not [n for n in names if "experiments" in n], (mod.__name__, names)
+
+
+def test_quick_mode_runs_the_edge_experiments_on_eight_seeds():
+    """The experiments with a claim near 0 at 5 seeds run 8 in quick mode; a given seeds wins."""
+    assert len(lab.EDGE_SEEDS) == 8
+    assert lab.edge_seeds("gsam_cos", True, {"lr": 0.2}) == {"lr": 0.2, "seeds": lab.EDGE_SEEDS}
+    assert lab.edge_seeds("gsam_cos", True, {"seeds": (0, 1)}) == {"seeds": (0, 1)}
+    assert lab.edge_seeds("gsam_cos", False, {}) == {} and lab.edge_seeds("label_noise", True, {}) == {}
+    assert len(result("gsam_cos")["config"]["seeds"]) == 8
+    assert len(result("hessian_spectrum_digits")["config"]["seeds"]) == 5

@@ -65,8 +65,9 @@ def check_normgrad(fn):
 
 
 def check_paired_verdict(fn):
-    """fn(a, b, expected_sign) -> 'reproduces' | 'contradicts' | 'inconclusive' from the 95%
-    bootstrap interval of mean(a - b) over seeds (a, b: one number per seed, paired)."""
+    """fn(a, b, expected_sign) -> 'reproduces' | 'contradicts' | 'inconclusive' from a 95%
+    interval of mean(a - b) over seeds (a, b: one number per seed, paired). The package uses the
+    Student t interval (`stats.paired`); a bootstrap interval passes these clear-cut cases too."""
     rng = np.random.default_rng(3)
     base = rng.normal(0.8, 0.05, 10)  # seed-to-seed spread much larger than the effect
     cases = [  # (a, b, sign, want, hint)

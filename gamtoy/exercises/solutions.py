@@ -26,7 +26,7 @@ def solution_check_normgrad(model, theta, X, y):
 
 
 def solution_check_paired_verdict(a, b, expected_sign):
-    """The verdict of the bootstrap interval of the paired difference a - b."""
+    """The verdict of the 95% Student t interval of the paired difference a - b (`stats.paired`)."""
     from gamtoy import stats
     p = stats.paired(a, b)
     return stats.verdict(p["lo"], p["hi"], expected_sign)

@@ -9,6 +9,7 @@ from matplotlib.patches import Circle
 
 from .. import flatness as F
 from .. import landscapes as _landscapes
+from .. import neighbourhood as nb
 from .. import optim as _optim
 from .. import stats, validate
 from ..outcomes import Outcome, classify
@@ -302,8 +303,8 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
     comp = {}
     for g in ("gam", "gam_accel"):
         for ref in ("sgd", "sam"):
-            if g in per and ref in per:
-                diff = stats.fraction_diff(per[g]["counts"][key], len(S), per[ref]["counts"][key], len(S))
+            if g in per and ref in per:   # the same starts: a paired difference of two fractions
+                diff = stats.paired_fraction_diff(per[g]["end"] == prefer, per[ref]["end"] == prefer)
                 diff["verdict"] = stats.verdict(diff["lo"], diff["hi"], +1)
                 comp[f"{g} - {ref}"] = diff
     return {"name": L.name, "n": len(S), "steps": steps, "lr": lr, "rho": rho, "prefer": key,
@@ -366,8 +367,9 @@ def fig1_population_markdown(pop):
     for nm, d in pop["per"].items():
         rows.append(f"| {nm} | " + " | ".join(stats.fmt(*d["frac"][c], digits=2)
                                              for c in ("A", "B", "saddle", "neither", "diverged")) + " |")
-    rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95%] | verdict | "
-             "diverged (first optimizer) |", "|---|---|---|---|"]
+    rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95% "
+                 f"{stats.PAIRED_FRACTION_METHOD}] | verdict | diverged (first optimizer) |",
+             "|---|---|---|---|"]
     for k, d in pop["compare"].items():
         dv = pop["per"][k.split(" - ")[0]]["frac"]["diverged"]
         rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} | "
@@ -377,8 +379,10 @@ def fig1_population_markdown(pop):
     rows.append(f"\n{pop['n']} starts on a grid over the landscape's box, lr = {pop['lr']:g} "
                 f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley when it "
                 "ends at a minimum (by its own gradient and Hessian, `gamtoy.outcomes`) within 1 of "
-                "the valley's centre (converged, or still settling where the Hessian is positive definite); "
-                "'neither': still moving elsewhere.")
+                "the valley's centre (converged, or still settling where the Hessian is positive "
+                "definite); 'neither': still moving elsewhere. Fractions: 95% Wilson intervals; "
+                f"differences: 95% {stats.PAIRED_FRACTION_METHOD} intervals over the same "
+                f"{pop['n']} starts.")
     return "\n".join(rows)
 
 
@@ -469,45 +473,41 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
 
 
 def fig1_cells(factors=(0.8, 1.0, 1.25), one_at_a_time=False):
-    """The (lr factor, rho factor) cells: the full product of `factors`, or (one_at_a_time) the
-    centre first and one of lr, rho moved at a time (5 cells with 0.8, 1.25)."""
-    if one_at_a_time:
-        moved = [f for f in factors if f != 1.0]
-        return [(1.0, 1.0)] + [(f, 1.0) for f in moved] + [(1.0, f) for f in moved]
-    return [(float(a), float(b)) for a in factors for b in factors]
+    """The (lr factor, rho factor) cells, the centre first: every combination of `factors`, or
+    (one_at_a_time) the centre and one of lr, rho moved at a time (5 cells with 0.8, 1.25)."""
+    return nb.factor_cells(2, factors, one_at_a_time)
 
 
 def fig1_robustness(name="fig1a", factors=(0.8, 1.0, 1.25), n=20, steps=500, lr=0.05,
                     one_at_a_time=False, centre=None):
     """`fig1_population` in every cell of `fig1_cells` (lr x factors, rho x factors; rho from the
     landscape). Per comparison `verdict`: the word if every cell agrees, else 'mixed (k reproduce,
-    j inconclusive, i contradict)' (`ridge.summarise_verdicts`), and `over`: `stats.over_cells`
-    (the centre's verdict and in how many cells it holds). `centre`: a population already run at
-    the centre (reused). Returns {"cells": [{lr, rho, compare}], "verdict", "over", ...}."""
-    from .ridge import summarise_verdicts
+    j inconclusive, i contradict)' (`neighbourhood.summarise_verdicts`), and `over`:
+    `neighbourhood.over_cells` (the centre's verdict and in how many cells it holds). `centre`: a
+    population already run at the centre (reused). Returns {"cells": [{lr, rho, compare}],
+    "verdict", "over", ...}."""
     L = _landscapes.get(name)
     cells = []
-    for fl, fr in fig1_cells(factors, one_at_a_time):
-        if centre is not None and (fl, fr) == (1.0, 1.0):
+    for i, (fl, fr) in enumerate(fig1_cells(factors, one_at_a_time)):
+        if centre is not None and i == 0:
             p = centre
         else:
             p = fig1_population(name, n=n, steps=steps, lr=lr * fl, rho=L.rho * fr)
         cells.append({"lr": lr * fl, "rho": L.rho * fr, "compare": p["compare"]})
-    keys = list(cells[0]["compare"])
-    words = {k: [c["compare"][k]["verdict"] for c in cells] for k in keys}
+    verdict, over = nb.verdicts_over(cells, list(cells[0]["compare"]),
+                                     lambda c, k: c["compare"][k]["verdict"])
     return {"name": L.name, "factors": tuple(factors), "n": n * n, "cells": cells, "lr": lr,
-            "rho": L.rho, "one_at_a_time": bool(one_at_a_time),
-            "verdict": {k: summarise_verdicts(w) for k, w in words.items()},
-            "over": {k: stats.over_cells(w) for k, w in words.items()}}
+            "rho": L.rho, "one_at_a_time": bool(one_at_a_time), "verdict": verdict, "over": over}
 
 
 def fig1_headline_lines(rob):
     """Each comparison's verdict at the centre and the neighbourhood it holds in (one line each)."""
-    f = ", ".join(f"{v:g}" for v in rob["factors"] if not rob["one_at_a_time"] or v != 1.0)
-    where = "one at a time beside the centre" if rob["one_at_a_time"] else "all combinations"
-    return [f"- {rob['name']}, {k} (fraction ending where R1 prefers, expected > 0): "
-            f"{o['text']} (lr = {rob['lr']:g}, rho = {rob['rho']:g}, each x {{{f}}}, {where}; "
-            f"{rob['n']} starts per cell)" for k, o in rob["over"].items()]
+    where = nb.where_text(("lr", "rho"), (rob["lr"], rob["rho"]), rob["factors"],
+                          rob["one_at_a_time"])
+    return [nb.headline_line(f"{rob['name']}, {k} (fraction ending where R1 prefers, expected > 0)",
+                             o, where, f"{rob['n']} starts",
+                             f"95% {stats.PAIRED_FRACTION_METHOD} interval")
+            for k, o in rob["over"].items()]
 
 
 def fig1_robustness_markdown(rob, headlines=True):
@@ -515,7 +515,7 @@ def fig1_robustness_markdown(rob, headlines=True):
     lines (unless headlines=False), then one row per cell."""
     keys = list(rob["over"])
     rows = [f"### {rob['name']}: the neighbourhood ({len(rob['cells'])} cells, {rob['n']} starts "
-            "each)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
+            f"each; differences with 95% {stats.PAIRED_FRACTION_METHOD} intervals)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
         "| lr | rho | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for c in rob["cells"]:
         rows.append(f"| {c['lr']:.4g} | {c['rho']:.4g} | " + " | ".join(

@@ -16,13 +16,13 @@ SAM+GAM converge to one, next to well 2), "moving" (not converged), "other_criti
 "diverged". The paper's "different sharp minima" is judged on the runs that end at minima; the
 saddle endings are reported apart.
 """
-import itertools
-
 import numpy as np
 
 from .. import landscapes as _landscapes
+from .. import neighbourhood as nb
 from .. import optim as _optim
 from .. import stats, validate
+from ..neighbourhood import summarise_verdicts  # noqa: F401  (the public name, kept here)
 from ..optim import schedules
 from ..outcomes import GTOL, RADIUS, RIDGE_LABELS, RIDGE_OUTCOMES, Outcome, classify
 from ..run import run
@@ -140,8 +140,9 @@ def claims(pop):
     "sam_saddle": the fraction of all starts where SAM converges to a saddle (Wilson interval;
     "reproduces" when some run ends at a saddle (k > 0, so its lower end is above 0), else
     "inconclusive").
-    "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's (Newcombe interval;
-    reproduces above 0, contradicts below 0, else inconclusive).
+    "gsam_vs_sgd", "gsam_vs_sam": GSAM's flat fraction minus SGD's / SAM's over the same starts
+    (Newcombe's paired interval, `stats.paired_fraction_diff`; reproduces above 0, contradicts
+    below 0, else inconclusive).
     """
     per, n = pop["per"], pop["n"]
     bs, bm = per["sgd"]["basin"], per["sam"]["basin"]
@@ -158,12 +159,21 @@ def claims(pop):
     lo, hi = stats.wilson(ks, n)
     out["sam_saddle"] = {"k": ks, "n": n, "p": ks / n, "lo": lo, "hi": hi,
                          "verdict": "reproduces" if ks > 0 and lo > 0 else "inconclusive"}
-    flat = {nm: per[nm]["counts"]["flat"] for nm in per}
-    for ref in ("sgd", "sam"):
-        d = stats.fraction_diff(flat["gsam"], n, flat[ref], n)
+    flat = {nm: _flat_runs(per[nm]) for nm in ("gsam", "sgd", "sam")}
+    for ref in ("sgd", "sam"):   # the same starts: a paired difference of two fractions
+        d = stats.paired_fraction_diff(flat["gsam"], flat[ref])
         d["verdict"] = stats.verdict(d["lo"], d["hi"], +1)
         out[f"gsam_vs_{ref}"] = d
     return out
+
+
+def _flat_runs(p):
+    """One boolean per start: the run ends in the flat basin (checked against the counts)."""
+    f = np.asarray(p["outcome"]) == "flat"
+    if int(f.sum()) != p["counts"]["flat"]:
+        raise ValueError(f"the outcome labels ({int(f.sum())} flat) disagree with the counts "
+                         f"({p['counts']['flat']} flat)")
+    return f
 
 
 CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (of the starts where SGD "
@@ -173,43 +183,28 @@ CLAIM_TEXT = {"sam_other": "SGD and SAM end in different sharp minima (of the st
               "gsam_vs_sam": "GSAM reaches the flat region more often than SAM"}
 
 
-def summarise_verdicts(words):
-    """One word if every cell agrees, else 'mixed (k reproduce, j inconclusive, i contradict)'."""
-    if len(set(words)) == 1:
-        return words[0]
-    c = {w: words.count(w) for w in ("reproduces", "inconclusive", "contradicts")}
-    return (f"mixed ({c['reproduces']} reproduce, {c['inconclusive']} inconclusive, "
-            f"{c['contradicts']} contradict)")
-
-
 def neighbourhood(factors=FACTORS, one_at_a_time=False):
-    """The (lr, rho, alpha) cells: the full product of `factors` (27 cells), or the centre and
-    one factor moved at a time (7 cells) with one_at_a_time=True."""
-    base = np.array([RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA])
-    if one_at_a_time:
-        cells = [(1.0, 1.0, 1.0)] + [tuple(f if i == j else 1.0 for j in range(3))
-                                      for i in range(3) for f in factors if f != 1.0]
-    else:
-        cells = list(itertools.product(factors, repeat=3))
-    return [tuple(float(v) for v in base * np.array(c)) for c in cells]
+    """The (lr, rho, alpha) cells, the centre first: every combination of `factors` (27 cells), or
+    the centre and one factor moved at a time (7 cells) with one_at_a_time=True."""
+    return nb.cells((RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA), factors, one_at_a_time)
 
 
 def ridge_robustness(n=20, steps=RIDGE_STEPS, factors=FACTORS, one_at_a_time=False,
                      optimizers=HEADLINE, centre=None):
     """`claims` in every cell of `neighbourhood`; {"cells": [{lr, rho, alpha, claims, flat}],
-    "verdict": {claim: `summarise_verdicts` of its cells}}. `centre`: a population already run at
-    the centre setting (reused, not rerun)."""
+    "verdict": {claim: `summarise_verdicts` of its cells}, "over": {claim: `over_cells`}}.
+    `centre`: a population already run at the centre setting (reused, not rerun)."""
     rows = []
-    for lr, rho, alpha in neighbourhood(factors, one_at_a_time):
-        if centre is not None and (lr, rho, alpha) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA):
+    for i, (lr, rho, alpha) in enumerate(neighbourhood(factors, one_at_a_time)):
+        if centre is not None and i == 0:
             pop = centre
         else:
             pop = ridge_population(n, lr, rho, alpha, steps, optimizers)
         rows.append({"lr": lr, "rho": rho, "alpha": alpha, "claims": claims(pop),
                      "flat": {nm: pop["per"][nm]["frac"]["flat"] for nm in pop["per"]}})
-    verdict = {c: summarise_verdicts([r["claims"][c]["verdict"] for r in rows]) for c in CLAIM_TEXT}
-    return {"cells": rows, "verdict": verdict, "factors": factors, "n": n * n, "steps": steps,
-            "one_at_a_time": one_at_a_time}
+    verdict, over = nb.verdicts_over(rows, CLAIM_TEXT, lambda r, c: r["claims"][c]["verdict"])
+    return {"cells": rows, "verdict": verdict, "over": over, "factors": factors, "n": n * n,
+            "steps": steps, "one_at_a_time": one_at_a_time}
 
 
 def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
@@ -278,28 +273,40 @@ def robustness_table_markdown(rob):
                     f"{_f((sd['p'], sd['lo'], sd['hi']))} | {so_txt} | "
                     f"{gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
                     + ", ".join(c[k]["verdict"] for k in CLAIM_TEXT) + " |")
+    rows.append(f"\n{rob['n']} starts per cell. Flat fractions, SAM at a saddle and SAM in another well: 95% Wilson "
+                f"intervals; gsam - sam: 95% {stats.PAIRED_FRACTION_METHOD} interval (the same "
+                "starts for both optimizers).")
     return "\n".join(rows)
 
 
+CLAIM_INTERVAL = {"sam_other": "95% Wilson interval of the fraction",
+                  "sam_saddle": "95% Wilson interval of the fraction",
+                  "gsam_vs_sgd": f"95% {stats.PAIRED_FRACTION_METHOD} interval",
+                  "gsam_vs_sam": f"95% {stats.PAIRED_FRACTION_METHOD} interval"}
+
+
 def headline_lines(rob):
-    """The claims with their verdicts and the neighbourhood they were checked on; SAM's saddle
-    fraction with its interval at the centre and its range over the cells."""
-    f = ", ".join(f"{v:g}" for v in rob["factors"])
-    where = ("the centre and one of lr, rho, alpha moved at a time" if rob["one_at_a_time"]
-             else "all combinations")
+    """The claims with their verdicts, the neighbourhood they were checked on and the interval;
+    SAM's saddle fraction with its interval at the centre and its range over the cells."""
+    where = nb.where_text(("lr", "rho", "alpha"), (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA),
+                          rob["factors"], rob["one_at_a_time"])
     out = []
     for c, text in CLAIM_TEXT.items():
         if c == "sam_saddle":
-            ps = [r["claims"][c] for r in rob["cells"]]
-            mid = next((r["claims"][c] for r in rob["cells"]
-                        if (r["lr"], r["rho"], r["alpha"]) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA)), ps[0])
-            text = (f"SAM converges to a saddle of the ridge in {mid['p']:.2f} [{mid['lo']:.2f}, "
-                    f"{mid['hi']:.2f}] of the starts (centre cell; "
-                    f"{min(p['p'] for p in ps):.2f}-{max(p['p'] for p in ps):.2f} over the cells)")
-        out.append(f"- **{text}**: {rob['verdict'][c]} over {len(rob['cells'])} cells "
-                   f"(lr = {RIDGE_LR:g}, rho = {RIDGE_RHO:g}, alpha = {RIDGE_ALPHA:g}, each x {{{f}}}, "
-                   f"{where}; {rob['n']} starts per cell)")
+            text = _saddle_headline(rob)
+        out.append(nb.headline_line(f"**{text}**", {"text": f"{rob['verdict'][c]} over "
+                                                            f"{len(rob['cells'])} cells"},
+                                    where, f"{rob['n']} starts", CLAIM_INTERVAL[c]))
     return out
+
+
+def _saddle_headline(rob):
+    ps = [r["claims"]["sam_saddle"] for r in rob["cells"]]
+    mid = next((r["claims"]["sam_saddle"] for r in rob["cells"]
+                if (r["lr"], r["rho"], r["alpha"]) == (RIDGE_LR, RIDGE_RHO, RIDGE_ALPHA)), ps[0])
+    return (f"SAM converges to a saddle of the ridge in {mid['p']:.2f} [{mid['lo']:.2f}, "
+            f"{mid['hi']:.2f}] of the starts (centre cell; "
+            f"{min(p['p'] for p in ps):.2f}-{max(p['p'] for p in ps):.2f} over the cells)")
 
 
 def ridge_report_markdown(pop, rob, pop_all=None):

@@ -2,23 +2,25 @@
 
 Each `fn(quick=True, ...)` returns a dict of numbers per optimizer and seed, the `config`, and
 `claims`: one dict per claim of the paper (see `verdicts.py`) with the paired difference between two
-optimizers (same seed: same data, same init, same batches), its 95% bootstrap interval and a
+optimizers (same seed: same data, same init, same batches), its 95% Student t interval and a
 verdict, `reproduces` / `contradicts` / `inconclusive`, decided by the interval. The first claim is
 the headline: `verdict`, `interval`, `estimate`, `note` (and `reproduces`, the same as a flag).
-Full mode runs >= 8 seeds; quick mode (CI) runs 5 with shorter training, and says `inconclusive`
-whenever its interval covers 0. Results are cached on disk by their parameters (`cache.py`); the
-figures are drawn by `plots.py` (which imports nothing from here); `reproduce` writes both.
+Full mode runs >= 8 seeds; quick mode (CI) runs 5 (8 for `lab.EDGE_EXPERIMENTS`) with shorter
+training, and says `inconclusive` whenever its interval covers 0. Results are cached on disk by
+their parameters (`cache.py`); the figures are drawn by `plots.py` (which imports nothing from
+here); `reproduce` writes both.
 """
 import os
 
 import numpy as np
 
 from .. import _io, optim, stats, validate
+from .. import neighbourhood as nb
 from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
 from .hessian import dense_hessian, hutchinson_trace, top_eigenvalues
-from .lab import FULL, HYPER, LABEL, QUICK, _key, _ms, config, fit, make_opt, setup  # noqa: F401
+from .lab import EDGE_EXPERIMENTS, FULL, HYPER, LABEL, QUICK, _key, _ms, config, edge_seeds, fit, make_opt, setup  # noqa: F401
 from .oracle import make_oracle
 from .slices import ray_extrema, slice_1d, slice_2d
 from .train import train
@@ -93,7 +95,8 @@ def hessian_spectrum(quick=True, opts=None, k=5, n_hutch=64, use_cache=True, pro
     SAM+GAM against SAM; paired by seed (logs: the eigenvalues spread over a factor of several)."""
     opts = tuple(opts or (("sgd", "gam") if over.get("data") == "digits" and quick
                           else ("sgd", "gam", "sam", "sam+gam")))
-    cfg = config(quick, **over)
+    name = "hessian_spectrum_digits" if over.get("data") == "digits" else "hessian_spectrum"
+    cfg = config(quick, **edge_seeds(name, quick, over))
 
     def run():
         eig, tr, tr_se, tr_dense = [], [], [], []
@@ -246,7 +249,7 @@ def landscape_slices(quick=True, opts=("sgd", "gam", "sam", "sam+gam"), span=1.0
     random directions; `sharpness` = mean of L(+-span/2) - L(0) over the 1D slices.
     Claim: SGD+GAM's sharpness is below SGD's (and SAM+GAM's below SAM's), paired by seed."""
     opts = tuple(opts)
-    cfg = config(quick, **over)
+    cfg = config(quick, **edge_seeds("landscape_slices", quick, over))
     n = n or (21 if quick else 41)
     alphas = np.linspace(-span, span, n)
 
@@ -308,24 +311,25 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
     Rule (cost): an experiment is rerun at the other lr only when one of its claims is not
     `inconclusive` at the centre (an inconclusive claim is no headline; its neighbourhood is not
     needed to say so); each rerun is cached like the centre (`cache.cached`, the lr in its key).
-    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`stats.over_cells`:
+    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`neighbourhood.over_cells`:
     the centre's verdict when every cell agrees, else 'mixed'), and to each result
     `verdict_over_cells` (the headline claim's). `run(name, quick, lr)`: the experiment runner
     (default: this module's function of that name). Returns `results` (updated in place)."""
     factors = tuple(validate.real("factors[i]", f, low=0, low_open=True) for f in factors)
     run = run or (lambda name, quick, lr: globals()[name](quick=quick, progress=progress, lr=lr))
+    lr_cells = [c[0] for c in nb.factor_cells(1, factors, one_at_a_time=True)[1:]]
     for name, r in results.items():
         lr = r["config"]["lr"]
         others = []
-        if any(c["verdict"] != "inconclusive" for c in r["claims"]):
-            others = [(lr * f, run(name, quick, lr * f)) for f in factors]
+        if needs_cells(r["claims"]):
+            others = [(lr * f, run(name, quick, lr * f)) for f in lr_cells]
         for c in r["claims"]:
             cells = [{"lr": lr, "verdict": c["verdict"]}]
             for lr_f, rf in others:
                 same = [d for d in rf["claims"] if (d["claim"], d["what"]) == (c["claim"], c["what"])]
                 cells.append({"lr": lr_f, "verdict": same[0]["verdict"] if same else "absent"})
             c["cells"] = cells
-            c["over"] = stats.over_cells([d["verdict"] for d in cells])
+            c["over"] = nb.over_cells([d["verdict"] for d in cells])
             if not others:
                 c["over"]["text"] = (f"{c['verdict']} at the centre (the only cell run, as the "
                                      "experiment has no decisive claim there: not a headline)")
@@ -333,14 +337,23 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
     return results
 
 
+def needs_cells(claims):
+    """An experiment is rerun at the other lr when ANY of its claims is decisive (not
+    `inconclusive`) at the centre: that claim is a headline candidate."""
+    return any(c["verdict"] != "inconclusive" for c in claims)
+
+
 def headline_lines(results):
-    """One line per claim: its verdict over the cells and the lrs they were run at."""
+    """One line per claim: its verdict over the cells, the lrs they were run at, the number of
+    seeds and the interval."""
     out = []
     for name, r in results.items():
         for c in r["claims"]:
             lrs = ", ".join(f"{d['lr']:.3g}" for d in c.get("cells", []))
+            how = f"{c['n']} seeds, 95% {c.get('method', stats.PAIRED_METHOD)} interval"
             out.append(f"[{c.get('over', {}).get('verdict', c['verdict'])}] {name}: {c['paper']}: "
-                       f"{c['claim']}: {c.get('over', {}).get('text', c['verdict'])} (lr {lrs})")
+                       f"{c['claim']}: {c.get('over', {}).get('text', c['verdict'])} (lr {lrs}; "
+                       f"{how})")
     return out
 
 
@@ -362,11 +375,13 @@ def reproduce(out_dir, quick=True, names=EXPERIMENTS):
     for name, r in results.items():
         stem, fns = FIGURES[name]
         paths += plots.figure(r, fns, out_dir, stem)
-    mode = "quick (CI: 5 seeds, short training)" if quick else "full (>= 8 seeds)"
+    mode = (f"quick (CI: 5 seeds, 8 for {', '.join(EDGE_EXPERIMENTS)}; short training)" if quick
+            else "full (>= 8 seeds)")
     f = ", ".join(f"{v:g}" for v in LR_FACTORS)
     md = ("# MLP miniatures: verdicts\n\n"
           f"Mode: {mode}. Each row is a paired difference over seeds (same seed: same data, init "
-          "and batches) with its 95% bootstrap interval; the verdict is the interval's: "
+          f"and batches) with its 95% {stats.PAIRED_METHOD} interval over the seeds (n in each "
+          "row); the verdict is the interval's: "
           "`reproduces` (on the paper's side of 0), `contradicts` (on the other side), "
           "`inconclusive` (covers 0).\n\n"
           f"Neighbourhood: each experiment with a claim that is not inconclusive at the centre is "

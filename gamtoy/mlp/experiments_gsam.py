@@ -6,7 +6,7 @@ from .. import optim, stats
 from ..vec import unit
 from .cache import cached
 from .hessian import top_eigenvalues
-from .lab import _key, _ms, config, fit, make_opt, setup
+from .lab import _key, _ms, config, edge_seeds, fit, make_opt, setup
 from .oracle import make_oracle
 from .train import train
 from .verdicts import fmt, headline, paired_claim, threshold_claim
@@ -63,7 +63,7 @@ def gsam_cos(quick=True, opts=("gsam", "sam"), threshold=0.9, use_cache=True, pr
     step; the paper: "the cosine value is always above 0.9" during training. Claim: the per-seed
     minimum over all steps of GSAM's cos(g, g_p) exceeds 0.9."""
     opts = tuple(opts)
-    cfg = config(quick, **over)
+    cfg = config(quick, **edge_seeds("gsam_cos", quick, over))
 
     def run():
         return {"cos": np.array([[fit(o, cfg, s, diag=True, progress=progress)["history"]["cos"]
@@ -129,7 +129,7 @@ def gnp_sweep(quick=True, alphas=None, rho=0.05, gam_rho=0.1, gam_alpha=0.3, use
     alphas = tuple(alphas or ((0.0, 0.4, 0.8, 1.0) if quick else (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)))
     if 0.0 not in alphas or 0.8 not in alphas:
         raise ValueError(f"alphas must contain 0.0 (SGD) and 0.8 (GNP's choice), got {alphas}")
-    cfg = config(quick, **over)
+    cfg = config(quick, **edge_seeds("gnp_sweep", quick, over))
 
     def one(kind, s, **hp):
         if kind != "gnp_exact":

@@ -52,7 +52,7 @@ def plot_paired_intervals(r, ax=None):
         art.append(ax.errorbar([xi], [e], [[e - a], [b - e]], marker="s", capsize=4,
                                color=VERDICT_COLOR[c["verdict"]]))
     ax.set(xlabel="label noise (%)", ylabel="acc(SGD+GAM) - acc(SGD)",
-           title="paired difference, 95% CI")
+           title="paired difference, 95% Student t CI")
     return art
 
 
@@ -69,7 +69,7 @@ def plot_claim_intervals(r, ax=None):
                                capsize=4, color=VERDICT_COLOR[c["verdict"]]))
     ax.set_yticks(y, [textwrap.fill(c["what"], 30) for c in cl], fontsize=7)
     ax.locator_params(axis="x", nbins=5)
-    ax.set(xlabel="paired difference (95% CI)", title="claims")
+    ax.set(xlabel="paired difference (95% Student t CI over the seeds)", title="claims")
     return art
 
 
@@ -194,7 +194,7 @@ def verdict_lines(r, width=110):
     for c in r["claims"]:
         s = (f"[{c['verdict']}] {c['paper']}: {c['claim']}: {c['what']} = "
              f"{fmt(c)} (paper {'>' if c['expected_sign'] > 0 else '<'} 0,"
-             f" {c['n']} seeds, paired, 95% CI)")
+             f" {c['n']} seeds, paired, 95% {c.get('method', 'Student t')} CI)")
         if "over" in c:
             s = s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1) + \
                 f"; {c['over']['text']} (lr " + ", ".join(f"{d['lr']:.3g}" for d in c["cells"]) + ")"
