@@ -273,9 +273,9 @@ def robustness_table_markdown(rob):
                     f"{_f((sd['p'], sd['lo'], sd['hi']))} | {so_txt} | "
                     f"{gd['mean']:+.2f} [{gd['lo']:+.2f}, {gd['hi']:+.2f}] | "
                     + ", ".join(c[k]["verdict"] for k in CLAIM_TEXT) + " |")
-    rows.append(f"\n{rob['n']} starts per cell. Flat fractions, SAM at a saddle and SAM in another well: 95% Wilson "
-                f"intervals; gsam - sam: 95% {stats.PAIRED_FRACTION_METHOD} interval (the same "
-                "starts for both optimizers).")
+    rows.append(f"\n{rob['n']} starts per cell. Flat fractions, SAM at a saddle and SAM in "
+                "another well: 95% Wilson intervals; gsam - sam: 95% "
+                f"{stats.PAIRED_FRACTION_METHOD} interval (the same starts for both optimizers).")
     return "\n".join(rows)
 
 
