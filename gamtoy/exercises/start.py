@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import flatness as _F
 from .. import landscapes as _landscapes
-from ._check import call, match, passed
+from ._check import call, match, passed, tier_all
 
 __all__ = ["check_w_adv"]
 
@@ -31,3 +31,6 @@ def check_w_adv(fn):
                  (th + u, "the radius rho is missing: theta + rho g/|g|."))
         match(name, got, _F.sam_point(L, th, rho), hints)
     return passed("w_adv")
+
+
+tier_all(globals(), __all__)  # tiered hints; the student's own exception named

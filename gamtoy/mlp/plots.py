@@ -8,7 +8,7 @@ import numpy as np
 from .lab import LABEL
 from .verdicts import fmt
 
-VERDICT_COLOR = {"reproduces": "tab:green", "contradicts": "tab:red", "inconclusive": "0.45"}
+VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00", "inconclusive": "0.45"}  # Okabe-Ito
 
 
 def _ax(ax):
