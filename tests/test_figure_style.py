@@ -109,3 +109,15 @@ def test_ridge_gif_is_wider_than_a_slide_thumbnail(tmp_path):
     path = R.ridge_animation(d, str(tmp_path / "r.gif"), frames=3)
     im = Image.open(path)
     assert im.size[0] >= 900
+
+
+def test_fig1a_says_how_big_the_test_loss_preference_is():
+    # the test-loss model prefers valley A by about 3% (0.375 vs 0.387): small, and the title says so
+    import matplotlib.pyplot as plt
+    d = G.fig1_data("fig1a", n2d=30)
+    who, gap = G.preference(d["test"])
+    assert who == "A" and 0.02 < gap < 0.04
+    assert G.preference([0.3, 0.2]) == ("B", pytest.approx(1 / 3))
+    title = G.plot_fig1_bars(d)["A"][0].axes.get_title()
+    assert f"test prefers A by {gap:.1%}" in title and f"{d['test'][0]:.3f} vs {d['test'][1]:.3f}" in title
+    plt.close("all")

@@ -12,7 +12,7 @@ from .gam_fig1 import (describe_rho_range, fig1_data, fig1_population, fig1_popu
                        fig1_robustness_markdown,
                        lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
                        plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,
-                       rho_range_data)
+                       preference, rho_range_data)
 from .trajectories import (LINESTYLES, RIDGE_OPTIMIZERS, basin_grid_data, basin_of,
                            basin_table_markdown, decomposition_data, gallery_data, plot_basin_map,
                            plot_decomposition, plot_gallery, plot_trajectories, trajectory_data)
