@@ -27,9 +27,9 @@ JOBS = [
     ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
     ("ridge", "gamtoy.figures", "reproduce_ridge"),
 ]
-# the relative cost of each job (quick mode): the costliest start first, so that the worker
-# processes finish together
-COST = {"figures": 4, "mlp": 3, "basin_map": 2, "ridge": 2, "lemmas": 1}
+# each job's CPU seconds in quick mode (measured, rounded): the costliest start first, so that
+# the worker processes finish together
+COST = {"figures": 20, "ridge": 20, "mlp": 19, "lemmas": 13, "basin_map": 7}
 # processes that run the jobs side by side (None: min(2, CPUs)); 1: one after another, in order
 WORKERS = None
 MANIFEST = "manifest.json"
@@ -189,6 +189,8 @@ def _run_parallel(jobs, out, quick, seen, workers, on_start, on_done):
     on_done(i, paths, seconds) are called here as they happen, in the order they happen."""
     import multiprocessing as mp
     import queue
+    for _, mod, _ in jobs:  # imported once here, shared by the forked workers
+        importlib.import_module(mod)
     ctx = mp.get_context("fork")
     todo, done = ctx.Queue(), ctx.Queue()
     for i in sorted(range(len(jobs)), key=lambda i: -COST.get(jobs[i][0], 1)):

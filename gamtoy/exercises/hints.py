@@ -143,5 +143,5 @@ def next_hint(name):
     if not tiers:
         return ""
     k = _TRIES[name] = min(_TRIES.get(name, 0) + 1, len(tiers))
-    label = " (the formula)" if k == len(tiers) else " (run the cell again after a fix for the next)"
+    label = " (the formula)" if k == len(tiers) else ""
     return f"hint {k}/{len(tiers)}{label}: {tiers[k - 1]}"

@@ -102,10 +102,10 @@ def reproduce_gam(out_dir, quick=True):
         fig, ax = plt.subplots(figsize=(6, 4.5))
         plot_periods(periods_data(), ax)
         paths += style.save(fig, out_dir, "gam_fig1a_periods")
-        plot_prop42(prop42_data("fig1b", 0.5, n=16 if quick else 60))
+        plot_prop42(prop42_data("fig1b", 0.5, n=12 if quick else 60))
         paths += style.save(plt.gcf(), out_dir, "gam_prop42")
         paths.append(lens_animation(os.path.join(out_dir, "gam_fig1a_lens.gif"),
-                                    frames=16 if quick else 48)["path"])
+                                    frames=12 if quick else 48)["path"])
         _progress("GAM Fig. 1 population, Prop. 4.2, lens animation", t0)
     return paths
 
