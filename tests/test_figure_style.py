@@ -121,3 +121,23 @@ def test_fig1a_says_how_big_the_test_loss_preference_is():
     title = G.plot_fig1_bars(d)["A"][0].axes.get_title()
     assert f"test prefers A by {gap:.1%}" in title and f"{d['test'][0]:.3f} vs {d['test'][1]:.3f}" in title
     plt.close("all")
+
+
+def test_mlp_figure_footer_is_inside_the_saved_png(tmp_path):
+    # the verdict footer hangs below the axes: the saved PNG must hold all of it, with a margin
+    from PIL import Image
+    from gamtoy.mlp import plots as P
+    claims = [{"paper": "GAM Fig. 3", "claim": f"claim {i} " + "long words " * 12, "what": "a - b",
+               "expected_sign": 1, "estimate": 0.1, "lo": 0.05, "hi": 0.2, "n": 5,
+               "verdict": "reproduces"} for i in range(3)]
+
+    def panel(r, ax=None):
+        ax.plot([0, 1], [0, 1])
+    png = P.figure({"claims": claims}, [panel, panel], str(tmp_path), "footer")[0]
+    img = np.asarray(Image.open(png).convert("L"), float)
+    ink = np.where(img.min(axis=1) < 128)[0]           # rows with dark pixels (text, lines)
+    cols = np.where(img.min(axis=0) < 128)[0]
+    assert ink.max() < img.shape[0] - 3 and cols.max() < img.shape[1] - 3   # a margin below, right
+    assert ink.min() > 2 and cols.min() > 2
+    # and the footer is there: dark rows well below the axes' bottom third
+    assert (ink > 0.75 * img.shape[0]).sum() > 20
