@@ -109,6 +109,13 @@ def test_ridge_gif_is_wider_than_a_slide_thumbnail(tmp_path):
     path = R.ridge_animation(d, str(tmp_path / "r.gif"), frames=3)
     im = Image.open(path)
     assert im.size[0] >= 900
+    # the static figure's colours survive the GIF's palette (nearest colour within Delta E 5)
+    im.seek(im.n_frames - 1)
+    pal = np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0) / 255
+    lab = style.srgb_to_lab(pal)
+    for nm in ("sgd", "sam", "gsam"):
+        want = style.srgb_to_lab(_rgb(style.OPTIMIZER_COLORS[nm]))
+        assert np.linalg.norm(lab - want, axis=-1).min() < 5, nm
 
 
 def test_fig1a_says_how_big_the_test_loss_preference_is():
