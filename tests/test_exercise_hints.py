@@ -40,6 +40,7 @@ def test_a_wrong_answer_gets_hint_1_then_2_then_the_formula():
     msgs = [_message(E.check_w_adv, _wrong_w_adv) for _ in range(4)]
     nudge, hint, formula = H.HINTS["check_w_adv"]
     assert "hint 1/3" in msgs[0] and nudge in msgs[0] and formula not in msgs[0]
+    assert "rho g/" not in msgs[0] and "rho g/" not in msgs[1]   # no formula before the third try
     assert "hint 2/3" in msgs[1] and hint in msgs[1] and formula not in msgs[1]
     assert "hint 3/3 (the formula)" in msgs[2] and formula in msgs[2]
     assert "hint 3/3 (the formula)" in msgs[3]   # it stays at the formula
@@ -82,3 +83,16 @@ def test_a_students_exception_deep_inside_the_case_is_named_too():
         return S.solution_check_w_adv(L, theta, rho, xi)
     with pytest.raises(E.StudentError, match="LinAlgError"):
         E.check_w_adv(half_right)
+
+
+@pytest.mark.parametrize("checker, wrong", [
+    (E.check_sam_direction, lambda grad, w, rho: grad(w - rho * grad(w) / np.linalg.norm(grad(w)))),
+    (E.check_gsam_direction, lambda g, gp, a: gp + a * (g - (g @ gp) / (gp @ gp) * gp)),
+    (E.check_rho_schedule, lambda lr, lo, hi, rm: rm * lr / hi),
+])
+def test_core_checkers_keep_the_formula_for_the_third_try(checker, wrong):
+    formula = H.HINTS[checker.__name__][2]
+    first = _message(checker, wrong)
+    assert formula not in first and "hint 1/3" in first
+    _message(checker, wrong)
+    assert formula in _message(checker, wrong)
