@@ -20,10 +20,10 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 $(DEMO_STAMP): $(BIN)/python pyproject.toml
 	@echo "[make demo] installing gamtoy with the demo extra (numpy, scipy, matplotlib, sympy, autograd, scikit-learn; no torch, no Jupyter) ..."
-	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install --progress-bar on -e ".[demo]"
 	touch $(DEMO_STAMP)
 
+# the jobs run in min(2, CPUs) processes side by side (`--jobs 1`: one after another)
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m gamtoy reproduce --out figures/
 

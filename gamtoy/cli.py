@@ -21,11 +21,17 @@ from . import _io
 
 # (name, module, function): each `fn(out_dir, quick=True) -> list of written paths`
 JOBS = [
-    ("figures", "gamtoy.figures", "reproduce"),
+    ("figures", "gamtoy.figures", "reproduce_gam"),
     ("lemmas", "gamtoy.lemmas", "reproduce"),
     ("mlp", "gamtoy.mlp.experiments", "reproduce"),
     ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
+    ("ridge", "gamtoy.figures", "reproduce_ridge"),
 ]
+# each job's CPU seconds in quick mode (measured, rounded): the costliest start first, so that
+# the worker processes finish together
+COST = {"figures": 20, "ridge": 20, "mlp": 19, "lemmas": 13, "basin_map": 7}
+# processes that run the jobs side by side (None: min(2, CPUs)); 1: one after another, in order
+WORKERS = None
 MANIFEST = "manifest.json"
 # the main job needs only the `demo` extra: these are never imported by it (`make demo` lacks them)
 FORBIDDEN = ("torch", "ipywidgets")
@@ -133,14 +139,101 @@ def read_manifest(out):
         return None
 
 
-def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
+def n_workers(workers, n_jobs):
+    """How many processes run `n_jobs` jobs: `workers` (None: min(2, CPUs)), at most n_jobs,
+    1 where fork is not available."""
+    import multiprocessing as mp
+    w = min(2, os.cpu_count() or 1) if workers is None else int(workers)
+    if w < 1:
+        raise UsageError(f"--jobs {workers}: must be at least 1")
+    return max(1, min(w, n_jobs)) if "fork" in mp.get_all_start_methods() else 1
+
+
+def _cpu():
+    """CPU seconds of this process and its waited-for children (user + system)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _run_job(name, mod, fn, out, quick, seen):
+    """One job in this process: its paths (reported, then written unreported), checked."""
+    job = getattr(importlib.import_module(mod), fn)  # a missing job is a defect: fail
+    del seen[:]
+    paths = [os.path.abspath(p) for p in job(out, quick=quick)]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise RuntimeError(f"job {name} reported files it did not write: {missing}")
+    return [p for p in dict.fromkeys(paths + seen) if os.path.isfile(p)]
+
+
+def _worker(jobs, out, quick, seen, todo, done):
+    """A forked worker: runs the job indices it takes from `todo` until None; reports
+    ("start" | "done" | "error", index, payload) on `done`."""
+    import traceback
+    try:
+        for i in iter(todo.get, None):
+            done.put(("start", i, None))
+            t, c = time.time(), _cpu()
+            try:
+                paths = _run_job(*jobs[i], out, quick, seen)
+            except Exception as e:
+                done.put(("error", i, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+                return
+            done.put(("done", i, (paths, time.time() - t, _cpu() - c)))
+    except KeyboardInterrupt:  # the parent reports the interruption
+        pass
+
+
+def _run_parallel(jobs, out, quick, seen, workers, on_start, on_done):
+    """The jobs in `workers` forked processes, costliest first; on_start(i) and
+    on_done(i, paths, seconds) are called here as they happen, in the order they happen."""
+    import multiprocessing as mp
+    import queue
+    for _, mod, _ in jobs:  # imported once here, shared by the forked workers
+        importlib.import_module(mod)
+    ctx = mp.get_context("fork")
+    todo, done = ctx.Queue(), ctx.Queue()
+    for i in sorted(range(len(jobs)), key=lambda i: -COST.get(jobs[i][0], 1)):
+        todo.put(i)
+    for _ in range(workers):
+        todo.put(None)
+    procs = [ctx.Process(target=_worker, args=(jobs, out, quick, seen, todo, done))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    finished = 0
+    try:
+        while finished < len(jobs):
+            try:
+                kind, i, payload = done.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    raise RuntimeError("the job processes ended before their jobs did") from None
+                continue
+            if kind == "start":
+                on_start(i)
+            elif kind == "done":
+                on_done(i, *payload)
+                finished += 1
+            else:
+                raise RuntimeError(f"job {jobs[i][0]} failed: {payload}")
+    finally:
+        for p in procs:
+            if p.is_alive() and finished < len(jobs):
+                p.terminate()
+            p.join()
+
+
+def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN, workers=1):
     """Run the selected jobs into `out`; (the written paths, the names of older files in `out`
     that this run did not write). manifest.json is written last; UsageError for a bad `only` or
-    `out`, before any work."""
+    `out`, before any work. workers > 1 (None: min(2, CPUs)): that many forked processes run the
+    jobs side by side, the costliest first; the files are listed in the jobs' order either way."""
     jobs = select(only)
     out = check_out(out)
+    workers = n_workers(workers, len(jobs))
     settings = {"out": out, "quick": bool(quick), "only": list(only or []),
-                "jobs": [n for n, _, _ in jobs]}
+                "jobs": [n for n, _, _ in jobs], "workers": workers}
     started, t0 = _now(), time.time()
     stale = _io.remove_stale_temporaries(out)
     if stale:
@@ -161,22 +254,26 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
             log(f"[gamtoy]     {os.path.relpath(path, out)} ({time.time() - t0:.1f}s)",
                 flush=True)
     _io.listeners.append(progress)
+    per_job = {}
+
+    def on_start(i):
+        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: running ...", flush=True)
+
+    def on_done(i, paths, seconds, cpu):
+        per_job[i] = paths
+        done.append({"job": jobs[i][0], "seconds": round(seconds, 2),
+                     "cpu_seconds": round(cpu, 2), "files": len(paths)})
+        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: {len(paths)} file(s) in "
+            f"{seconds:.1f}s, {cpu:.1f} CPU s (total {time.time() - t0:.1f}s)", flush=True)
     try:
-        for i, (name, mod, fn) in enumerate(jobs, 1):
-            t = time.time()
-            log(f"[gamtoy] {i}/{len(jobs)} {name}: running ...", flush=True)
-            job = getattr(importlib.import_module(mod), fn)  # a missing job is a defect: fail
-            del seen[:]
-            paths = [os.path.abspath(p) for p in job(out, quick=quick)]
-            missing = [p for p in paths if not os.path.isfile(p)]
-            if missing:
-                raise RuntimeError(f"job {name} reported files it did not write: {missing}")
-            # what the job reported, and what it wrote without reporting it
-            paths = [p for p in dict.fromkeys(paths + seen) if os.path.isfile(p)]
-            written += [p for p in paths if p not in written]
-            done.append({"job": name, "seconds": round(time.time() - t, 2), "files": len(paths)})
-            log(f"[gamtoy] {i}/{len(jobs)} {name}: {len(paths)} file(s) in "
-                f"{time.time() - t:.1f}s (total {time.time() - t0:.1f}s)", flush=True)
+        if workers > 1:
+            log(f"[gamtoy] {len(jobs)} jobs in {workers} processes side by side", flush=True)
+            _run_parallel(jobs, out, quick, seen, workers, on_start, on_done)
+        else:
+            for i, job in enumerate(jobs):
+                on_start(i)
+                t, c = time.time(), _cpu()
+                on_done(i, _run_job(*job, out, quick, seen), time.time() - t, _cpu() - c)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -186,6 +283,8 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN):
         if guard:
             sys.meta_path.remove(guard)
         _io.remove_stale_temporaries(out)
+        for i in sorted(per_job):  # in the jobs' order, whichever finished first
+            written += [p for p in per_job[i] if p not in written]
         write_manifest(out, written, settings, status, started, done)
     names = {os.path.relpath(p, out) for p in written}
     older = sorted(before - names - {f for f in before if f.startswith(".")})
@@ -204,6 +303,9 @@ def _parser():
     r.add_argument("--full", action="store_true", help="the larger, slower experiments")
     names = ", ".join(n for n, _, _ in _job_list())
     r.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these jobs ({names})")
+    r.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes that run the jobs side by side (default: min(2, CPUs); "
+                        "1: one after another)")
     return p
 
 
@@ -215,7 +317,8 @@ def main(argv=None):
         return 0
     t0 = time.time()
     try:
-        paths, older = reproduce(a.out, quick=not a.full, only=a.only)
+        paths, older = reproduce(a.out, quick=not a.full, only=a.only,
+                                 workers=a.jobs if a.jobs is not None else WORKERS)
     except UsageError as e:
         print(f"gamtoy reproduce: error: {e}", file=sys.stderr)
         return 2

@@ -44,6 +44,7 @@ def second(out, quick=True):
 def main():
     from gamtoy import cli
     cli.JOBS = [("first", "_fake_jobs", "first"), ("second", "_fake_jobs", "second")]
+    cli.WORKERS = int(os.environ.get("FAKE_WORKERS", "1"))  # one after another unless asked
     return cli.main(sys.argv[1:])
 
 

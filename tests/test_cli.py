@@ -191,3 +191,33 @@ def test_an_empty_only_word_is_refused_not_every_job(tmp_path):
         cli.select([""])
     with pytest.raises(cli.UsageError, match="unknown job"):
         cli.select(["lemmas", " "])
+
+
+def test_jobs_side_by_side_report_each_job_and_list_files_in_the_jobs_order(tmp_path):
+    # two processes: both jobs run at once, each reports its files and its CPU seconds; the
+    # manifest lists the files in the jobs' order whichever finished first
+    r = gamtoy("reproduce", "--out", str(tmp_path), FAKE_WORKERS="2")
+    assert r.returncode == 0, r.stderr
+    assert "2 jobs in 2 processes side by side" in r.stdout
+    for line in ("1/2 first: 2 file(s) in", "2/2 second: 2 file(s) in"):
+        assert f"[gamtoy] {line}" in r.stdout and "CPU s (total" in r.stdout
+    for f in ("a.txt", "b.txt", "quick.txt", "side.txt"):
+        assert f"[gamtoy]     {f} (" in r.stdout
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["complete"] and m["settings"]["workers"] == 2
+    assert [f["file"] for f in m["files"]] == ["a.txt", "b.txt", "quick.txt", "side.txt"]
+    assert sorted(j["job"] for j in m["jobs"]) == ["first", "second"]
+    assert all(j["cpu_seconds"] >= 0 for j in m["jobs"])
+
+
+def test_a_failing_job_side_by_side_fails_the_run_and_names_the_job(tmp_path):
+    r = gamtoy("reproduce", "--out", str(tmp_path), FAKE_WORKERS="2", FAKE_IMPORT="torch")
+    assert r.returncode != 0
+    assert "job first failed" in r.stderr and "the main job must not import 'torch'" in r.stderr
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["complete"] is False and m["status"] == "failed"
+
+
+def test_jobs_must_be_at_least_one(tmp_path):
+    r = gamtoy("reproduce", "--out", str(tmp_path), "--jobs", "0")
+    assert "--jobs 0: must be at least 1" in _one_clean_line(r)

@@ -65,3 +65,50 @@ def scalar(name, got):
     if a.shape not in ((), (1,)):
         _fail(f"{name}: return one number (a float), got shape {a.shape}.")
     return float(a.reshape(()))
+
+
+class StudentError(ExerciseError):
+    """The student's own function raised: named, with its message, instead of a raw traceback."""
+
+
+def _guarded(fn):
+    """`fn` with every exception it raises (not an ExerciseError) turned into a StudentError."""
+    if not callable(fn) or isinstance(fn, type):
+        return fn
+
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExerciseError:
+            raise
+        except Exception as e:
+            raise StudentError(f"your function raised {type(e).__name__}: {e}") from e
+    return guarded
+
+
+def tiered(checker):
+    """A checker that names the student's own exception (StudentError) and adds one tiered hint
+    per wrong try (`hints.HINTS`: a nudge, then a hint, the formula last)."""
+    import functools
+
+    from .hints import next_hint
+
+    @functools.wraps(checker)
+    def wrapper(fn, *args, **kwargs):
+        try:
+            return checker(_guarded(fn), *args, **kwargs)
+        except StudentError as e:
+            raise StudentError(f"{checker.__name__}: {e} (fix the error first; "
+                               f"the traceback is in err.__cause__)") from e.__cause__
+        except ExerciseError as e:
+            hint = next_hint(checker.__name__)
+            raise ExerciseError(f"{e}\n{hint}" if hint else str(e)) from None
+    wrapper.checker = checker
+    return wrapper
+
+
+def tier_all(namespace, names):
+    """Wrap the checkers `names` of a module's namespace with `tiered` (in place)."""
+    for n in names:
+        if not getattr(namespace[n], "checker", None):
+            namespace[n] = tiered(namespace[n])

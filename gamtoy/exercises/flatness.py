@@ -12,7 +12,7 @@ import numpy as np
 from .. import flatness as _F
 from .. import landscapes as _landscapes
 from .. import stats as _stats
-from ._check import ExerciseError, call, match, passed, scalar
+from ._check import ExerciseError, call, match, passed, scalar, tier_all
 
 __all__ = ["check_r0", "check_r1", "check_generalisation_error", "check_power_valley",
            "check_prefers", "check_segment_bound", "check_wilson"]
@@ -28,6 +28,8 @@ def _run(name, fn, want_fn):
         th = np.array(theta, float)
         try:
             got = fn(L, th.copy(), rho)
+        except ExerciseError:
+            raise
         except Exception as e:  # the student's error, shown with the case that raised it
             raise ExerciseError(f"{name}: your function raised {type(e).__name__}: {e} "
                                 f"on {land} at theta={theta}, rho={rho}.") from e
@@ -204,3 +206,6 @@ def check_wilson(fn):
                  ((p, p), "an interval, not the point estimate k/n."))
         match(name, got, _stats.wilson(k, n), hints, rtol=1e-4)  # z = 1.96 is fine
     return passed("Wilson interval")
+
+
+tier_all(globals(), __all__)  # tiered hints; the student's own exception named

@@ -9,7 +9,7 @@
 import numpy as np
 
 from .. import landscapes as _landscapes
-from ._check import ExerciseError, call, compare, match, passed
+from ._check import ExerciseError, call, compare, match, passed, tier_all
 
 __all__ = ["check_sam_direction", "check_gsam_direction", "check_rho_schedule",
            "check_nearest_minimum", "check_neighbourhood"]
@@ -33,6 +33,8 @@ def _ref_gsam(g, gp, alpha):
 def _call(name, fn, *args):
     try:
         return np.asarray(fn(*args), float)
+    except ExerciseError:
+        raise
     except Exception as e:
         raise ExerciseError(f"{name}: your function raised {type(e).__name__}: {e}.") from e
 
@@ -50,13 +52,13 @@ def check_sam_direction(fn):
             g = grad(w)
             if np.allclose(got, g, rtol=1e-6):
                 raise ExerciseError(f"{name}: you returned grad L(w), SGD's direction: evaluate the "
-                                    "gradient at the ascent point w_adv = w + rho g/|g|.")
+                                    "gradient at SAM's ascent point instead.")
             if np.allclose(got, grad(w - rho * g / np.linalg.norm(g)), rtol=1e-6):
-                raise ExerciseError(f"{name}: sign: the ascent point is w + rho g/|g| (uphill), "
-                                    "you used w - rho g/|g|.")
+                raise ExerciseError(f"{name}: sign: the ascent point is uphill from w, "
+                                    "you went downhill.")
             if np.allclose(got, grad(w + rho * g), rtol=1e-6):
-                raise ExerciseError(f"{name}: scale: normalise g: w_adv = w + rho g/|g|, so that "
-                                    "|w_adv - w| = rho.")
+                raise ExerciseError(f"{name}: scale: normalise g, so that the ascent point is "
+                                    "exactly rho away (|w_adv - w| = rho).")
         compare(f"{name} (on {land} at w={tuple(w)}, rho={rho})", got, want)
     return passed(name)
 
@@ -72,13 +74,13 @@ def check_gsam_direction(fn):
             g_perp = g - (g @ gp) / (gp @ gp) * gp
             if np.allclose(got, gp + alpha * g_perp, rtol=1e-6):
                 raise ExerciseError(f"{name}: sign: GSAM subtracts alpha g_perp (an ascent step on "
-                                    "h), d = g_p - alpha g_perp.")
+                                    "h): the orthogonal part enters with a minus sign.")
             if np.allclose(got, gp - g_perp, rtol=1e-6):
-                raise ExerciseError(f"{name}: scale: you left out alpha (d = g_p - alpha g_perp).")
+                raise ExerciseError(f"{name}: scale: you left out alpha, the weight of g_perp.")
             gp_perp = gp - (gp @ g) / (g @ g) * g
             if np.allclose(got, gp - alpha * gp_perp, rtol=1e-6):
                 raise ExerciseError(f"{name}: you decomposed g_p along g; GSAM decomposes g along g_p: "
-                                    "g_perp = g - (g . g_p / |g_p|^2) g_p.")
+                                    "split g into its parts along and across g_p.")
             if np.allclose(got, gp - alpha * (g - (g @ gp) * gp), rtol=1e-6):
                 raise ExerciseError(f"{name}: the projection needs |g_p|^2 in the denominator "
                                     "(g_p is not a unit vector).")
@@ -104,7 +106,7 @@ def check_rho_schedule(fn):
         got = call(name, fn, lr.copy(), lr_min, lr_max, rho_max)
         frac = (lr - lr_min) / (lr_max - lr_min)
         hints = ((rho_max * lr / lr_max, "rho_t must reach 0 when lr_t = lr_min: subtract lr_min "
-                  "(rho_max (lr_t - lr_min)/(lr_max - lr_min))."),
+                  "(and rescale so that lr_max still gives rho_max)."),
                  (rho_max * (1 - frac), "reversed: rho_t follows lr_t, so it starts at rho_max and "
                   "decays to 0 with it."),
                  (frac, "the factor rho_max is missing: rho_t goes from rho_max down to 0."),
@@ -181,3 +183,6 @@ def check_neighbourhood(fn):
             raise ExerciseError(f"{name}: the cells are not x (0.8, 1, 1.25); lr' / lr takes "
                                 f"{ratios.tolist()}.")
     return passed("neighbourhood")
+
+
+tier_all(globals(), __all__)  # tiered hints; the student's own exception named

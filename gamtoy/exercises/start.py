@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import flatness as _F
 from .. import landscapes as _landscapes
-from ._check import call, match, passed
+from ._check import call, match, passed, tier_all
 
 __all__ = ["check_w_adv"]
 
@@ -25,9 +25,12 @@ def check_w_adv(fn):
         got = call(name, fn, L, th.copy(), rho)
         g = L.grad(th)
         u = g / np.linalg.norm(g)
-        hints = ((th - rho * u, "sign: the ascent point goes uphill, theta + rho g/|g|, not theta - rho g/|g|."),
-                 (th + rho * g, "normalise g: theta + rho g/|g|, so that |w_adv - theta| = rho."),
-                 (rho * u, "you returned the step rho g/|g|; add theta."),
-                 (th + u, "the radius rho is missing: theta + rho g/|g|."))
+        hints = ((th - rho * u, "sign: the ascent point goes uphill from theta, along +g; you went downhill."),
+                 (th + rho * g, "normalise g: the ascent point must be exactly rho away from theta (|w_adv - theta| = rho)."),
+                 (rho * u, "you returned the step from theta, not the point: add theta."),
+                 (th + u, "the radius rho is missing: your point is 1 away from theta, not rho."))
         match(name, got, _F.sam_point(L, th, rho), hints)
     return passed("w_adv")
+
+
+tier_all(globals(), __all__)  # tiered hints; the student's own exception named

@@ -12,7 +12,7 @@ from .gam_fig1 import (b_side_fate, describe_rho_range, fig1_data, fig1_populati
                        fig1_robustness_markdown,
                        lens_animation, periods_data, plot_fig1_1d, plot_fig1_2d, plot_fig1_bars,
                        plot_fig1_population, plot_periods, plot_prop42, plot_rho_range, prop42_data,
-                       rho_range_data)
+                       preference, rho_range_data)
 from .trajectories import (LINESTYLES, RIDGE_OPTIMIZERS, basin_grid_data, basin_of,
                            basin_table_markdown, decomposition_data, gallery_data, plot_basin_map,
                            plot_decomposition, plot_gallery, plot_trajectories, trajectory_data)
@@ -23,6 +23,7 @@ from .ridge import (CLAIM_TEXT, FACTORS, RIDGE_ALPHA, RIDGE_BOX, RIDGE_HYPER, RI
                     ridge_data, ridge_hyper, ridge_population, ridge_report_markdown,
                     ridge_robustness, robustness_table_markdown, story_fraction)
 from .ridge import headline_lines as ridge_headline_lines
+from .sam_step import plot_sam_step, sam_step_data
 from . import style
 
 
@@ -37,12 +38,23 @@ def reproduce(out_dir, quick=True):
     returns the written paths. quick=True: the ridge neighbourhood is the centre and one of lr,
     rho, alpha moved at a time (7 cells), GAM Fig. 1's the centre and one of lr, rho moved at a
     time (5 cells); quick=False: all 27 (ridge) and 9 (GAM Fig. 1) cells, larger grids. Every
-    verdict is printed and written with the cells it holds in."""
-    import time
+    verdict is printed and written with the cells it holds in. The main job runs the two halves
+    (`reproduce_gam`, `reproduce_ridge`) as two jobs, side by side."""
+    return reproduce_gam(out_dir, quick) + reproduce_ridge(out_dir, quick)
 
+
+def _agg():
     import matplotlib
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
         matplotlib.use("Agg")
+
+
+def reproduce_gam(out_dir, quick=True):
+    """The gallery, the SAM-step picture and GAM Fig. 1 (fig1a, fig1b, their populations and
+    neighbourhoods, the ripple periods, Prop. 4.2, the lens GIF); returns the written paths."""
+    import time
+
+    _agg()
     import matplotlib.pyplot as plt
 
     from .. import _io
@@ -52,6 +64,9 @@ def reproduce(out_dir, quick=True):
     with style.context():
         plot_gallery(gallery_data(n=100 if quick else 200))
         paths += style.save(plt.gcf(), out_dir, "gallery")
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        plot_sam_step(sam_step_data(), ax)
+        paths += style.save(fig, out_dir, "sam_step")
 
         pops = []
         for name in ("fig1a", "fig1b"):
@@ -87,12 +102,27 @@ def reproduce(out_dir, quick=True):
         fig, ax = plt.subplots(figsize=(6, 4.5))
         plot_periods(periods_data(), ax)
         paths += style.save(fig, out_dir, "gam_fig1a_periods")
-        plot_prop42(prop42_data("fig1b", 0.5, n=24 if quick else 60))
+        plot_prop42(prop42_data("fig1b", 0.5, n=12 if quick else 60))
         paths += style.save(plt.gcf(), out_dir, "gam_prop42")
         paths.append(lens_animation(os.path.join(out_dir, "gam_fig1a_lens.gif"),
-                                    frames=24 if quick else 48)["path"])
+                                    frames=12 if quick else 48)["path"])
         _progress("GAM Fig. 1 population, Prop. 4.2, lens animation", t0)
+    return paths
 
+
+def reproduce_ridge(out_dir, quick=True):
+    """GSAM Fig. 3 on the ridge: the figure, its population and neighbourhood, the table and the
+    GIF; returns the written paths."""
+    import time
+
+    _agg()
+    import matplotlib.pyplot as plt
+
+    from .. import _io
+    os.makedirs(out_dir, exist_ok=True)
+    t0 = time.time()
+    paths = []
+    with style.context():
         pop = ridge_population(20)
         rob = ridge_robustness(20, one_at_a_time=quick, centre=pop)
         _progress("ridge populations", t0)

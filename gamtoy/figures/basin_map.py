@@ -158,14 +158,14 @@ def plot_basin_map_grid(data, axes=None, contours=True):
 
 
 def reproduce(out_dir, quick=True):
-    """Write basin_map.png / .svg (120 x 120 starts in quick mode, 300 x 300 in full mode)."""
+    """Write basin_map.png / .svg (64 x 64 starts in quick mode, 300 x 300 in full mode)."""
     import matplotlib
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from . import style
-    n = 120 if quick else 300
+    n = 64 if quick else 300
     data = basin_map_data(n=n)
     with style.context():
         plot_basin_map_grid(data)

@@ -3,10 +3,7 @@ import numpy as np
 
 from .. import landscapes as _landscapes
 
-# one colour per optimizer, the same in every figure
-COLORS = {"sgd": "tab:orange", "momentum": "tab:brown", "adam": "tab:pink", "sam": "tab:green",
-          "gnp": "tab:olive", "gsam": "tab:red", "gam": "tab:blue", "gam_accel": "tab:purple",
-          "sam+gam": "tab:cyan", "gsam+gam": "tab:gray"}
+from .style import OPTIMIZER_COLORS as COLORS  # noqa: E402  (one colour per optimizer, everywhere)
 
 
 def get_ax(ax=None, **subplot_kw):

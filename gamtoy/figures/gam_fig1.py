@@ -15,6 +15,10 @@ from .. import stats, validate
 from ..outcomes import Outcome, classify
 from ..run import run
 from .common import generalisation_error, get_ax, intervals, landscape_grid, plot_landscape
+from .style import MEASURE_COLORS, OKABE_ITO
+
+# a marker and line style per measure, so R0, R1 and the test loss differ without colour too
+MEASURE_STYLE = {"R0": "o-", "R1": "s--", "test": "^:"}
 
 # the orderings each panel checks (the sweep shades the radii where all of them hold)
 CLAIMS = {"fig1a": "R0 ties (within 5%), R1 and test prefer A",
@@ -54,16 +58,16 @@ def plot_fig1_1d(data, ax=None, inset=None):
     from .style import MARKERS
     ax = get_ax(ax)
     (loss,) = ax.plot(data["x"], data["loss"], "k-", lw=1.5, label="train loss L")
-    (test,) = ax.plot(data["x"], data["test_loss"], ":", color="tab:orange", lw=1.8,
+    (test,) = ax.plot(data["x"], data["test_loss"], ":", color=MEASURE_COLORS["test"], lw=1.8,
                       label=f"test loss (shift sigma = {data['sigma']:.2g})")
     m, rho = data["minima"], data["rho"]
     L0 = np.interp(m[:, 0], data["x"], data["loss"])
-    spans = [ax.axvspan(c - rho, c + rho, color="tab:blue", alpha=0.12) for c in m[:, 0]]
-    r0 = ax.vlines(m[:, 0], L0, L0 + data["R0"], color="tab:blue", lw=4, label="R0 (bar)")
+    spans = [ax.axvspan(c - rho, c + rho, color=MEASURE_COLORS["R0"], alpha=0.12) for c in m[:, 0]]
+    r0 = ax.vlines(m[:, 0], L0, L0 + data["R0"], color=MEASURE_COLORS["R0"], lw=4, label="R0 (bar)")
     w, s = data["worst"], data["steepest"]
-    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]), color="tab:blue",
+    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]), color=MEASURE_COLORS["R0"],
                        label="worst point (R0)", **MARKERS["r0_exact"])
-    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]), color="tab:red",
+    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]), color=MEASURE_COLORS["R1"],
                        label="steepest point (R1)", **MARKERS["r1_exact"])
     top = max(np.max(L0 + data["R0"]) * 3, np.max(data["test"]) * 2)
     ax.set_ylim(-0.05 * top, top)
@@ -94,8 +98,8 @@ def plot_fig1_2d(data, ax=None, inset=None):
     ax = get_ax(ax)
     art = plot_landscape(data["grid"], ax, colorbar=True, labels=True, title=False)
     balls = [ax.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1.2)) for c in data["minima"]]
-    (worst,) = ax.plot(*data["worst"].T, color="tab:blue", label="worst (R0)", **MARKERS["r0_exact"])
-    (steep,) = ax.plot(*data["steepest"].T, color="tab:red", label="steepest (R1)",
+    (worst,) = ax.plot(*data["worst"].T, color=MEASURE_COLORS["R0"], label="worst (R0)", **MARKERS["r0_exact"])
+    (steep,) = ax.plot(*data["steepest"].T, color=MEASURE_COLORS["R1"], label="steepest (R1)",
                        **MARKERS["r1_exact"])
     ax.legend(fontsize=8, loc="lower left", framealpha=0.8)
     ax.set_title(f"{data['name']}: balls of radius {data['rho']:g}")
@@ -128,15 +132,23 @@ def plot_fig1_bars(data, ax=None):
     for i, lab in enumerate("AB"):
         vals = [data[k][i] for k in keys]
         bars[lab] = ax.bar(pos + (i - 0.5) * 0.38, vals, 0.38, label=f"valley {lab}",
-                           color=["tab:blue", "tab:gray"][i])
+                           color=[OKABE_ITO["blue"], "0.6"][i], hatch=["", "//"][i])
     ax.set_xticks(pos, keys)
     ax.set_ylabel("value at the valley's minimum")
     ax.legend(fontsize=9)
-    pref = "AB"[int(np.argmin(data["R1"]))]
     r0 = data["R0"][1] / data["R0"][0]
-    ax.set_title(f"R0(B)/R0(A) = {r0:.2f}, R1 prefers {pref}, test prefers "
-                 f"{'AB'[int(np.argmin(data['test']))]}", fontsize=11)
+    (p1, g1), (pt, gt_) = preference(data["R1"]), preference(data["test"])
+    a, b = data["test"]
+    ax.set_title(f"R0(B)/R0(A) = {r0:.2f}, R1 prefers {p1} by {g1:.0%},\n"
+                 f"test prefers {pt} by {gt_:.1%} ({a:.3f} vs {b:.3f})", fontsize=11)
     return bars
+
+
+def preference(values):
+    """(the valley with the smaller value, "A" or "B"; how much smaller, relative to the larger):
+    how big a preference is, e.g. the test loss 0.375 at A vs 0.387 at B is A by 3.0%."""
+    a, b = (float(v) for v in values)
+    return ("A" if a < b else "B"), abs(a - b) / max(abs(a), abs(b), 1e-300)
 
 
 def rho_range_data(name="fig1a", rhos=None, sigma_factor=1.0, n=25):
@@ -185,12 +197,12 @@ def plot_rho_range(data, ax=None):
     The title says only what the numbers show (`describe_rho_range`)."""
     ax = get_ax(ax)
     lines = {}
-    for k, c in (("R0", "tab:blue"), ("R1", "tab:red"), ("test", "tab:orange")):
-        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], "o-", ms=3, color=c,
+    for k, c in MEASURE_COLORS.items():
+        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], MEASURE_STYLE[k], ms=3, color=c,
                               label=f"{k}(B) / {k}(A)")
     ax.axhline(1, color="k", lw=0.8)
     ax.axvline(data["rho"], color="k", ls="--", lw=0.8, label=f"landscape's rho = {data['rho']:g}")
-    spans = [ax.axvspan(lo - 0.004, hi + 0.004, color="tab:green", alpha=0.2)
+    spans = [ax.axvspan(lo - 0.004, hi + 0.004, color=OKABE_ITO["bluish_green"], alpha=0.2)
              for lo, hi in data["ranges"]["claim"]]
     ax.set_xlabel("radius r (landscape fixed)")
     ax.set_ylabel("valley B / valley A")
@@ -241,8 +253,8 @@ def plot_periods(data, ax=None):
     """R0, R1 and test at valley B against the number of ripple rings m. Returns the lines."""
     ax = get_ax(ax)
     out = {}
-    for k, c in (("R0", "tab:blue"), ("R1", "tab:red"), ("test", "tab:orange")):
-        (out[k],) = ax.plot(data["periods"], data[k], "o-", color=c, label=k)
+    for k, c in MEASURE_COLORS.items():
+        (out[k],) = ax.plot(data["periods"], data[k], MEASURE_STYLE[k], color=c, label=k)
     ax.set_xlabel("ripple rings m inside the ball (fig1a, valley B)")
     ax.set_xticks(data["periods"])
     ax.set_ylabel("value at valley B")
@@ -393,8 +405,8 @@ def plot_fig1_population(pops, ax=None):
     if ax is None:
         ax = plt.subplots(figsize=(10, 4.2))[1]
     cats = ("A", "B", "saddle", "neither", "diverged")
-    colours = {"A": "tab:blue", "B": "tab:gray", "saddle": "gold", "neither": "tab:olive",
-               "diverged": "tab:red"}
+    colours = {"A": OKABE_ITO["blue"], "B": "0.6", "saddle": OKABE_ITO["reddish_purple"],
+               "neither": OKABE_ITO["yellow"], "diverged": OKABE_ITO["vermillion"]}
     out, x0, ticks, labels = {}, 0.0, [], []
     w = 0.16
     for pop in pops:
@@ -422,7 +434,7 @@ def plot_fig1_population(pops, ax=None):
     return out
 
 
-def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
+def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=100):
     """A GIF of the flatness lens sliding across valley B of `name` along y = 0: the ball, the
     exact worst point (R0) and steepest point (R1), and the readout, per frame (flatness functions
     directly). Returns the path (written atomically)."""
@@ -451,8 +463,8 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=72):
         a = np.linspace(0, 2 * np.pi, 121)
         (ball,) = ax.plot([], [], "w-", lw=1.5)
         (pt,) = ax.plot([], [], "k+", ms=12, mew=2)
-        (wpt,) = ax.plot([], [], color="tab:blue", label="worst point (R0)", **MARKERS["r0_exact"])
-        (spt,) = ax.plot([], [], color="tab:red", label="steepest point (R1)", **MARKERS["r1_exact"])
+        (wpt,) = ax.plot([], [], color=MEASURE_COLORS["R0"], label="worst point (R0)", **MARKERS["r0_exact"])
+        (spt,) = ax.plot([], [], color=MEASURE_COLORS["R1"], label="steepest point (R1)", **MARKERS["r1_exact"])
         ax.legend(loc="lower left", fontsize=8)
         title = ax.set_title("", fontsize=10)
 

@@ -487,9 +487,10 @@ def plot_ridge_robustness(rob, ax=None):
     return out
 
 
-def ridge_animation(data, path, frames=40, fps=10, dpi=72):
-    """A GIF of the trajectories growing (matplotlib.animation, PillowWriter), small enough for a
-    slide (a few hundred kB). Returns the path (written atomically)."""
+def ridge_animation(data, path, frames=40, fps=10, dpi=100):
+    """A GIF of the trajectories growing (matplotlib.animation, PillowWriter), 1000 px wide for a
+    projector, with the static figure's colours and line styles (COLORS, LINESTYLES). Returns the
+    path (written atomically)."""
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
 
@@ -499,10 +500,15 @@ def ridge_animation(data, path, frames=40, fps=10, dpi=72):
     from .trajectories import LINESTYLES, LINEWIDTHS
     L = _landscapes.get("ridge")
     with context():
-        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        fig, ax = plt.subplots(figsize=(10, 4.6))
         g = landscape_grid(L, 300, ((-3.5, 4.0), (-1.2, 2.0)))
-        ax.imshow(np.log1p(g["Z"] - g["Z"].min()), origin="lower", cmap="viridis", aspect="equal",
-                  extent=(-3.5, 4.0, -1.2, 2.0), interpolation="bilinear")   # cheap to redraw
+        # the static figure's 30 filled levels as an image (cheap to redraw): few background
+        # colours, so the GIF's 256-colour palette keeps the optimizers' colours exact
+        z = np.log1p(g["Z"] - g["Z"].min())
+        edges = np.linspace(z.min(), z.max(), 31)
+        zq = edges[np.clip(np.digitize(z, edges) - 1, 0, 29)]
+        ax.imshow(zq, origin="lower", cmap="viridis", aspect="equal",
+                  extent=(-3.5, 4.0, -1.2, 2.0), interpolation="nearest")
         ax.plot(L.minima[:, 0], L.minima[:, 1], **MARKERS["minimum"])
         ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
         ax.set_xlabel("x"), ax.set_ylabel("y")
@@ -512,8 +518,8 @@ def ridge_animation(data, path, frames=40, fps=10, dpi=72):
         lines = {nm: ax.plot([], [], color=COLORS.get(nm, "k"), ls=LINESTYLES.get(nm, "-"),
                              lw=LINEWIDTHS.get(nm, 1.6), label=nm)[0] for nm in runs}
         heads = {nm: ax.plot([], [], **{**MARKERS["end"], "mfc": COLORS.get(nm, "k")})[0] for nm in runs}
-        ax.legend(loc="lower left", fontsize=7, ncol=4)
-        title = ax.set_title("", fontsize=10)
+        ax.legend(loc="lower left", fontsize=11, ncol=len(runs), framealpha=0.9)
+        title = ax.set_title("", fontsize=13)
         steps = first.points.shape[0] - 1
         idx = np.unique(np.round(np.linspace(0, steps, frames)).astype(int))
 

@@ -46,9 +46,7 @@ def trajectory_data(landscape, start, optimizers=RIDGE_OPTIMIZERS, steps=300, hy
 
 
 # one line style per optimizer (with COLORS): trajectories stay distinguishable where they overlap
-LINESTYLES = {"sgd": "-", "sam": "--", "gsam": "-", "gnp": ":", "gam": "-.",
-              "gam_accel": (0, (3, 1, 1, 1, 1, 1)), "sam+gam": (0, (6, 2)), "gsam+gam": (0, (1, 1)),
-              "momentum": "-", "adam": "-"}
+from .style import OPTIMIZER_LINESTYLES as LINESTYLES  # noqa: E402
 LINEWIDTHS = {"gsam": 2.6, "sgd": 2.0}
 
 
@@ -98,15 +96,15 @@ def plot_decomposition(v, ax=None, scale=None):
     n = max(np.linalg.norm(v[k]) for k in ("g", "g_p", "d"))
     scale = scale or 0.5 / max(n, 1e-12)
     arrows = {}
-    specs = (("g", -1, "tab:orange", "-g (SGD)"), ("g_p", -1, "tab:green", "-g_p (SAM)"),
-             ("d", -1, "tab:red", "-(g_p - alpha g_perp) (GSAM)"), ("g_par", 1, "0.5", "g_par"),
+    specs = (("g", -1, COLORS["sgd"], "-g (SGD)"), ("g_p", -1, COLORS["sam"], "-g_p (SAM)"),
+             ("d", -1, COLORS["gsam"], "-(g_p - alpha g_perp) (GSAM)"), ("g_par", 1, "0.5", "g_par"),
              ("g_perp", 1, "k", "g_perp"))
     for k, sgn, c, lab in specs:
         u = sgn * scale * v[k]
         arrows[k] = ax.quiver(*v["w"], *u, angles="xy", scale_units="xy", scale=1, color=c,
                               width=0.006, label=lab)
     ax.plot(*v["w"], "ko", ms=4)
-    ax.plot(*v["w_adv"], "o", color="tab:green", ms=4)
+    ax.plot(*v["w_adv"], "o", color=COLORS["sam"], ms=4)
     r = 0.6
     ax.set_xlim(v["w"][0] - r, v["w"][0] + r)
     ax.set_ylim(v["w"][1] - r, v["w"][1] + r)

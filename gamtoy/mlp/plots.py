@@ -8,7 +8,7 @@ import numpy as np
 from .lab import LABEL
 from .verdicts import fmt
 
-VERDICT_COLOR = {"reproduces": "tab:green", "contradicts": "tab:red", "inconclusive": "0.45"}
+VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00", "inconclusive": "0.45"}  # Okabe-Ito
 
 
 def _ax(ax):
@@ -27,13 +27,19 @@ def _lbl(o):
     return LABEL.get(o, o)
 
 
+def _opt(o):
+    """The optimizer's colour and line style of every figure (gamtoy.figures.style)."""
+    from ..figures.style import OPTIMIZER_COLORS, OPTIMIZER_LINESTYLES
+    return {"color": OPTIMIZER_COLORS.get(o), "ls": OPTIMIZER_LINESTYLES.get(o, "-")}
+
+
 def plot_label_noise(r, ax=None):
     """GAM Table 6 as curves: (best) test accuracy against label noise, mean +- std over seeds."""
     ax = _ax(ax)
     art = []
     for i, o in enumerate(r["opts"]):
         art.append(ax.errorbar(100 * r["noise"], r["mean"][i], r["std"][i], marker="o",
-                               capsize=3, label=_lbl(o)))
+                               capsize=3, label=_lbl(o), **_opt(o)))
     ax.set(xlabel="label noise (%)", ylabel="best test accuracy",
            title=f"GAM Table 6 ({r.get('data_name', '')})")
     ax.legend(fontsize=8)
@@ -80,7 +86,8 @@ def plot_hessian_spectrum(r, ax=None):
     for i, o in enumerate(r["opts"]):
         m, s = r["eig"][i].mean(0), r["eig"][i].std(0, ddof=1)
         lbl = f"{_lbl(o)} (tr {r['trace_mean'][i]:.2f})"
-        art.append(ax.errorbar(np.arange(1, r["k"] + 1), m, s, marker="o", capsize=3, label=lbl))
+        art.append(ax.errorbar(np.arange(1, r["k"] + 1), m, s, marker="o", capsize=3, label=lbl,
+                               **_opt(o)))
     ax.set_xticks(np.arange(1, r["k"] + 1))
     ax.set(xlabel="eigenvalue index", ylabel="Hessian eigenvalue",
            title=f"GAM Fig. 3 ({r.get('data_name', '')})")
@@ -122,7 +129,7 @@ def plot_slices_1d(r, ax=None):
     art = []
     for i, o in enumerate(r["opts"]):
         art += _band(ax, r["alphas"], r["slice1d"][i].mean(0), r["slice1d"][i].std(0, ddof=1),
-                     _lbl(o))
+                     _lbl(o), **_opt(o))
     ax.set(xlabel="step along direction", ylabel="training loss", title="GAM Fig. 5 (1D)")
     ax.legend(fontsize=8)
     return art
@@ -155,7 +162,7 @@ def plot_gsam_cos(r, ax=None):
     art = []
     t = np.arange(1, r["cos_mean"].shape[1] + 1)
     for i, o in enumerate(r["opts"]):
-        art += _band(ax, t, r["cos_mean"][i], r["cos_std"][i], _lbl(o))
+        art += _band(ax, t, r["cos_mean"][i], r["cos_std"][i], _lbl(o), **_opt(o))
     art.append(ax.axhline(r["threshold"], color="k", ls="--", lw=1, label="0.9 (paper)"))
     ax.set(xlabel="step", ylabel="cos(g, g_p)", title="GSAM Fig. 8")
     ax.legend(fontsize=8)

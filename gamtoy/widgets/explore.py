@@ -208,7 +208,8 @@ def end_types(landscape, ends, diverged):
 
 def readout_table(data):
     """The readout as fixed-width text (one row per optimizer; * marks a diverged run)."""
-    rows = [f"R0, R1, h, Hessian eigenvalues and type of the end points (rho={data['state'].rho:g})",
+    rows = [f"R0, R1 (exact), h (first-order), Hessian eigenvalues and type of the end points "
+            f"(rho={data['state'].rho:g})",
             f"{'':10s}{'R0':>9s}{'R1':>9s}{'h':>9s}{'lam_min':>9s}{'lam_max':>9s}  type"]
     for nm, r in data["readout"].items():
         flag = "*" if data["diverged"][nm] else " "
@@ -392,8 +393,8 @@ def _html(data, renders):
             f"rho = {st.rho:g}{sched}; * diverged)</div>")
     key = " &nbsp; ".join(f"{g} {lab}" for _, g, lab in MARKER_KEY)
     return canvas.html_block(
-        head + canvas.html_table(["", "R0", "R1", "h", "\u03bb_min", "\u03bb_max", "end", "type"],
-                                 readout_rows(data))
+        head + canvas.html_table(["", "R0", "R1", "h (1st order)", "\u03bb_min", "\u03bb_max",
+                                  "end", "type"], readout_rows(data))
         + f"<div style='font-size:11px;color:#555'>{key}</div>"
         + canvas.state_tag(st.as_dict(), renders))
 

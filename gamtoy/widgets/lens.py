@@ -26,10 +26,12 @@ from ..outcomes import classify
 from . import canvas
 
 # (data key, MARKERS key, colour, label): one meaning per marker in every figure and widget
-MARKS = (("worst", "r0_exact", "tab:red", "exact worst point (R0)"),
-         ("steepest", "r1_exact", "tab:orange", "exact steepest point (R1)"),
-         ("w_adv", "w_adv", "tab:green", "w_adv (SAM)"),
-         ("theta_adv", "theta_adv", "tab:blue", "theta_adv (GAM)"))
+# (Okabe-Ito: R0's blue and R1's vermillion as in the figures; each first-order guess a lighter
+# hue of the point it guesses)
+MARKS = (("worst", "r0_exact", "#0072B2", "exact worst point (R0)"),
+         ("steepest", "r1_exact", "#D55E00", "exact steepest point (R1)"),
+         ("w_adv", "w_adv", "#56B4E9", "w_adv (SAM)"),
+         ("theta_adv", "theta_adv", "#E69F00", "theta_adv (GAM)"))
 _SIZE = {"w_adv": dict(ms=14), "theta_adv": dict(ms=10, mew=2.5)}
 LADDER = 1.5  # window half-widths form a geometric ladder: rho changes rebuild it rarely
 
