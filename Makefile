@@ -68,7 +68,7 @@ clean:
 # the course site (Sphinx + myst-nb + sphinx-book-theme) into site/ (site/index.html); runs the
 # main job first when figures/ has no complete manifest; warnings are errors
 site: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python docs/build.py --out site
+	$(BIN)/python docs/build.py --out site
 
 # The prepared GPU check (issue 11): one script, <= 5 minutes on one GPU; results (JSON +
 # markdown, with the date and the GPU model) in docs/benchmarks/. GPU_PY=python uses an

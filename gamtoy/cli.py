@@ -206,7 +206,7 @@ def _parser():
     r.add_argument("--full", action="store_true", help="the larger, slower experiments")
     names = ", ".join(n for n, _, _ in _job_list())
     r.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these jobs ({names})")
-    c = sub.add_parser("course", help="write the course (notebooks and the Voila app) into a folder",
+    c = sub.add_parser("course", help="write the notebooks and the Voila app into a folder",
                        description="Write the notebooks (DEST/notebooks/) and the Voila app "
                        "(DEST/app/) that this installation of gamtoy carries into DEST.")
     c.add_argument("dest", metavar="DEST", help="the folder to write into (made if missing)")

@@ -8,7 +8,7 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def wilson(k, n, z=Z95):
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval (lo, hi) for a fraction k/n (n > 0)."""
     if n <= 0:
         raise ValueError(f"wilson needs n > 0, got n={n}")
@@ -19,7 +19,8 @@ def wilson(k, n, z=Z95):
     return float(max(0.0, mid - half)), float(min(1.0, mid + half))
 
 
-def bootstrap_ci(x, stat=np.mean, n_boot=2000, level=0.95, seed=0):
+def bootstrap_ci(x: "np.typing.ArrayLike", stat=np.mean, n_boot: int = 2000,
+                 level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval (lo, hi) of stat(x) over the first axis of x."""
     x = np.asarray(x, float)
     if x.shape[0] < 2:
@@ -31,7 +32,8 @@ def bootstrap_ci(x, stat=np.mean, n_boot=2000, level=0.95, seed=0):
     return float(np.quantile(s, a)), float(np.quantile(s, 1 - a))
 
 
-def paired(a, b, n_boot=2000, seed=0):
+def paired(a: "np.typing.ArrayLike", b: "np.typing.ArrayLike", n_boot: int = 2000,
+           seed: int = 0) -> dict:
     """Paired difference a - b (same seed, data, init): {"mean", "lo", "hi", "n"} with a bootstrap CI."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     if a.shape != b.shape:
@@ -41,7 +43,7 @@ def paired(a, b, n_boot=2000, seed=0):
     return {"mean": float(d.mean()), "lo": lo, "hi": hi, "n": int(d.size)}
 
 
-def verdict(lo, hi, expected_sign):
+def verdict(lo: float, hi: float, expected_sign: int) -> str:
     """'reproduces' if the interval lies on the paper's side of 0 (expected_sign +1 or -1),
     'contradicts' if it lies on the other side, 'inconclusive' if it covers 0."""
     if expected_sign not in (1, -1):
@@ -53,7 +55,7 @@ def verdict(lo, hi, expected_sign):
     return "inconclusive"
 
 
-def fraction_diff(k1, n1, k2, n2, z=Z95):
+def fraction_diff(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> dict:
     """Difference of two fractions k1/n1 - k2/n2 with a Newcombe (Wilson-based) 95% interval."""
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = wilson(k1, n1, z)
@@ -64,12 +66,12 @@ def fraction_diff(k1, n1, k2, n2, z=Z95):
     return {"mean": float(d), "lo": float(lo), "hi": float(hi)}
 
 
-def fmt(est, lo, hi, digits=3):
+def fmt(est: float, lo: float, hi: float, digits: int = 3) -> str:
     """'0.670 [0.623, 0.714]'."""
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def over_cells(words):
+def over_cells(words) -> dict:
     """A claim's verdict over the cells of a neighbourhood of settings (words[0]: the centre cell).
 
     {"verdict", "centre", "k", "n", "text"}: `verdict` is the centre's word when every cell agrees

@@ -8,6 +8,8 @@ Names: sgd, momentum, adam (plain gradient), sam, gnp, gsam, gam (Alg. 1, exact 
 gam_accel (Alg. 2, four gradients), sam+gam and gsam+gam (GAM whose oracle-loss gradient is
 SAM's / GSAM's direction). `base=` picks sgd (default), momentum or adam for any of them.
 """
+from __future__ import annotations
+
 import functools
 from typing import NamedTuple
 
@@ -40,7 +42,7 @@ VARIANTS = ("paper", "official")
 COMMON = {"lr", "xi", "base", "momentum", "betas", "eps", "rho_schedule", "rho_min"}
 
 
-def names():
+def names() -> list[str]:
     """The optimizer names `get` accepts."""
     return list(DEFAULTS)
 
@@ -92,7 +94,7 @@ _RANGES = {"rho": (0.0, None, False, False), "alpha": (0.0, None, False, False),
            "alpha_gsam": (0.0, None, False, False)}
 
 
-def get(name, lr=0.1, **hyper):
+def get(name: str | Optimizer, lr: float | schedules.Schedule = 0.1, **hyper) -> Optimizer:
     """The optimizer `name` with the papers' defaults for every hyper-parameter not given.
 
     Common: lr (float or schedule t -> lr), xi (1e-12), base ('sgd' | 'momentum' | 'adam'),

@@ -486,7 +486,7 @@ def explorer(**initial):
         w.observe(refresh, names="value")
     box.refresh, box.state = refresh, state
     refresh()
-    return box
+    return canvas.with_first_frame(box)
 
 
 __all__ = ["ExplorerState", "render", "explorer", "hyper", "readout", "readout_table",

@@ -236,4 +236,4 @@ def lens(**initial):
     box.refresh = refresh
     refresh()
     image.layout.width = canvas.css_width(box.fig)
-    return box
+    return canvas.with_first_frame(box)
