@@ -87,3 +87,29 @@ def test_every_image_the_readme_shows_exists():
     assert images, "the README shows no figure"
     for img in images:
         assert (ROOT / img).is_file(), img
+
+
+def test_readme_is_a_short_front_door():
+    """At most 150 lines; the two commands, the course's four doors, citing; no result numbers
+    (those are generated on the site) and no dated notes about a machine or a session."""
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 150, f"README.md has {len(text.splitlines())} lines"
+    for need in ("make demo", "make test", "make lab", "make site", "binder/", "gamtoy course",
+                 "CITATION.cff", "gamtoy[torch]"):
+        assert need in text, f"README.md does not mention {need!r}"
+    assert not re.search(r"\d\.\d\d \[", text), "README.md quotes a result: link the site instead"
+
+
+def test_no_page_speaks_of_when_or_on_which_machine_it_was_written():
+    pages = [ROOT / "README.md"] + sorted(p for p in (ROOT / "docs").rglob("*.md")
+                                          if "generated" not in p.parts)
+    pattern = re.compile(r"\b20\d\d-\d\d-\d\d\b|this session|on this machine|since this|"
+                         r"rehearsed|so far", re.I)
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)!r}" for p in pages
+             for m in pattern.finditer(p.read_text())]
+    assert not found, found
+
+
+def test_every_readme_link_to_a_file_exists():
+    links = re.findall(r"\]\(((?!https?:)[^)#]+)", (ROOT / "README.md").read_text())
+    assert links and all((ROOT / link).exists() for link in links), links
