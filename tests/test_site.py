@@ -139,3 +139,19 @@ def test_every_page_in_a_real_browser(site, kind, capsys):
               f"figures per course page: {figures}")
     assert not bad, "\n".join(f"{k}: {v[:5]}" for k, v in bad.items())
     assert len(figures) == 5 and all(n >= 1 for n in figures.values()), figures
+
+
+def test_a_widget_without_a_kernel_shows_its_first_frame():
+    """The site (no kernel) renders a widget's text/html: its current figure and how to run it
+    live; Jupyter front ends keep the live view (the widget mime type stays first)."""
+    pytest.importorskip("ipywidgets")
+    import base64
+    import re
+
+    from gamtoy.widgets import canvas, lens
+    box = lens(landscape="fig1a", rho=0.3)
+    data = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    png = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", data["text/html"]).group(1)
+    assert base64.b64decode(png) == bytes(box.image.value)  # the frame the widget shows
+    assert "Binder" in data["text/html"] and "make lab" in canvas.STATIC_NOTE
