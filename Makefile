@@ -4,13 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit bench docs-figures clean
+.PHONY: demo test unit bench docs-figures clean site
+
+# the torch that CI tests, installed before the extras so that pip does not pick a CUDA build
+# (pyproject allows torch>=2.3,<3). Elsewhere: make TORCH_INDEX="--index-url <PyTorch's CPU index>"
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)" $(TORCH_INDEX)
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	touch $(STAMP)
 
@@ -28,7 +34,7 @@ demo: $(DEMO_STAMP)
 	$(BIN)/python -m gamtoy reproduce --out figures/
 
 test: $(STAMP)
-	GAMTOY_CACHE=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider
+	GAMTOY_CACHE=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests
@@ -44,21 +50,25 @@ docs-figures: demo
 # Jupyter refuses to run as root without --allow-root (CI and these machines run as root)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# the course: JupyterLab on the notebooks with the `gamtoy` kernel (this environment), on 127.0.0.1
+# the course: JupyterLab on the notebooks with the standard `python3` kernel (this environment's
+# Python: no kernel to install), on 127.0.0.1
 .PHONY: lab app
 lab: $(STAMP)
-	$(BIN)/python -m ipykernel install --user --name gamtoy --display-name "gamtoy"
 	$(BIN)/python -m jupyterlab $(ROOT_FLAG) --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # the explorer and the lens as a web page (Voila: no code shown) on http://127.0.0.1:8866
 app: $(STAMP)
-	$(BIN)/python -m ipykernel install --user --name gamtoy --display-name "gamtoy"
 	$(BIN)/python -m voila app/gamtoy_app.ipynb --Voila.ip=127.0.0.1 --port=8866 \
 		--strip_sources=True --show_tracebacks=False --preheat_kernel=True
 
 clean:
-	rm -rf $(VENV) figures .gamtoy_cache
+	rm -rf $(VENV) figures .gamtoy_cache site docs/_build
+
+# the course site (Sphinx + myst-nb + sphinx-book-theme) into site/ (site/index.html); runs the
+# main job first when figures/ has no complete manifest; warnings are errors
+site: $(STAMP)
+	$(BIN)/python docs/build.py --out site
 
 # The prepared GPU check (issue 11): one script, <= 5 minutes on one GPU; results (JSON +
 # markdown, with the date and the GPU model) in docs/benchmarks/. GPU_PY=python uses an

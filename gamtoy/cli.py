@@ -1,4 +1,5 @@
 """`gamtoy reproduce --out figures/`: every figure the package makes + the lemma table.
+(`gamtoy course DEST` writes the notebooks and the app that the package carries.)
 
 Each job writes its files atomically; the command then writes `manifest.json` LAST (every file
 with its size and SHA-256, the settings, the versions): a folder whose manifest is missing or says
@@ -10,6 +11,7 @@ import datetime
 import hashlib
 import importlib
 import importlib.abc
+import importlib.util
 import json
 import os
 import platform
@@ -306,7 +308,31 @@ def _parser():
     r.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="processes that run the jobs side by side (default: min(2, CPUs); "
                         "1: one after another)")
+    c = sub.add_parser("course", help="write the notebooks and the Voila app into a folder",
+                       description="Write the notebooks (DEST/notebooks/) and the Voila app "
+                       "(DEST/app/) that this installation of gamtoy carries into DEST.")
+    c.add_argument("dest", metavar="DEST", help="the folder to write into (made if missing)")
+    c.add_argument("--force", action="store_true", help="replace course files already in DEST")
     return p
+
+
+def course(dest, force=False):
+    """`gamtoy course DEST [--force]`: the exit status (2 and one line when refused)."""
+    from . import _extras
+    from . import course as _course
+    try:
+        paths = _course.write(dest, force=force)
+    except (OSError, _course.CourseExists) as e:
+        print(f"gamtoy course: error: {e}", file=sys.stderr)
+        return 2
+    for q in paths:
+        print("  ", q)
+    first = next(q for q in paths if q.parent.name == "notebooks")
+    print(f"wrote {len(paths)} file(s); open the course with:  jupyter lab {first}")
+    if importlib.util.find_spec("jupyterlab") is None or importlib.util.find_spec(
+            "ipywidgets") is None:
+        print(_extras.install_hint("jupyterlab"))
+    return 0
 
 
 def main(argv=None):
@@ -315,6 +341,8 @@ def main(argv=None):
     if a.cmd is None:
         p.print_help()
         return 0
+    if a.cmd == "course":
+        return course(a.dest, force=a.force)
     t0 = time.time()
     try:
         paths, older = reproduce(a.out, quick=not a.full, only=a.only,

@@ -11,10 +11,13 @@ the centre and from each of the grid's highest local maxima: better than 1e-3 re
     R1~(theta) = rho |grad L(theta_adv)|, theta_adv = theta + rho f/(|f|+xi), f = H g/(|g|+xi)
                                                                    (GAM Eq. 7, first-order R1)
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import landscapes as _landscapes
-from .landscapes import check_points
+from .landscapes import Landscape, check_points
 from .validate import real
 
 XI = 1e-12
@@ -43,7 +46,7 @@ GRID_BUDGET = 1_000_000  # polar-grid points per theta that r0/r1 may evaluate (
 CHUNK = 400_000  # function evaluations per batch of theta (bounds the memory of a large batch)
 
 
-def grid_size(rho, n_angle=96, n_radius=24, h=None):
+def grid_size(rho: float, n_angle: int = 96, n_radius: int = 24, h: float | None = None) -> int:
     """(n_radius, n_angle) of ball_max's polar grid for radius rho and spacing at most h."""
     if h is not None and rho > 0:
         n_radius = max(n_radius, int(np.ceil(rho / h)) + 1)
@@ -145,7 +148,8 @@ def _pattern_search(fn, theta, rho, best_e, best_v, size, rounds, m):
     return best_e, best_v
 
 
-def r0(landscape, theta, rho, return_argmax=False):
+def r0(landscape: str | Landscape, theta: ArrayLike, rho: float, return_argmax: bool = False
+       ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Zeroth-order flatness R0 = max_{|e|<=rho} L(theta+e) - L(theta) (exact, GAM Eq. 2)."""
     L, theta, rho = _prep(landscape, theta, rho)
     vmax, arg = ball_max(L.value, theta, rho, h=_spacing(L))
@@ -153,7 +157,8 @@ def r0(landscape, theta, rho, return_argmax=False):
     return (out, arg) if return_argmax else out
 
 
-def r1(landscape, theta, rho, return_argmax=False):
+def r1(landscape: str | Landscape, theta: ArrayLike, rho: float, return_argmax: bool = False
+       ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """First-order flatness R1 = rho max_{|e|<=rho} |grad L(theta+e)| (exact, GAM Eq. 3)."""
     L, theta, rho = _prep(landscape, theta, rho)
     gmax, arg = ball_max(lambda P: _gnorm(L, P), theta, rho, h=_spacing(L))
@@ -172,7 +177,8 @@ def _gnorm(L, P):
     return np.sqrt(np.sum(g * g, -1))
 
 
-def sam_point(landscape, theta, rho, xi=XI):
+def sam_point(landscape: str | Landscape, theta: ArrayLike, rho: float, xi: float = XI
+              ) -> np.ndarray:
     """SAM's first-order worst point w_adv = theta + rho g/(|g|+xi) (GSAM Eq. 3)."""
     L, theta, rho = _prep(landscape, theta, rho)
     xi = _xi(xi)
@@ -180,13 +186,15 @@ def sam_point(landscape, theta, rho, xi=XI):
     return theta + rho * g / (np.sqrt(np.sum(g * g, -1, keepdims=True)) + xi)
 
 
-def surrogate_gap(landscape, theta, rho, xi=XI):
+def surrogate_gap(landscape: str | Landscape, theta: ArrayLike, rho: float, xi: float = XI
+                  ) -> np.ndarray:
     """GSAM's surrogate gap h = f(w + rho g/(|g|+xi)) - f(w) (GSAM Eq. 4): first-order R0."""
     L, theta, rho = _prep(landscape, theta, rho)
     return L.value(sam_point(L, theta, rho, xi)) - L.value(theta)
 
 
-def gam_point(landscape, theta, rho, xi=XI):
+def gam_point(landscape: str | Landscape, theta: ArrayLike, rho: float, xi: float = XI
+              ) -> np.ndarray:
     """GAM's first-order steepest point (Eq. 7, 13): theta_adv = theta + rho f/(|f|+xi),
     f = H g/(|g|+xi)."""
     L, theta, rho = _prep(landscape, theta, rho)
@@ -195,41 +203,42 @@ def gam_point(landscape, theta, rho, xi=XI):
     return theta + rho * f / (np.sqrt(np.sum(f * f, -1, keepdims=True)) + xi)
 
 
-def r1_first_order(landscape, theta, rho, xi=XI):
+def r1_first_order(landscape: str | Landscape, theta: ArrayLike, rho: float, xi: float = XI
+                   ) -> np.ndarray:
     """GAM's first-order R1 = rho |grad L(theta_adv)| (Eq. 7, 15)."""
     L, theta, rho = _prep(landscape, theta, rho)
     return rho * _gnorm(L, gam_point(L, theta, rho, xi))
 
 
-def grad_norm(landscape, theta):
+def grad_norm(landscape: str | Landscape, theta: ArrayLike) -> np.ndarray:
     """|grad L(theta)|, shape (...)."""
     L = _landscapes.get(landscape)
     return _gnorm(L, _theta(theta))
 
 
-def hessian_eigs(landscape, theta):
+def hessian_eigs(landscape: str | Landscape, theta: ArrayLike) -> np.ndarray:
     """Eigenvalues of the exact Hessian, ascending, shape (..., 2)."""
     L = _landscapes.get(landscape)
     return np.linalg.eigvalsh(L.hessian(_theta(theta)))
 
 
-def lambda_max(landscape, theta):
+def lambda_max(landscape: str | Landscape, theta: ArrayLike) -> np.ndarray:
     """Largest Hessian eigenvalue lambda_max (GAM Lemma 4.1), shape (...)."""
     return hessian_eigs(landscape, theta)[..., -1]
 
 
-def sigma_max(landscape, theta):
+def sigma_max(landscape: str | Landscape, theta: ArrayLike) -> np.ndarray:
     """GSAM's dominant eigenvalue: the one of largest magnitude (Lemma 3.1, 3.3), sign kept."""
     e = hessian_eigs(landscape, theta)
     return np.where(np.abs(e[..., -1]) >= np.abs(e[..., 0]), e[..., -1], e[..., 0])
 
 
-def hessian_trace(landscape, theta):
+def hessian_trace(landscape: str | Landscape, theta: ArrayLike) -> np.ndarray:
     """Trace of the exact Hessian, shape (...)."""
     return np.trace(_landscapes.get(landscape).hessian(_theta(theta)), axis1=-2, axis2=-1)
 
 
-def summary(landscape, theta, rho, xi=XI):
+def summary(landscape: str | Landscape, theta: ArrayLike, rho: float, xi: float = XI) -> dict:
     """Every measure at theta as a dict of arrays: exact and first-order side by side."""
     return {
         "R0": r0(landscape, theta, rho), "h": surrogate_gap(landscape, theta, rho, xi),

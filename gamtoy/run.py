@@ -11,11 +11,14 @@ flat from 1k to 100k starts), each point's loss comes from the pass that compute
 and the records are preallocated. Any other oracle (e.g. a `Landscape` subclass with noisy
 gradients) runs on `(N, 2)` arrays, the whole batch at once.
 """
+from __future__ import annotations
+
 import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import landscapes as _landscapes
 from . import optim as _optim
@@ -85,8 +88,9 @@ def _recorded_steps(steps, every):
     return np.array(r)
 
 
-def run(opt, landscape, starts, steps, diagnostics=False, box=None, fast=None, progress=False,
-        record_every=1, **hyper):
+def run(opt: str | _optim.Optimizer, landscape: str | Landscape, starts: ArrayLike, steps: int,
+        diagnostics: bool = False, box: tuple | None = None, fast: bool | None = None,
+        progress: bool = False, record_every: int = 1, **hyper) -> Trajectory:
     """Run `opt` (an Optimizer, or a name with `**hyper`) for `steps` steps from `starts` (..., 2).
 
     Returns a `Trajectory`. `diagnostics=True` records each step's info (g, g_p, w_adv,

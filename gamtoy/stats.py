@@ -25,10 +25,13 @@ covers 0. Each interval's coverage is measured by simulation in tests/test_stats
   percentile 0.72-0.84, sign-flip at 8 seeds 0.85-0.90). A verdict from few seeds whose per-seed
   differences are skewed is less sure than its stated 95%.
 """
+from __future__ import annotations
+
 import itertools
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as _st
 
 Z95 = 1.959963984540054
@@ -41,7 +44,7 @@ def _z(level):
     return float(_st.norm.ppf(0.5 + level / 2))
 
 
-def wilson(k, n, z=Z95):
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval (lo, hi) for a fraction k/n (n > 0, 0 <= k <= n)."""
     if n <= 0:
         raise ValueError(f"wilson needs n > 0, got n={n}")
@@ -54,7 +57,8 @@ def wilson(k, n, z=Z95):
     return float(max(0.0, mid - half)), float(min(1.0, mid + half))
 
 
-def bootstrap_ci(x, stat=np.mean, n_boot=2000, level=LEVEL, seed=0):
+def bootstrap_ci(x: ArrayLike, stat=np.mean, n_boot: int = 2000, level: float = LEVEL,
+                 seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval (lo, hi) of stat(x) over the first axis of x.
 
     Not used for verdicts: at 5-8 samples it covers 84-89% for a nominal 95% (module docstring)."""
@@ -68,7 +72,7 @@ def bootstrap_ci(x, stat=np.mean, n_boot=2000, level=LEVEL, seed=0):
     return float(np.quantile(s, a)), float(np.quantile(s, 1 - a))
 
 
-def t_interval(d, level=LEVEL):
+def t_interval(d: ArrayLike, level: float = LEVEL):
     """Student t interval of mean(d) over the last axis: (mean, lo, hi), each of d's leading shape.
 
     mean -+ t_{n-1, (1+level)/2} sd / sqrt(n). All-equal differences (sd = 0) give lo = hi = mean,
@@ -80,7 +84,7 @@ def t_interval(d, level=LEVEL):
     return m, m - half, m + half
 
 
-def paired(a, b, level=LEVEL):
+def paired(a: ArrayLike, b: ArrayLike, level: float = LEVEL) -> dict:
     """Paired difference a - b (same seed, data, init): {"mean", "lo", "hi", "n", "sd", "method",
     "level"}, with the Student t interval of mean(a - b) (`t_interval`).
 
@@ -147,7 +151,8 @@ INTERVALS = {"t": lambda d, level: t_interval(d, level)[1:], "signflip": signfli
              "bca": bca_interval, "percentile": percentile_interval}
 
 
-def coverage(method, n, dist, n_sim=4000, level=LEVEL, seed=0):
+def coverage(method: str, n: int, dist: str, n_sim: int = 4000, level: float = LEVEL,
+             seed: int = 0) -> float:
     """The fraction of `n_sim` simulated experiments (n differences each from `dist`, a key of
     `DISTRIBUTIONS`) whose `method` interval (a key of `INTERVALS`) covers the true mean."""
     draw, mu = DISTRIBUTIONS[dist]
@@ -156,7 +161,7 @@ def coverage(method, n, dist, n_sim=4000, level=LEVEL, seed=0):
     return float(np.mean((lo <= mu) & (mu <= hi)))
 
 
-def verdict(lo, hi, expected_sign):
+def verdict(lo: float, hi: float, expected_sign: int) -> str:
     """'reproduces' if the interval lies on the paper's side of 0 (expected_sign +1 or -1),
     'contradicts' if it lies on the other side, 'inconclusive' if it covers 0 (an end point at
     exactly 0 covers it)."""
@@ -171,7 +176,7 @@ def verdict(lo, hi, expected_sign):
     return "inconclusive"
 
 
-def fraction_diff(k1, n1, k2, n2, z=Z95):
+def fraction_diff(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> dict:
     """Difference of two fractions k1/n1 - k2/n2 from INDEPENDENT samples with Newcombe's hybrid
     score (Wilson-based) 95% interval (Newcombe 1998, Stat. Med. 17:873, method 10)."""
     p1, p2 = k1 / n1, k2 / n2
@@ -190,7 +195,8 @@ def _wilson_v(p, n, z):
     return mid - half, mid + half
 
 
-def newcombe_paired(a, b, c, d, z=Z95):
+def newcombe_paired(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike,
+                    z: float = Z95):
     """Newcombe's interval (Stat. Med. 17:2635, 1998, method 10) for p1 - p2 from a paired 2x2 table:
     a both succeed, b only the first, c only the second, d neither. Returns (D, lo, hi); vectorised.
 
@@ -212,7 +218,7 @@ def newcombe_paired(a, b, c, d, z=Z95):
     return D, lo, hi
 
 
-def paired_fraction_diff(x1, x2, z=Z95):
+def paired_fraction_diff(x1: ArrayLike, x2: ArrayLike, z: float = Z95) -> dict:
     """Difference of two fractions over the SAME runs, mean(x1) - mean(x2), x1, x2: one boolean
     per run (e.g. "ends flat" for two optimizers from the same starts), with Newcombe's paired
     interval (`newcombe_paired`). {"mean", "lo", "hi", "n", "b", "c", "method"}; b, c: the
@@ -229,7 +235,7 @@ def paired_fraction_diff(x1, x2, z=Z95):
             "method": PAIRED_FRACTION_METHOD}
 
 
-def fmt(est, lo, hi, digits=3):
+def fmt(est: float, lo: float, hi: float, digits: int = 3) -> str:
     """'0.670 [0.623, 0.714]'."""
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 

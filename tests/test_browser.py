@@ -73,19 +73,14 @@ def free_port():
 
 # ------------------------------------------------------------------ servers
 def _jupyter_env(tmp):
-    """A clean Jupyter environment in `tmp`: own config/data/runtime folders, a `gamtoy` kernel
-    (this Python, this checkout first on the path), no news or update checks, inline figures."""
+    """A clean Jupyter environment in `tmp`: own config/data/runtime folders, only the standard
+    `python3` kernel (this Python, this checkout first on the path), no news or update checks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MPLBACKEND"))}
     dirs = {k: tmp / k.lower() for k in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
                                          "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
     for k, d in dirs.items():
         d.mkdir(parents=True, exist_ok=True)
         env[k] = str(d)
-    kdir = dirs["JUPYTER_DATA_DIR"] / "kernels" / "gamtoy"
-    kdir.mkdir(parents=True, exist_ok=True)
-    (kdir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "gamtoy", "language": "python"}))
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text(
@@ -99,7 +94,10 @@ def _jupyter_env(tmp):
     return env
 
 
-def _wait_http(url, proc, log, timeout=90):
+HANG = 600  # seconds: waits that only catch a hang, never a slow machine
+
+
+def _wait_http(url, proc, log, timeout=HANG):
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc.poll() is not None:
@@ -196,7 +194,7 @@ def _move(page, box, name, key="ArrowRight"):
     page.keyboard.press(key)
 
 
-def _wait_renders(box, more_than, timeout=30):
+def _wait_renders(box, more_than, timeout=HANG):
     t0 = time.time()
     while time.time() - t0 < timeout:
         st, n = _state(box)
@@ -224,7 +222,7 @@ def _expected_rows(kind, st):
 def check_widget(page, box, kind, shots, tag, report, move="start x"):
     """The checks of the module docstring on one explorer or lens (`box` a Locator)."""
     box.scroll_into_view_if_needed()
-    box.locator(".gamtoy-readout table").wait_for(timeout=30_000)
+    box.locator(".gamtoy-readout table").wait_for(timeout=HANG * 1000)
     st, renders = _state(box)
     shown = _labels(box)
     keys = SLIDER_KEYS[kind]
@@ -288,8 +286,8 @@ def _settings(tmp):
 
 
 def _accept_kernel_dialog(page):
-    """JupyterLab may ask which kernel to start: take its proposal (gamtoy or python3: the same
-    interpreter, this checkout first on the path)."""
+    """JupyterLab may ask which kernel to start: take its proposal (python3: this interpreter,
+    this checkout first on the path)."""
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     if dialog.count() and dialog.first.is_visible():
         dialog.first.locator("button", has_text=re.compile(r"^Select$")).click()
@@ -298,7 +296,7 @@ def _accept_kernel_dialog(page):
     return False
 
 
-def _settle(page, timeout=90):
+def _settle(page, timeout=HANG):
     """Wait until the notebook's kernel is idle, answering a kernel dialog if one appears."""
     t0 = time.time()
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
@@ -320,7 +318,7 @@ def _api(url, token, path, body=None):
     req = urllib.request.Request(f"{url}{path}?token={token}", method="POST" if body else "GET",
                                  data=None if body is None else json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as r:
+    with urllib.request.urlopen(req, timeout=HANG) as r:
         return json.loads(r.read() or b"null")
 
 
@@ -329,15 +327,15 @@ def _start_session(url, token, nbdir, name):
     joins that session instead of asking which kernel to start."""
     want = json.loads((nbdir / name).read_text())["metadata"].get("kernelspec", {}).get("name")
     specs = _api(url, token, "/api/kernelspecs")["kernelspecs"]
-    kernel = want if want in specs else "gamtoy"
+    kernel = want if want in specs else "python3"
     _api(url, token, "/api/sessions", {"path": name, "name": name, "type": "notebook",
                                         "kernel": {"name": kernel}})
     return kernel
 
 
-def _run_all(page, url, token, name, timeout=180):
+def _run_all(page, url, token, name, timeout=HANG):
     page.goto(f"{url}/lab/tree/{name}?reset&token={token}")  # reset: no tabs from before
-    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=HANG * 1000)
     _settle(page)
     t0 = last = time.time()
     _menu_run_all(page)
@@ -364,7 +362,7 @@ def _saved_errors(page, path):
     """Save the notebook and return the error outputs in the saved file."""
     page.keyboard.press("Control+s")
     t0 = time.time()
-    while time.time() - t0 < 20:
+    while time.time() - t0 < HANG:
         nb = json.loads(path.read_text())
         outs = [o for c in nb["cells"] for o in c.get("outputs", [])]
         if outs or not any(c["cell_type"] == "code" for c in nb["cells"]):
@@ -433,7 +431,8 @@ def test_notebooks_in_jupyterlab(browser, tmp_path, capsys):
 
 def test_voila_app(browser, tmp_path, capsys):
     """`make app`'s Voila page: no code, no stray prints, tables rendered, the first slider
-    usable within 10 s of the page load, and the explorer and the lens pass `check_widget`."""
+    usable (the time is reported; only a hang fails), and the explorer and the lens pass
+    `check_widget`."""
     shots, report = screenshot_dir(), []
     app = ROOT / "app" / "gamtoy_app.ipynb"
     with server("voila", tmp_path, ROOT / "app", app) as (url, token, up), \
@@ -441,9 +440,9 @@ def test_voila_app(browser, tmp_path, capsys):
         page = browser.new_page(viewport=VIEWPORT)
         try:
             t0 = time.time()
-            page.goto(f"{url}/?token={token}", timeout=60_000)
+            page.goto(f"{url}/?token={token}", timeout=HANG * 1000)
             page.locator(".gamtoy-explorer .noUi-handle").first.wait_for(state="visible",
-                                                                         timeout=60_000)
+                                                                         timeout=HANG * 1000)
             first = time.time() - t0
             page.screenshot(path=str(shots / "voila_loaded.png"))
             report.append(f"Voila up in {up:.1f} s; first slider usable {first:.1f} s after "
@@ -462,24 +461,28 @@ def test_voila_app(browser, tmp_path, capsys):
                          report, move="rho")
         finally:
             page.close()
-    assert first < 10, f"the first slider took {first:.1f} s to become usable (budget 10 s)"
 
 
 # ------------------------------------------------------------------ without a browser
 KERNEL_FIX = ("python - <<'PY'\nimport json, pathlib\nfor p in pathlib.Path('notebooks').glob("
               "'*.ipynb'):\n    nb = json.loads(p.read_text())\n    nb['metadata']['kernelspec'] = "
-              "{'name': 'gamtoy', 'display_name': 'gamtoy', 'language': 'python'}\n    "
-              "p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\\n')\nPY")
+              "{'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'}"
+              "\n    p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\\n')\nPY")
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb"))
                          + [ROOT / "app" / "gamtoy_app.ipynb"], ids=lambda p: p.name)
-def test_notebooks_use_the_gamtoy_kernel(path):
-    """`make lab` / `make app` install the `gamtoy` kernel; every notebook asks for it (nbval
-    runs them with --nbval-current-env, so CI does not need it installed)."""
-    spec = json.loads(path.read_text())["metadata"].get("kernelspec", {})
-    assert spec.get("name") == "gamtoy", (
-        f"{path.name} asks for kernel {spec.get('name')!r}; set it to 'gamtoy':\n{KERNEL_FIX}")
+def test_notebooks_use_the_standard_python3_kernel(path):
+    """Every notebook asks for the standard `python3` kernel (any Jupyter has it: `make lab`,
+    Binder, a JupyterHub, nbval without --nbval-current-env), and its first code cell says in
+    one line how to install gamtoy when it is missing."""
+    nb = json.loads(path.read_text())
+    spec = nb["metadata"].get("kernelspec", {})
+    assert spec.get("name") == "python3", (
+        f"{path.name} asks for kernel {spec.get('name')!r}; set it to 'python3':\n{KERNEL_FIX}")
+    first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    assert 'find_spec("gamtoy") is None' in first and 'pip install "gamtoy[notebooks]"' in \
+        first.replace("\\", ""), f"{path.name}: the first code cell does not check for gamtoy"
 
 
 def test_the_app_notebook_shows_widgets_only():

@@ -221,3 +221,46 @@ def test_a_failing_job_side_by_side_fails_the_run_and_names_the_job(tmp_path):
 def test_jobs_must_be_at_least_one(tmp_path):
     r = gamtoy("reproduce", "--out", str(tmp_path), "--jobs", "0")
     assert "--jobs 0: must be at least 1" in _one_clean_line(r)
+# ---- gamtoy course ---------------------------------------------------------------------------
+def test_course_writes_the_notebooks_and_the_app_and_refuses_to_overwrite(tmp_path):
+    dest = tmp_path / "my course"
+    r = gamtoy("course", str(dest), fake=False)
+    assert r.returncode == 0, r.stderr
+    want = sorted(p.name for d in ("notebooks", "app") for p in (ROOT / d).glob("*.ipynb"))
+    got = sorted(p.name for p in dest.rglob("*.ipynb"))
+    assert got == want and len(got) >= 6
+    nb = dest / "notebooks" / "00_start_here.ipynb"
+    assert nb.read_bytes() == (ROOT / "notebooks" / nb.name).read_bytes()
+    nb.write_text("my own edits")
+    r = gamtoy("course", str(dest), fake=False)
+    assert "--force" in _one_clean_line(r) and nb.read_text() == "my own edits"  # untouched
+    r = gamtoy("course", str(dest), "--force", fake=False)
+    assert r.returncode == 0 and nb.read_bytes() == (ROOT / "notebooks" / nb.name).read_bytes()
+
+
+def test_course_into_a_file_is_one_line(tmp_path):
+    f = tmp_path / "a_file"
+    f.write_text("x")
+    assert "not a folder" in _one_clean_line(gamtoy("course", str(f), fake=False))
+
+
+@pytest.mark.parametrize("module, extra", [("ipywidgets", "notebooks"), ("torch", "torch"),
+                                           ("jupyterlab", "notebooks"), ("voila", "notebooks")])
+def test_a_missing_extra_is_one_line_naming_it(module, extra):
+    """gamtoy.widgets / gamtoy.torch without their extra: the message names the pip command."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            f"from gamtoy._extras import require\nrequire({module!r})")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and last.endswith(f'pip install "gamtoy[{extra}]"'), r.stderr
+
+
+def test_the_widgets_and_torch_packages_ask_for_their_extra():
+    code = ("import sys; sys.modules['ipywidgets'] = None; sys.modules['torch'] = None\n"
+            "from gamtoy.widgets import explorer\n"
+            "for f in (lambda: explorer(), lambda: __import__('gamtoy.torch')):\n"
+            "    try: f()\n"
+            "    except ModuleNotFoundError as e: print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
+    assert r.stdout.splitlines() == ['ipywidgets is not installed: pip install "gamtoy[notebooks]"',
+                                     'torch is not installed: pip install "gamtoy[torch]"'], r

@@ -5,9 +5,11 @@ import json
 import os
 import pathlib
 import pickle
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 
@@ -251,6 +253,28 @@ def _env(**extra):
     return env
 
 
+HANG = 600  # seconds: a limit that only catches a hung child, never a slow machine
+
+
+def _read_until(p, prefix, timeout=HANG):
+    """The child's stdout lines up to the first that starts with `prefix` (or to its end);
+    AssertionError if neither comes within `timeout` s (a hang)."""
+    lines, q = [], queue.Queue()
+    threading.Thread(target=lambda: [q.put(x) for x in p.stdout] + [q.put(None)],
+                     daemon=True).start()
+    deadline = time.time() + timeout
+    while True:
+        try:
+            line = q.get(timeout=max(0.0, deadline - time.time()))
+        except queue.Empty:
+            raise AssertionError(f"no {prefix!r} from the child within {timeout} s: {lines}")
+        if line is None:
+            return lines
+        lines.append(line)
+        if line.startswith(prefix):
+            return lines
+
+
 def test_sigint_during_the_main_job_exits_cleanly_keeping_finished_files(tmp_path):
     sys.path.insert(0, str(HERE))
     import _fake_jobs
@@ -258,17 +282,17 @@ def test_sigint_during_the_main_job_exits_cleanly_keeping_finished_files(tmp_pat
                           str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=_env(FAKE_FILES="a.txt,b.txt,c.txt", FAKE_STALL="b.txt"))
     try:
-        lines = []
-        for line in p.stdout:  # wait until b.txt is half written
-            lines.append(line)
-            if line.startswith("STALLING b.txt"):
-                break
+        t0 = time.time()
+        lines = _read_until(p, "STALLING b.txt")  # wait until b.txt is half written
         assert lines and lines[-1].startswith("STALLING"), lines
         assert (tmp_path / "a.txt").exists()
         m = json.loads((tmp_path / "manifest.json").read_text())
         assert m["complete"] is False and m["status"] == "running"
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
+        t1 = time.time()
+        out, err = p.communicate(timeout=HANG)  # generous: only a hang fails here
+        print(f"[faults] child stalled after {t1 - t0:.1f} s, exited {time.time() - t1:.1f} s "
+              f"after SIGINT")
     finally:
         if p.poll() is None:
             p.kill()

@@ -6,7 +6,10 @@
 `get(name, **params)` returns a built-in (compiled once per parameter set), `names()` lists them,
 `from_function(fn, bounds=...)` wraps any autograd-traceable `fn((..., 2)) -> (...)`.
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -14,7 +17,7 @@ from .base import DEFAULT_BOUNDS, Landscape, check_points
 from .builtin import BUILDERS
 
 
-def names():
+def names() -> list[str]:
     """The names of the built-in landscapes."""
     return sorted(BUILDERS)
 
@@ -35,7 +38,7 @@ _DOMAINS = {
 }
 
 
-def get(name, **params):
+def get(name: str | Landscape, **params: float) -> Landscape:
     """The built-in landscape `name`, with `params` overriding its defaults."""
     if isinstance(name, Landscape):
         return name
@@ -91,7 +94,9 @@ def check_bounds(bounds, name="bounds"):
     return tuple(out)
 
 
-def from_function(fn, bounds=None, name="custom", minima=None, check=True):
+def from_function(fn: Callable, bounds: Sequence[Sequence[float]] | None = None,
+                  name: str = "custom", minima: Sequence[Sequence[float]] | None = None,
+                  check: bool = True) -> Landscape:
     """A `Landscape` from any autograd-traceable `fn(W (..., 2)) -> (...)`.
 
     Derivatives come from autograd (exact, but ~ms per call: the built-ins are compiled instead).

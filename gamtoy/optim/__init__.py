@@ -8,6 +8,8 @@ Names: sgd, momentum, adam (plain gradient), sam, gnp, gsam, gam (Alg. 1, exact 
 gam_accel (Alg. 2, four gradients), sam+gam and gsam+gam (GAM whose oracle-loss gradient is
 SAM's / GSAM's direction). `base=` picks sgd (default), momentum or adam for any of them.
 """
+from __future__ import annotations
+
 from typing import NamedTuple
 
 from ..validate import choice, real
@@ -26,7 +28,7 @@ COMMON = {"lr", "xi", "base", "momentum", "betas", "eps", "rho_schedule", "rho_m
 _BASE_ONLY = {"momentum": "momentum", "betas": "adam", "eps": "adam"}
 
 
-def names():
+def names() -> list[str]:
     """The optimizer names `get` accepts."""
     return list(SPECS)
 
@@ -73,7 +75,8 @@ class Optimizer:
         return theta + delta, State(t, bstate), info
 
 
-def get(name, lr=None, **hyper):
+def get(name: str | Optimizer, lr: float | schedules.Schedule | None = None,
+        **hyper) -> Optimizer:
     """The optimizer `name` with the papers' defaults for every hyper-parameter not given.
 
     Common: lr (None: the spec's default, 0.1; a float or a schedule t -> lr), xi (1e-12, > 0:

@@ -9,9 +9,13 @@ Recipes for Lightning and Hugging Face: docs/guides/torch.md.
 in `gamtoy.torch.kernels` (`FORCE_DEVICE_PATH` runs the GPU path on the CPU). Importing this package
 imports torch; `import gamtoy` does not.
 """
-from . import kernels
-from .optimizers import (CLASSES, GAM, GNP, GSAM, HVP_MODES, SAM, SAMGAM, GSAMGAM, Diagnostics,
-                         FlatnessOptimizer, GAMAccel, Gradient, get)
+from .._extras import require
+
+require("torch")  # without the torch extra: one line naming it, not a bare import error
+
+from . import kernels  # noqa: E402
+from .optimizers import (CLASSES, GAM, GNP, GSAM, HVP_MODES, SAM, SAMGAM, GSAMGAM,  # noqa: E402
+                         Diagnostics, FlatnessOptimizer, GAMAccel, Gradient, get)
 
 __all__ = ["SAM", "GNP", "GSAM", "GAM", "GAMAccel", "SAMGAM", "GSAMGAM", "Gradient",
            "FlatnessOptimizer", "CLASSES", "HVP_MODES", "Diagnostics", "get", "kernels"]

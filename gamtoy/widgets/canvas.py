@@ -180,3 +180,26 @@ def state_tag(state, renders):
     how many times the kernel has rendered (read by the browser test; shows nothing)."""
     js = _html.escape(json.dumps(state, sort_keys=True), quote=True)
     return f"<span class='gamtoy-state' data-state=\"{js}\" data-renders='{renders}' hidden></span>"
+
+
+STATIC_NOTE = ("A live widget: this is its first frame. To move the sliders, run the notebook in "
+               "a Jupyter kernel (Binder, `make lab`, or `gamtoy course DEST`).")
+
+
+def with_first_frame(box):
+    """Add the widget's current figure and a one-line note to its display data, so a page
+    without a kernel (the course site, nbconvert) shows the first frame instead of "HBox(...)";
+    Jupyter front ends still prefer the live widget's own view."""
+    import base64
+    import html
+    live = box._repr_mimebundle_
+
+    def bundle(**kw):
+        data = dict(live(**kw) or {})
+        png = base64.b64encode(bytes(box.image.value)).decode("ascii")
+        data["text/html"] = (f"<div class='gamtoy-static'><img src='data:image/png;base64,{png}' "
+                             f"style='max-width:100%;height:auto' alt='first frame of the widget'>"
+                             f"<p><em>{html.escape(STATIC_NOTE)}</em></p></div>")
+        return data
+    box._repr_mimebundle_ = bundle
+    return box

@@ -22,6 +22,7 @@ from .. import flatness as F
 from .. import landscapes as _landscapes
 from .. import optim as _optim
 from .. import validate as _v
+from .._extras import require
 from ..figures.common import COLORS, landscape_grid, plot_landscape
 from ..figures.style import MARKERS
 from ..optim import schedules as _schedules
@@ -414,7 +415,7 @@ def explorer(**initial):
     grids that contain the initial values, so the page shows (and keeps) exactly the state the
     first render used.
     """
-    import ipywidgets as W
+    W = require("ipywidgets")
     if "landscape" in initial and "start_x" not in initial and "start_y" not in initial:
         sx, sy = default_start(initial["landscape"])
         initial = {**initial, "start_x": sx, "start_y": sy}
@@ -504,7 +505,7 @@ def explorer(**initial):
         w.observe(refresh, names="value")
     box.refresh, box.state = refresh, state
     refresh()
-    return box
+    return canvas.with_first_frame(box)
 
 
 __all__ = ["ExplorerState", "render", "explorer", "hyper", "readout", "readout_table", "end_types",

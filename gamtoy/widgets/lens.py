@@ -20,6 +20,7 @@ import numpy as np
 from .. import flatness as F
 from .. import landscapes as _landscapes
 from .. import validate as _v
+from .._extras import require
 from ..figures.common import plot_landscape
 from ..figures.style import MARKERS
 from ..outcomes import classify
@@ -184,7 +185,7 @@ def lens(**initial):
     `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
     values (the page cannot snap them).
     """
-    import ipywidgets as W
+    W = require("ipywidgets")
     unknown = set(initial) - {"landscape", "x", "y", "rho"}
     if unknown:
         raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
@@ -250,4 +251,4 @@ def lens(**initial):
     box.refresh = refresh
     refresh()
     image.layout.width = canvas.css_width(box.fig)
-    return box
+    return canvas.with_first_frame(box)
