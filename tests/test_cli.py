@@ -244,20 +244,29 @@ def test_course_into_a_file_is_one_line(tmp_path):
     assert "not a folder" in _one_clean_line(gamtoy("course", str(f), fake=False))
 
 
+# a package that is not installed, as the import system sees it: its import raises
+# ModuleNotFoundError (sys.modules[name] = None would also hide it from libraries such as scipy
+# that look the name up in sys.modules, which a missing package never does)
+_BLOCK = ("import importlib.abc, sys\n"
+          "class _Missing(importlib.abc.MetaPathFinder):\n"
+          "    def find_spec(self, name, path=None, target=None):\n"
+          "        if name.split('.')[0] in {mods!r}:\n"
+          "            raise ModuleNotFoundError(f'No module named {{name!r}}', name=name)\n"
+          "sys.meta_path.insert(0, _Missing())\n")
+
+
 @pytest.mark.parametrize("module, extra", [("ipywidgets", "notebooks"), ("torch", "torch"),
                                            ("jupyterlab", "notebooks"), ("voila", "notebooks")])
 def test_a_missing_extra_is_one_line_naming_it(module, extra):
     """gamtoy.widgets / gamtoy.torch without their extra: the message names the pip command."""
-    code = (f"import sys; sys.modules[{module!r}] = None\n"
-            f"from gamtoy._extras import require\nrequire({module!r})")
+    code = _BLOCK.format(mods=(module,)) + f"from gamtoy._extras import require\nrequire({module!r})"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 1 and last.endswith(f'pip install "gamtoy[{extra}]"'), r.stderr
 
 
 def test_the_widgets_and_torch_packages_ask_for_their_extra():
-    code = ("import sys; sys.modules['ipywidgets'] = None; sys.modules['torch'] = None\n"
-            "from gamtoy.widgets import explorer\n"
+    code = (_BLOCK.format(mods=("ipywidgets", "torch")) + "from gamtoy.widgets import explorer\n"
             "for f in (lambda: explorer(), lambda: __import__('gamtoy.torch')):\n"
             "    try: f()\n"
             "    except ModuleNotFoundError as e: print(e)\n")
