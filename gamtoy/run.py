@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 
 from . import landscapes as _landscapes
 from . import optim as _optim
-from .landscapes import check_points
+from .landscapes import Landscape, check_points
 from .vec import XY, Vec2
 
 # the box is the landscape's bounds widened by this many spans on each side

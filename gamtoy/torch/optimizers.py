@@ -18,8 +18,10 @@ grad L(w) + wd w and each HVP (H + wd I) v (param-group key `l2`). The vector ar
 Memory: the previous direction in p.grad is released when a step starts, and the diagnostics are
 the few scalars computed inside the step (no gradient is kept between steps).
 """
+from __future__ import annotations
+
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
@@ -29,6 +31,9 @@ from . import kernels as K
 from .evaluate import Evaluator, Overflow
 
 XI = 1e-12
+# what torch.optim optimizers take: tensors, or parameter groups (dicts with "params")
+Params = Iterable[torch.Tensor] | Iterable[dict]
+Base = type[torch.optim.Optimizer]  # the base optimizer's class (torch.optim.SGD, ...)
 
 HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
 
@@ -148,9 +153,11 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     name = "sgd"
     _radii = ()  # the hyper-parameters that must all be 0 for "exactly the base optimizer"
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, *, xi=XI, model=None,
-                 distributed=True, process_group=None, check_finite=True, max_grad_norm=None,
-                 rho_schedule=None, rho_min=0.0, lr_min=0.0, **kwargs):
+    def __init__(self, params: Params, base_optimizer: Base = torch.optim.SGD,
+                 *, xi: float = XI, model: torch.nn.Module | None = None, distributed: bool = True,
+                 process_group=None, check_finite: bool = True, max_grad_norm: float | None = None,
+                 rho_schedule: str | None = None, rho_min: float = 0.0, lr_min: float = 0.0,
+                 **kwargs):
         _check_base(base_optimizer)
         self.max_grad_norm = validate.real("max_grad_norm", max_grad_norm, low=0.0, low_open=True,
                                            allow_none=True)
@@ -255,7 +262,8 @@ class FlatnessOptimizer(torch.optim.Optimizer):
         return bool(self._radii) and all(self.hyper(k) in (0, None) for k in self._radii)
 
     @torch.no_grad()
-    def step(self, closure=None, accumulate=1, scaler=None, diag=True):
+    def step(self, closure: Callable | None = None, accumulate: int = 1, scaler=None,
+             diag: bool = True):
         """One step; `closure()` (or `closure(i)` for micro-batch i < accumulate) gives the loss:
         it returns the loss (the optimizer differentiates it), or, torch's convention, calls
         `opt.zero_grad()` and `loss.backward()` itself; both give the same step.
@@ -596,8 +604,8 @@ class GAM(FlatnessOptimizer):
 
     name, _radii = "gam", ("rho",)
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, *, oracle=None,
-                 hvp="double_backward", **kwargs):
+    def __init__(self, params: Params, base_optimizer: Base = torch.optim.SGD,
+                 *, oracle: str | None = None, hvp: str = "double_backward", **kwargs):
         if oracle not in (None, "sam", "gsam"):
             raise ValueError(f"unknown oracle {oracle!r}; valid: None, 'sam', 'gsam'")
         if hvp not in HVP_MODES:
@@ -648,7 +656,8 @@ class SAMGAM(GAM):
 
     name = "sam+gam"
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, **kwargs):
+    def __init__(self, params: Params, base_optimizer: Base = torch.optim.SGD,
+                 **kwargs):
         super().__init__(params, base_optimizer, oracle="sam", **kwargs)
 
 
@@ -657,7 +666,8 @@ class GSAMGAM(GAM):
 
     name = "gsam+gam"
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, **kwargs):
+    def __init__(self, params: Params, base_optimizer: Base = torch.optim.SGD,
+                 **kwargs):
         super().__init__(params, base_optimizer, oracle="gsam", **kwargs)
 
 
@@ -702,7 +712,8 @@ CLASSES = {"sgd": Gradient, "momentum": Gradient, "adam": Gradient, "sam": SAM, 
            "gsam+gam": GSAMGAM}
 
 
-def get(name, params, lr=0.1, base="sgd", **kwargs):
+def get(name: str, params: Params, lr: float = 0.1, base: str = "sgd",
+        **kwargs) -> FlatnessOptimizer:
     """The optimizer `name` (as gamtoy.optim.get) on torch params; base in sgd, momentum, adam.
 
     `base` is ignored for name "momentum"/"adam" (they are their own base). Other keywords go to
