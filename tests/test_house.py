@@ -21,7 +21,7 @@ PACKAGE = ROOT / "gamtoy"
 # module-name prefix -> layer (the longest prefix wins); a module may import its own layer or
 # any lower one, never a higher one
 LAYERS = {
-    "gamtoy.vec": 0, "gamtoy.validate": 0, "gamtoy._io": 0,
+    "gamtoy.vec": 0, "gamtoy.validate": 0, "gamtoy._io": 0, "gamtoy._extras": 0,
     "gamtoy.landscapes": 1,
     "gamtoy.mlp._blas": 1, "gamtoy.mlp.data": 1, "gamtoy.mlp.model": 1, "gamtoy.mlp.oracle": 1,
     "gamtoy.mlp.hessian": 1, "gamtoy.mlp.cache": 1, "gamtoy.mlp.slices": 1,
@@ -33,7 +33,7 @@ LAYERS = {
     "gamtoy.widgets": 5, "gamtoy.exercises": 5, "gamtoy.cli": 5, "gamtoy.__main__": 5,
     "gamtoy": 5,  # the package's __init__ re-exports the layers below
 }
-NAMES = ["vec, validate, _io", "landscapes, mlp's oracle", "optim",
+NAMES = ["vec, validate, _io, _extras", "landscapes, mlp's oracle", "optim",
          "run, flatness, stats, mlp.train, torch", "lemmas, figures, mlp's experiments",
          "widgets, exercises, cli"]
 
