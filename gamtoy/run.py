@@ -348,6 +348,14 @@ def _first_steps(opt, oracle, starts, steps, diag, soa, batch):
     return first
 
 
+def _progress_bar(progress, total, desc):
+    """A tqdm bar over point-steps, or None (progress=False)."""
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="pt")
+
+
 def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, batch):
     n = starts.shape[0]
     R = len(rec)
@@ -361,10 +369,7 @@ def _run_batch(opt, oracle, starts, steps, diag, lo, hi, progress, rec, soa, bat
         row_of[t] = r
     box = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
     need_finite = not all(np.isfinite(box))
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=steps * n, desc=f"{opt.name} on {oracle.name}", unit="pt")
+    bar = _progress_bar(progress, steps * n, f"{opt.name} on {oracle.name}")
     first = _first_steps(opt, oracle, starts, steps, diag, soa, batch)
     for sl, theta, ops, current, step, f in first:
         active = None  # None: every start of the block still moves
