@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 import gamtoy.optim  # noqa: E402
 import gamtoy.torch as gtt  # noqa: E402
 from gamtoy.optim import schedules  # noqa: E402
+from test_torch_optim import _setup  # noqa: E402  (the tiny MLP and its data, on the CPU)
 
 F = torch.nn.functional
 # non-default hyper-parameters (asymmetric values) for each optimizer
@@ -20,16 +21,6 @@ HYPER = {"sam": dict(rho=0.13), "gnp": dict(rho=0.13, alpha=0.3),
          "sam+gam": dict(rho=0.09, alpha=0.3, rho_sam=0.05),
          "gsam+gam": dict(rho=0.09, alpha=0.3, alpha_gsam=0.4), "gam": dict(rho=0.09, alpha=0.3)}
 BACKWARD_OK = ["sam", "gnp", "gsam", "gam_accel", "sam+gam", "gsam+gam", "gam"]
-
-
-def _setup(seed=0, bn=False, dtype=torch.float64, n=32):
-    torch.manual_seed(seed)
-    layers = [torch.nn.Linear(5, 16)]
-    if bn:
-        layers.append(torch.nn.BatchNorm1d(16))
-    layers += [torch.nn.Tanh(), torch.nn.Linear(16, 3)]
-    model = torch.nn.Sequential(*layers).to(dtype)
-    return model, torch.randn(n, 5, dtype=dtype), torch.randint(0, 3, (n,))
 
 
 def _vec(model):
