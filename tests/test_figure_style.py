@@ -53,6 +53,18 @@ def test_the_old_tab_colours_failed_the_same_test():
     assert _min_distance(tuple(old), old, "deuteranopia") < MIN_DELTA_E
 
 
+@pytest.mark.parametrize("kind", [None, "deuteranopia", "protanopia"])
+def test_the_ridge_outcome_colours_stay_distinguishable(kind):
+    from gamtoy.figures import ridge
+    assert _min_distance(tuple(ridge.OUTCOME_COLOURS), ridge.OUTCOME_COLOURS, kind) > MIN_DELTA_E
+
+
+def test_the_old_outcome_colours_failed_the_same_test():
+    # flat (tab:green) and SGD's well (tab:orange) merged under protanopia
+    old = {"flat": "tab:green", "sgd_well": "tab:orange"}
+    assert _min_distance(tuple(old), old, "protanopia") < MIN_DELTA_E
+
+
 def test_measure_colours_stay_distinguishable_under_deuteranopia():
     assert _min_distance(tuple(style.MEASURE_COLORS), style.MEASURE_COLORS, "deuteranopia") > MIN_DELTA_E
 

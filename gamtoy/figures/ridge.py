@@ -26,6 +26,7 @@ from ..neighbourhood import summarise_verdicts  # noqa: F401  (the public name, 
 from ..optim import schedules
 from ..outcomes import GTOL, RADIUS, RIDGE_LABELS, RIDGE_OUTCOMES, Outcome, classify
 from ..run import run
+from .style import OKABE_ITO
 from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
 
 RIDGE_START = (-2.9, 1.5)    # one start where all three claims hold at once (see the caption)
@@ -321,8 +322,11 @@ def ridge_report_markdown(pop, rob, pop_all=None):
 
 # ---- figures -----------------------------------------------------------------------------
 WELLS_VIEW = ((-2.55, -0.85), (0.0, 0.62))   # the inset: the row of sharp wells
-OUTCOME_COLOURS = {"flat": "tab:green", "sgd_well": "tab:orange", "other_well": "tab:purple",
-                   "saddle": "gold", "moving": "0.6", "other_critical": "tab:cyan", "diverged": "k"}
+# Okabe-Ito: every pair stays apart under simulated deuteranopia and protanopia
+# (tests/test_figure_style.py); green = flat, as in the other figures
+OUTCOME_COLOURS = {"flat": OKABE_ITO["bluish_green"], "sgd_well": OKABE_ITO["vermillion"],
+                   "other_well": OKABE_ITO["blue"], "saddle": OKABE_ITO["yellow"],
+                   "moving": "0.85", "other_critical": OKABE_ITO["sky_blue"], "diverged": "k"}
 OUTCOME_LABELS = RIDGE_LABELS
 WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
 
