@@ -1,13 +1,15 @@
-"""The MLP lab's derivatives, oracles and Hessian tools against independent references."""
+"""The MLP lab's derivatives, oracles and Hessian tools against independent references; and bad
+input: an optimizer or mix that is not one, data, widths and counts, parameters of the wrong shape
+or NaN given to the Hessian tools or the loss."""
 import autograd
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+import gamtoy.mlp as M
 import gamtoy.optim as optim
 from gamtoy.mlp import (FullBatchOracle, MiniBatchOracle, Model, dense_hessian, hutchinson_trace,
                         make_data, make_oracle, top_eigenvalues, train)
-
 
 def small(act="tanh", wd=0.0, k=3, seed=0):
     m = Model((2, 5, 4, k), act, wd)
@@ -83,24 +85,6 @@ def test_minibatch_oracle_keeps_one_batch_until_advance():
     assert len(np.unique(seen, axis=0)) == 16  # one epoch permutation: no repeats
 
 
-def test_bad_inputs_raise_clear_value_errors():
-    m, th, X, y = small()
-    with pytest.raises(ValueError, match="flat vector"):
-        FullBatchOracle(m, X, y).grad(th[:-1])
-    with pytest.raises(ValueError, match="activation"):
-        Model((2, 3, 2), "sigmoid")
-    with pytest.raises(ValueError, match="labels"):
-        FullBatchOracle(m, X, y + 5)
-    with pytest.raises(ValueError, match="batch_size"):
-        MiniBatchOracle(m, X, y, 0)
-    with pytest.raises(ValueError, match="unknown data set"):
-        make_data("circles")
-    with pytest.raises(ValueError, match="label_noise"):
-        make_data("moons", label_noise=1.0)
-    with pytest.raises(ValueError, match="k must be"):
-        top_eigenvalues(FullBatchOracle(m, X, y), th, k=m.n)
-
-
 def test_label_noise_flips_the_requested_fraction_to_other_classes():
     ds = make_data("gmm", n_train=200, label_noise=0.4, seed=1, n_classes=4)
     assert np.mean(ds.y_train != ds.y_train_clean) == pytest.approx(0.4)
@@ -124,6 +108,57 @@ def test_divergence_raises_instead_of_returning_nan():
         with np.errstate(all="ignore"):
             train(Model((2, 8, 8, 2), "relu"), ds, optim.get("sgd", lr=1e150), steps=20,
                   eval_every=1)
+
+
+def test_digits_are_sklearns_images_standardised_with_training_statistics():
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    ds = make_data("digits", n_train=300, n_test=200, seed=5)
+    assert ds.X_train.shape == (300, 64) and ds.X_test.shape == (200, 64) and ds.n_classes == 10
+    assert set(np.unique(ds.y_train)) == set(range(10))
+    # undo the standardisation: every row is one of scikit-learn's images, with its label
+    raw = gamtoy_data().load_digits()[0]
+    rng = np.random.default_rng(5)
+    idx = rng.permutation(len(y))[:500]
+    np.testing.assert_array_equal(raw, X)
+    np.testing.assert_array_equal(np.concatenate([ds.y_train, ds.y_test]), y[idx])
+    mu, sd = X[idx[:300]].mean(0), X[idx[:300]].std(0)
+    sd = np.where(sd > 1e-8, sd, 1.0)
+    assert_allclose(ds.X_test, (X[idx[300:]] - mu) / sd, atol=1e-9)
+    assert np.all(np.isfinite(ds.X_test))
+    with pytest.raises(ValueError, match="1797"):
+        make_data("digits", n_train=1000, n_test=1000)
+
+
+def gamtoy_data():
+    import gamtoy.mlp.data as d
+    return d
+
+
+def test_an_mlp_learns_digits_well_above_chance():
+    ds = make_data("digits", n_train=400, n_test=400, seed=1)
+    m = Model((64, 32, 10))
+    out = train(m, ds, optim.get("sgd", lr=0.2, base="momentum"), steps=60, seed=1)
+    assert out["test_acc"] > 0.8  # chance is 0.1
+
+
+# ---- bad input --------------------------------------------------------------------------------
+def test_bad_inputs_raise_clear_value_errors():
+    m, th, X, y = small()
+    with pytest.raises(ValueError, match="flat vector"):
+        FullBatchOracle(m, X, y).grad(th[:-1])
+    with pytest.raises(ValueError, match="activation"):
+        Model((2, 3, 2), "sigmoid")
+    with pytest.raises(ValueError, match="labels"):
+        FullBatchOracle(m, X, y + 5)
+    with pytest.raises(ValueError, match="batch_size"):
+        MiniBatchOracle(m, X, y, 0)
+    with pytest.raises(ValueError, match="unknown data set"):
+        make_data("circles")
+    with pytest.raises(ValueError, match="label_noise"):
+        make_data("moons", label_noise=1.0)
+    with pytest.raises(ValueError, match="k must be"):
+        top_eigenvalues(FullBatchOracle(m, X, y), th, k=m.n)
 
 
 def test_data_of_every_split_is_validated_like_the_training_data():
@@ -189,33 +224,46 @@ def test_non_integer_widths_batch_sizes_and_counts_are_errors():
     assert Model((np.int64(2), np.int32(8), 2)).sizes == (2, 8, 2)
 
 
-def test_digits_are_sklearns_images_standardised_with_training_statistics():
-    from sklearn.datasets import load_digits
-    X, y = load_digits(return_X_y=True)
-    ds = make_data("digits", n_train=300, n_test=200, seed=5)
-    assert ds.X_train.shape == (300, 64) and ds.X_test.shape == (200, 64) and ds.n_classes == 10
-    assert set(np.unique(ds.y_train)) == set(range(10))
-    # undo the standardisation: every row is one of scikit-learn's images, with its label
-    raw = gamtoy_data().load_digits()[0]
-    rng = np.random.default_rng(5)
-    idx = rng.permutation(len(y))[:500]
-    np.testing.assert_array_equal(raw, X)
-    np.testing.assert_array_equal(np.concatenate([ds.y_train, ds.y_test]), y[idx])
-    mu, sd = X[idx[:300]].mean(0), X[idx[:300]].std(0)
-    sd = np.where(sd > 1e-8, sd, 1.0)
-    assert_allclose(ds.X_test, (X[idx[300:]] - mu) / sd, atol=1e-9)
-    assert np.all(np.isfinite(ds.X_test))
-    with pytest.raises(ValueError, match="1797"):
-        make_data("digits", n_train=1000, n_test=1000)
+@pytest.fixture(scope="module")
+def lab():
+    model, data = M.quick_setup("moons", sizes=(2, 8, 2), n_train=32)
+    return model, data
 
 
-def gamtoy_data():
-    import gamtoy.mlp.data as d
-    return d
+@pytest.mark.parametrize("opt,match", [(5, "unknown optimizer 5"), (None, "unknown optimizer None"),
+                                       ("foo", "unknown optimizer 'foo'")])
+def test_train_refuses_what_is_not_an_optimizer(lab, opt, match):
+    # opt=5 was AttributeError: 'int' object has no attribute 'init'
+    model, data = lab
+    with pytest.raises(ValueError, match=match):
+        M.train(model, data, opt, steps=2)
 
 
-def test_an_mlp_learns_digits_well_above_chance():
-    ds = make_data("digits", n_train=400, n_test=400, seed=1)
-    m = Model((64, 32, 10))
-    out = train(m, ds, optim.get("sgd", lr=0.2, base="momentum"), steps=60, seed=1)
-    assert out["test_acc"] > 0.8  # chance is 0.1
+@pytest.mark.parametrize("mix,err,match", [(5, TypeError, "mix must be a pair"),
+                                           ("sgd", TypeError, "mix must be a pair"),
+                                           ((7, 0.3), ValueError, "unknown optimizer 7"),
+                                           (("sgd", 1.5), ValueError, "mix fraction")])
+def test_train_refuses_a_bad_mix(lab, mix, err, match):
+    model, data = lab
+    with pytest.raises(err, match=match):
+        M.train(model, data, optim.get("gam", lr=0.1), steps=4, mix=mix)
+
+
+@pytest.mark.parametrize("fn", [M.top_eigenvalues, M.hutchinson_trace, M.dense_hessian,
+                                M.hessian_operator], ids=lambda f: f.__name__)
+def test_the_hessian_tools_refuse_nan_or_misshapen_theta(lab, fn):
+    # a NaN theta gave ARPACK error -9999 from top_eigenvalues
+    model, data = lab
+    orc = M.make_oracle(model, data.X_train, data.y_train)
+    theta = model.init(0)
+    theta[3] = np.nan
+    with pytest.raises(ValueError, match=r"theta holds 1 NaN/inf value\(s\)"):
+        fn(orc, theta)
+    with pytest.raises(ValueError, match=rf"theta must be a flat vector of shape \({model.n},\)"):
+        fn(orc, np.zeros(3))
+
+
+def test_the_model_loss_names_the_shape_it_wants(lab):
+    model, data = lab
+    with pytest.raises(ValueError, match=rf"theta must be a flat vector of shape \({model.n},\)"):
+        model.value(np.zeros(3), data.X_train, data.y_train)

@@ -1,4 +1,6 @@
-"""Live explorers, headless: render directly and assert on artist data; set widget values.
+"""Live explorers, headless: render directly and assert on artist data; set widget values; and
+bad input: ExplorerState's fields (optimizers that are not a sequence of names, empty or repeated;
+a run too long to redraw live; a start outside the run's box).
 
 (Speed lives in benchmarks/bench_widgets.py; the real browser in tests/test_browser.py.)
 """
@@ -15,7 +17,7 @@ from gamtoy.optim import schedules
 from gamtoy.widgets import (ExplorerState, explorer, lens, lens_render, png_bytes, readout_rows,
                             render)
 from gamtoy.widgets import canvas
-from gamtoy.widgets.explore import ASCENT_MARKS
+from gamtoy.widgets.explore import ASCENT_MARKS, MAX_STEPS
 
 SIX = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel")
 
@@ -89,32 +91,6 @@ def test_rho_and_alpha_go_only_where_they_apply():
     hp = render(cos)[1]["hyper"]
     assert hp["gsam"]["rho_schedule"] == "lr" and hp["gsam"]["rho_min"] == 0.01
     assert hp["sgd"]["lr"](1) == 0.05 and hp["sgd"]["lr"](40) == pytest.approx(0.0025)
-
-
-def test_bad_states_are_errors_naming_the_field():
-    with pytest.raises(ValueError, match=r"unknown optimizer.*'gsma'.*valid names: .*gsam"):
-        ExplorerState(optimizers=("sgd", "gsma"))
-    with pytest.raises(ValueError, match="unknown landscape"):
-        ExplorerState(landscape="nope")
-    with pytest.raises(ValueError, match="lr"):
-        ExplorerState(lr=0.0)
-    with pytest.raises(ValueError, match="rho"):
-        ExplorerState(rho=-0.1)
-    with pytest.raises(ValueError, match="steps"):
-        ExplorerState(steps=0)
-    with pytest.raises(TypeError, match="steps"):
-        ExplorerState(steps=2.5)
-    with pytest.raises(ValueError, match="base"):
-        ExplorerState(base="lion")
-    with pytest.raises(ValueError, match="schedule"):
-        ExplorerState(schedule="linear")
-    with pytest.raises(ValueError, match="start_x"):
-        ExplorerState(start_x=float("nan"))
-    with pytest.raises(ValueError, match="unknown optimizer"):
-        explorer(optimizers=("adamw",))
-    with pytest.raises(ValueError, match="unknown keyword"):
-        lens(landscape="fig1a", radius=0.3)
-    assert ExplorerState(optimizers="gsam").optimizers == ("gsam",)
 
 
 def test_defaults_are_the_ridge_figures_settings_read_at_call_time(monkeypatch):
@@ -298,3 +274,50 @@ def test_readout_shows_a_saddle_as_a_saddle():
     ld = lens_data("ridge", L.saddles[1], 0.2)
     assert ld["type"] == "saddle 2" and ld["lambda_min"] < 0 < ld["lambda_max"]
     assert ["type of the point", "saddle 2", ""] in lens_rows(ld)
+
+
+# ---- bad input --------------------------------------------------------------------------------
+def test_bad_states_are_errors_naming_the_field():
+    with pytest.raises(ValueError, match=r"unknown optimizer.*'gsma'.*valid names: .*gsam"):
+        ExplorerState(optimizers=("sgd", "gsma"))
+    with pytest.raises(ValueError, match="unknown landscape"):
+        ExplorerState(landscape="nope")
+    with pytest.raises(ValueError, match="lr"):
+        ExplorerState(lr=0.0)
+    with pytest.raises(ValueError, match="rho"):
+        ExplorerState(rho=-0.1)
+    with pytest.raises(ValueError, match="steps"):
+        ExplorerState(steps=0)
+    with pytest.raises(TypeError, match="steps"):
+        ExplorerState(steps=2.5)
+    with pytest.raises(ValueError, match="base"):
+        ExplorerState(base="lion")
+    with pytest.raises(ValueError, match="schedule"):
+        ExplorerState(schedule="linear")
+    with pytest.raises(ValueError, match="start_x"):
+        ExplorerState(start_x=float("nan"))
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        explorer(optimizers=("adamw",))
+    with pytest.raises(ValueError, match="unknown keyword"):
+        lens(landscape="fig1a", radius=0.3)
+    assert ExplorerState(optimizers="gsam").optimizers == ("gsam",)
+
+
+@pytest.mark.parametrize("kw,err,match", [
+    (dict(optimizers=5), TypeError, "optimizers must be a name or a sequence of names"),
+    (dict(optimizers=[]), ValueError, "optimizers is empty"),
+    (dict(optimizers=[["sam"]]), ValueError, r"unknown optimizer\(s\) \[\['sam'\]\]"),
+    (dict(optimizers=["sam", "gam", "sam"]), ValueError, r"lists \['sam'\] more than once"),
+    (dict(steps=MAX_STEPS + 1), ValueError, f"steps must be <= {MAX_STEPS}"),
+    (dict(start_x=1e9), ValueError, r"start_x must be in \[-"),
+    (dict(start_y=-np.inf), ValueError, "start_y"),
+])
+def test_bad_explorer_fields_are_refused_naming_the_field(kw, err, match):
+    with pytest.raises(err, match=match):
+        ExplorerState(**kw)
+
+
+def test_good_fields_still_pass():
+    s = ExplorerState(optimizers=("sgd", "gsam"), steps=MAX_STEPS, start_x=np.float32(-2.5))
+    assert s.optimizers == ("sgd", "gsam") and s.start_x == -2.5
+    assert ExplorerState(optimizers="gam").optimizers == ("gam",)
