@@ -193,3 +193,18 @@ def test_the_divergence_box_is_public_and_the_widgets_use_it():
     assert not hasattr(run_module, "_box")
     src = (pathlib.Path(__file__).resolve().parents[1] / "gamtoy/widgets/explore.py").read_text()
     assert "divergence_box" in src and "_box(" not in src.replace("divergence_box(", "")
+
+
+def test_every_layer_reads_the_optimizer_names_from_specs():
+    from gamtoy.figures import style
+    from gamtoy.optim.specs import ON_SGD, SPECS
+    assert ON_SGD == tuple(n for n in SPECS if n not in ("momentum", "adam"))
+    missing = [n for n in SPECS if n not in style.OPTIMIZER_COLORS
+               or n not in style.OPTIMIZER_LINESTYLES]
+    assert not missing, f"no colour or line style in gamtoy/figures/style.py for {missing}"
+    pytest.importorskip("torch")
+    from gamtoy.torch import optimizers, train
+    from tools import gpu_check
+    assert list(optimizers.CLASSES) == list(SPECS)
+    assert train.OPTIMIZERS == ON_SGD and gpu_check.BENCH == ON_SGD
+    assert set(gpu_check.GAM_FAMILY) == {"gam", "sam+gam", "gsam+gam"}

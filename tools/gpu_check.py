@@ -42,12 +42,13 @@ from torch import nn
 
 from gamtoy._io import write_text
 from gamtoy.optim import DEFAULTS, VARIANTS
+from gamtoy.optim.specs import ON_SGD
 from gamtoy.torch import models
-from gamtoy.torch.optimizers import CLASSES, get
+from gamtoy.torch.optimizers import CLASSES, GAM, get
 
 PARTS = ("tests", "parity", "amp", "sync", "bench")
-GAM_FAMILY = ("gam", "sam+gam", "gsam+gam")
-BENCH = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam")
+GAM_FAMILY = tuple(n for n, c in CLASSES.items() if issubclass(c, GAM))  # those with an HVP
+BENCH = ON_SGD
 PARITY_TOL = 1e-9
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

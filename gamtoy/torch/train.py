@@ -40,11 +40,12 @@ from tqdm.auto import tqdm
 from .. import validate
 from .._io import atomic_open, remove_stale_temporaries
 from ..optim import DEFAULTS
+from ..optim.specs import ON_SGD
 from . import data, models
 from .hessian import flatness
 from .optimizers import CLASSES, get
 
-OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam")
+OPTIMIZERS = ON_SGD
 HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
 # the settings a checkpoint must share with the run that resumes it (--epochs may differ, and
 # --hvp: both HVP modes compute the same step)
