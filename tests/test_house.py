@@ -208,3 +208,15 @@ def test_every_layer_reads_the_optimizer_names_from_specs():
     assert list(optimizers.CLASSES) == list(SPECS)
     assert train.OPTIMIZERS == ON_SGD and gpu_check.BENCH == ON_SGD
     assert set(gpu_check.GAM_FAMILY) == {"gam", "sam+gam", "gsam+gam"}
+
+
+def test_no_function_in_the_package_is_longer_than_a_screen():
+    limit = 60
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > limit:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, f"functions over {limit} lines: " + "; ".join(long)

@@ -503,9 +503,9 @@ def _l41_figure(data):
     return fig
 
 
-def _checks():
-    from . import plots as P
-    q = lambda quick, a, b: a if quick else b
+def _lemma41_checks(q):
+    """The checks of GAM Lemma 4.1: the identity at quadratic minima, the Taylor bound at
+    non-quadratic ones, and the limit at an MLP minimum."""
     return (
         Check("lemma41_identity", "lambda_max = R1/rho^2 at a quadratic minimum (4 quadratics x "
               "4 rho; 50-D by projected ascent)", "GAM Lemma 4.1, Eq. 4, 18",
@@ -524,6 +524,13 @@ def _checks():
               "eigsh (which='LA') on the MLP's HVP; R1 by ascent over the ball",
               {"lemma41_mlp": lambda quick: lemma41_mlp(restarts=q(quick, 3, 6))},
               _judge_l41_mlp),
+    )
+
+
+def _equation_checks(q, P):
+    """The checks of GAM Eq. 7-15, Prop. 4.2 and App. D, Eq. 38: the first-order approximations
+    and R1 >= R0."""
+    return (
         Check("eq15", "GAM's h_norm = grad R1 + O(rho^2) relative (generic points)",
               "GAM Eq. 7, 15", "central finite differences of the exact R1 (flatness.r1)",
               {"eq15": lambda quick: eq15_h_norm()}, _order_judge("eq15", 2),
@@ -549,6 +556,12 @@ def _checks():
               "exact HVP of the SymPy landscape", {"eq38": lambda quick: eq38_fd()},
               _order_judge("eq38", 1),
               ("eq38_finite_difference", figure(P.plot_finite_difference, "eq38"))),
+    )
+
+
+def _accel_checks():
+    """The checks of GAM Alg. 2 (App. D, Eq. 39-45) and Prop. 4.3 (recorded as not checked)."""
+    return (
         Check("accel", "Alg. 2's theta_adv -> Alg. 1's theta_adv at O(rho')", "GAM Alg. 2, Eq. 39",
               "Alg. 1's theta_adv from the exact HVP", {"accel": lambda quick: accel_theta_adv()},
               lambda d: (f"order {d['accel']['slope']:.2f}", f"|order - 1| <= {TOL['order']}",
@@ -572,4 +585,11 @@ def _checks():
                          "(and cross-entropy has no bound M): vacuous either way", "-",
                          "not checked")),
     )
+
+
+def _checks():
+    from . import plots as P
+    q = lambda quick, a, b: a if quick else b
+    return _lemma41_checks(q) + _equation_checks(q, P) + _accel_checks()
+
 CHECKS = _checks()

@@ -177,32 +177,24 @@ def _html(d, renders):
                              + canvas.state_tag(state, renders))
 
 
-def lens(**initial):
-    """An ipywidgets lens: landscape dropdown and x, y, rho sliders over `lens_render`.
-
-    Keywords: landscape (default 'fig1a'), x, y (default: the landscape's last known minimum,
-    fig1a: valley B), rho (0.5). The Box has `.controls`, `.fig`, `.image`, `.html`, `.last`,
-    `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
-    values (the page cannot snap them).
-    """
-    W = require("ipywidgets")
-    unknown = set(initial) - {"landscape", "x", "y", "rho"}
-    if unknown:
-        raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
-    name = initial.get("landscape", "fig1a")
-    L = _landscapes.get(name)
+def _controls(W, L, x, y, rho):
+    """The lens's controls on landscape `L`: the landscape dropdown and the x, y, rho sliders,
+    each over a grid that contains its initial value."""
     (x0, x1), (y0, y1) = L.bounds
-    m = default_point(L)
-    x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
-    rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
     c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name,
                                  description="landscape", style={"description_width": "76px"},
                                  layout=W.Layout(width="220px")),
          "x": canvas.slider(W, "x", canvas.linear_grid(x0, x1, canvas.nice_step(x1 - x0),
-                                                       [x0_]), x0_),
+                                                       [x]), x),
          "y": canvas.slider(W, "y", canvas.linear_grid(y0, y1, canvas.nice_step(y1 - y0),
-                                                       [y0_]), y0_),
-         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 2.0, 0.01, [rho0]), rho0)}
+                                                       [y]), y),
+         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 2.0, 0.01, [rho]), rho)}
+    return c
+
+
+def _page(W, c):
+    """The lens's page around the controls `c`: (the Box, its PNG Image, its readout HTML), with
+    the key to the marks."""
     image = W.Image(format="png", layout=W.Layout(width="500px", height="auto"))
     image.add_class("gamtoy-figure")
     html = W.HTML()
@@ -217,6 +209,28 @@ def lens(**initial):
     box = W.HBox([image, controls], layout=W.Layout(flex_flow="row wrap",
                                                     align_items="flex-start", grid_gap="0 12px"))
     box.add_class("gamtoy-lens")
+    return box, image, html
+
+
+def lens(**initial):
+    """An ipywidgets lens: landscape dropdown and x, y, rho sliders over `lens_render`.
+
+    Keywords: landscape (default 'fig1a'), x, y (default: the landscape's last known minimum,
+    fig1a: valley B), rho (0.5). The Box has `.controls`, `.fig`, `.image`, `.html`, `.last`,
+    `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
+    values (the page cannot snap them).
+    """
+    W = require("ipywidgets")
+    unknown = set(initial) - {"landscape", "x", "y", "rho"}
+    if unknown:
+        raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
+    name = initial.get("landscape", "fig1a")
+    L = _landscapes.get(name)
+    m = default_point(L)
+    x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
+    rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
+    c = _controls(W, L, x0_, y0_, rho0)
+    box, image, html = _page(W, c)
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None
     box.initial = {"landscape": L.name, "x": x0_, "y": y0_, "rho": rho0}
     box.renders = 0
