@@ -220,3 +220,22 @@ def test_no_function_in_the_package_is_longer_than_a_screen():
                 if n > limit:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
     assert not long, f"functions over {limit} lines: " + "; ".join(long)
+
+
+def test_no_one_letter_module_alias_means_two_modules():
+    meanings = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                source = "." * getattr(node, "level", 0) + (getattr(node, "module", None) or "")
+                for a in node.names:
+                    if a.asname and len(a.asname) == 1 and names_a_module(node, a.name):
+                        full = f"{source}.{a.name}" if isinstance(node, ast.ImportFrom) else a.name
+                        meanings.setdefault(a.asname, set()).add(full.lstrip("."))
+    clashes = {k: sorted(v) for k, v in meanings.items() if len(v) > 1}
+    assert not clashes, f"one-letter aliases for several modules (use the full name): {clashes}"
+
+
+def names_a_module(node, name):
+    """Whether the import names a module (`import x`, or a lowercase name from a package)."""
+    return isinstance(node, ast.Import) or name.islower()

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from .. import optim as _optim
 from .. import validate as _v
@@ -191,9 +191,9 @@ def readout(landscape, points, rho):
         return {k: np.zeros(0) for k in ("R0", "R1", "h", "lambda_min", "lambda_max")}
     with np.errstate(all="ignore"):
         eig = np.linalg.eigvalsh(_landscapes.get(landscape).hessian(P))
-        return {"R0": F.r0(landscape, P, rho), "R1": F.r1(landscape, P, rho),
-                "h": F.surrogate_gap(landscape, P, rho), "lambda_min": eig[:, 0],
-                "lambda_max": F.lambda_max(landscape, P)}
+        return {"R0": flatness.r0(landscape, P, rho), "R1": flatness.r1(landscape, P, rho),
+                "h": flatness.surrogate_gap(landscape, P, rho), "lambda_min": eig[:, 0],
+                "lambda_max": flatness.lambda_max(landscape, P)}
 
 
 def end_types(landscape, ends, diverged):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from .. import validate as _v
 from .._extras import require
@@ -54,17 +54,18 @@ def lens_data(landscape, point, rho):
         raise ValueError(f"point must be two finite numbers (x, y), got {point!r}")
     rho = _v.real("rho", rho, low=0)
     with np.errstate(all="ignore"):
-        r0, worst = F.r0(L, p, rho, return_argmax=True)
-        r1, steep = F.r1(L, p, rho, return_argmax=True)
+        r0, worst = flatness.r0(L, p, rho, return_argmax=True)
+        r1, steep = flatness.r1(L, p, rho, return_argmax=True)
         d = {"landscape": L.name, "point": p, "rho": rho, "R0": float(r0), "R1": float(r1),
              "worst": np.asarray(worst, float), "steepest": np.asarray(steep, float),
-             "h": float(F.surrogate_gap(L, p, rho)),
-             "R1_first_order": float(F.r1_first_order(L, p, rho)),
-             "lambda_max": float(F.lambda_max(L, p)), "grad_norm": float(F.grad_norm(L, p)),
+             "h": float(flatness.surrogate_gap(L, p, rho)),
+             "R1_first_order": float(flatness.r1_first_order(L, p, rho)),
+             "lambda_max": float(flatness.lambda_max(L, p)),
+             "grad_norm": float(flatness.grad_norm(L, p)),
              "lambda_min": float(np.linalg.eigvalsh(L.hessian(p))[0]),
              "type": point_type(L, p),
-             "w_adv": np.asarray(F.sam_point(L, p, rho), float),
-             "theta_adv": np.asarray(F.gam_point(L, p, rho), float),
+             "w_adv": np.asarray(flatness.sam_point(L, p, rho), float),
+             "theta_adv": np.asarray(flatness.gam_point(L, p, rho), float),
              "loss": float(L.value(p)), "loss_worst": float(L.value(worst))}
     return d
 
