@@ -29,8 +29,8 @@ JOBS = [
     ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
     ("ridge", "gamtoy.figures", "reproduce_ridge"),
 ]
-# each job's CPU seconds in quick mode (measured, rounded): the costliest start first, so that
-# the worker processes finish together
+# each job's relative cost (about its CPU seconds in quick mode): the costliest start first, so
+# that the worker processes finish together
 COST = {"figures": 20, "ridge": 20, "mlp": 19, "lemmas": 13, "basin_map": 7}
 # processes that run the jobs side by side (None: min(2, CPUs)); 1: one after another, in order
 WORKERS = None

@@ -31,7 +31,7 @@ from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
 RIDGE_START = (-2.9, 1.5)    # one start where all three claims hold at once (see the caption)
 RIDGE_STEPS = 1000
 RIDGE_LR = 0.05          # lr_max of the cosine schedule; lr_min = RIDGE_LR * LR_MIN_RATIO
-LR_MIN_RATIO = 0.05      # 0.05 -> 0.0025 as in the issue's GSAM-schedule check
+LR_MIN_RATIO = 0.05      # lr 0.05 -> 0.0025 over the cosine schedule (GSAM Alg. 1)
 RIDGE_RHO = 0.3          # rho_max; rho_t proportional to lr_t (GSAM Alg. 1)
 RIDGE_ALPHA = 0.3        # GSAM's alpha (paper range 0.01-0.3)
 RIDGE_BOX = ((-3.4, -2.6), (1.1, 1.9))   # starts: an n x n grid on this box (x, y)
@@ -214,7 +214,7 @@ def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDG
 
 
 def ridge_basin_data(n=20, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """The centre cell's population (kept for the old name): see `ridge_population`."""
+    """The centre cell's population, `ridge_population(n, steps, optimizers)`; `hyper` is unused."""
     return ridge_population(n, steps=steps, optimizers=optimizers)
 
 

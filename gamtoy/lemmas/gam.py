@@ -170,7 +170,7 @@ def accel_theta_adv(rho_primes=np.geomspace(1e-5, 1e-1, 9), name="himmelblau", r
     return dict(rho_primes=np.asarray(rho_primes), dist=np.array(d), slope=fit_slope(rho_primes, d))
 
 
-# ---- checks against independent references (issue 8) ---------------------------------------
+# ---- checks against independent references ----------------------------------------------------
 # Each returns numbers; a `Check` record (`CHECKS`, below) judges them.
 
 def hessian_shift_bound(L, w, rho, n_r=16, n_a=96):

@@ -139,7 +139,7 @@ def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
     return out
 
 
-# ---- GSAM Sec. 4 / Fig. 2 geometry, SAM's ascent point (issue 8) ------------------------------
+# ---- GSAM Sec. 4 / Fig. 2 geometry, SAM's ascent point -----------------------------------------
 def _exact_fp(L, W, rho):
     """Exact f_p = max_{|d|<=rho} f(w+d), its maximiser and (Danskin) gradient grad f(w + d*)."""
     v, arg = ball_argmax(L.value, W, rho)

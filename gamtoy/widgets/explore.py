@@ -349,7 +349,7 @@ _RUNS_MAX = 64
 
 
 def run_one(name, L, start, steps, kw, every=None):
-    """One trajectory (no per-step diagnostics: ~1.5x faster) and its ascent points every
+    """One trajectory (no per-step diagnostics, which cost time) and its ascent points every
     `every` steps, {"w_adv"/"theta_adv": (k, 2)}, from the optimizer's own estimator evaluated
     at those steps (the same points `run(..., diagnostics=True)` records). Cached (LRU): a
     slider that leaves a run's inputs unchanged (rho for sgd, alpha for sam) does not rerun it."""
