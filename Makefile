@@ -83,7 +83,7 @@ GPU_ARGS ?=
 .PHONY: gpu-check gpu-wheels
 gpu-check:
 	@if [ "$(GPU_PY)" = "$(BIN)/python" ]; then $(MAKE) --no-print-directory $(STAMP); fi
-	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} timeout 330 $(GPU_PY) -m gamtoy.torch.gpu_check --out $(GPU_OUT) $(GPU_ARGS)
+	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} timeout 330 $(GPU_PY) -m tools.gpu_check --out $(GPU_OUT) $(GPU_ARGS)
 
 gpu-wheels: $(STAMP)
 	rm -rf .whl && $(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 \

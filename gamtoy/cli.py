@@ -29,8 +29,8 @@ JOBS = [
     ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
     ("ridge", "gamtoy.figures", "reproduce_ridge"),
 ]
-# each job's CPU seconds in quick mode (measured, rounded): the costliest start first, so that
-# the worker processes finish together
+# each job's relative cost (about its CPU seconds in quick mode): the costliest start first, so
+# that the worker processes finish together
 COST = {"figures": 20, "ridge": 20, "mlp": 19, "lemmas": 13, "basin_map": 7}
 # processes that run the jobs side by side (None: min(2, CPUs)); 1: one after another, in order
 WORKERS = None
@@ -226,6 +226,41 @@ def _run_parallel(jobs, out, quick, seen, workers, on_start, on_done):
             p.join()
 
 
+def _progress(out, seen, log, t0):
+    """The _io listener of a run: one line per file of `out` as it is written (every job writes
+    through _io), each path appended to `seen`; the manifest is not listed."""
+    def progress(path):
+        path = os.path.abspath(path)
+        if os.path.basename(path) != MANIFEST and os.path.commonpath([path, out]) == out:
+            seen.append(path)
+            log(f"[gamtoy]     {os.path.relpath(path, out)} ({time.time() - t0:.1f}s)",
+                flush=True)
+    return progress
+
+
+def _run_all(jobs, out, quick, seen, workers, log, t0, per_job, done):
+    """Run the jobs one after another, or in `workers` processes side by side: per_job[i] gets
+    job i's paths and `done` one timing record per finished job, a log line at each start and
+    end."""
+    def on_start(i):
+        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: running ...", flush=True)
+
+    def on_done(i, paths, seconds, cpu):
+        per_job[i] = paths
+        done.append({"job": jobs[i][0], "seconds": round(seconds, 2),
+                     "cpu_seconds": round(cpu, 2), "files": len(paths)})
+        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: {len(paths)} file(s) in "
+            f"{seconds:.1f}s, {cpu:.1f} CPU s (total {time.time() - t0:.1f}s)", flush=True)
+    if workers > 1:
+        log(f"[gamtoy] {len(jobs)} jobs in {workers} processes side by side", flush=True)
+        _run_parallel(jobs, out, quick, seen, workers, on_start, on_done)
+    else:
+        for i, job in enumerate(jobs):
+            on_start(i)
+            t, c = time.time(), _cpu()
+            on_done(i, _run_job(*job, out, quick, seen), time.time() - t, _cpu() - c)
+
+
 def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN, workers=1):
     """Run the selected jobs into `out`; (the written paths, the names of older files in `out`
     that this run did not write). manifest.json is written last; UsageError for a bad `only` or
@@ -248,34 +283,11 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN, workers=1
         sys.meta_path.insert(0, guard)
 
     seen = []  # every file of `out` written through _io, in order (an SVG beside its PNG too)
-
-    def progress(path):  # one line per file, as it is written (every job writes through _io)
-        path = os.path.abspath(path)
-        if os.path.basename(path) != MANIFEST and os.path.commonpath([path, out]) == out:
-            seen.append(path)
-            log(f"[gamtoy]     {os.path.relpath(path, out)} ({time.time() - t0:.1f}s)",
-                flush=True)
+    progress = _progress(out, seen, log, t0)
     _io.listeners.append(progress)
     per_job = {}
-
-    def on_start(i):
-        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: running ...", flush=True)
-
-    def on_done(i, paths, seconds, cpu):
-        per_job[i] = paths
-        done.append({"job": jobs[i][0], "seconds": round(seconds, 2),
-                     "cpu_seconds": round(cpu, 2), "files": len(paths)})
-        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: {len(paths)} file(s) in "
-            f"{seconds:.1f}s, {cpu:.1f} CPU s (total {time.time() - t0:.1f}s)", flush=True)
     try:
-        if workers > 1:
-            log(f"[gamtoy] {len(jobs)} jobs in {workers} processes side by side", flush=True)
-            _run_parallel(jobs, out, quick, seen, workers, on_start, on_done)
-        else:
-            for i, job in enumerate(jobs):
-                on_start(i)
-                t, c = time.time(), _cpu()
-                on_done(i, _run_job(*job, out, quick, seen), time.time() - t, _cpu() - c)
+        _run_all(jobs, out, quick, seen, workers, log, t0, per_job, done)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -42,7 +42,7 @@ def _xi(xi):
     return real("xi", xi, low=0.0)
 
 
-GRID_BUDGET = 1_000_000  # polar-grid points per theta that r0/r1 may evaluate (~0.1-0.5 s, ~100 MB)
+GRID_BUDGET = 1_000_000  # polar-grid points per theta that r0/r1 may evaluate (~100 MB of arrays)
 CHUNK = 400_000  # function evaluations per batch of theta (bounds the memory of a large batch)
 
 

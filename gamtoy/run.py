@@ -29,8 +29,8 @@ from .vec import XY, Vec2
 BOX_SPANS = 10.0
 # starts stepped together on the XY path: the compiled derivatives keep ~30 temporaries of BLOCK
 # doubles alive (~4 MB at 16384: in the L3 cache; 100k starts at once are not), and each NumPy
-# call is long enough that Python's per-call overhead stays small (measured: 4096 and 8192 lost
-# 10-20% to it against 16384 at 10k starts on the shared 2-core machine)
+# call is long enough that Python's per-call overhead stays small (benchmarks/bench_core.py
+# compares blocks with the whole batch)
 BLOCK = 16384
 
 
@@ -95,7 +95,7 @@ def run(opt: str | _optim.Optimizer, landscape: str | Landscape, starts: ArrayLi
 
     Returns a `Trajectory`. `diagnostics=True` records each step's info (g, g_p, w_adv,
     theta_adv, h, cos, ...). `box=(lo, hi)` overrides the divergence box. `fast` (default: when
-    there is a single start) runs on Python floats, ~20x faster than NumPy for one point.
+    there is a single start) runs on Python floats, without NumPy's per-call overhead.
     `record_every=k` keeps every k-th point (and the last): memory for long runs of many starts.
     `progress=True`: a tqdm bar over point-steps on the batch path (one start on Python floats
     takes milliseconds and shows none).

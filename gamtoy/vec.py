@@ -2,10 +2,10 @@
 
 Every estimator in `gamtoy.optim` is written with `+ - *  /`, `norm` and `dot` only, so the
 same code moves a batch of 2D points `(..., 2)`, one flat MLP parameter vector `(n,)`, a
-single 2D point held as two Python floats (`Vec2`, ~20x less per-call overhead than NumPy on
-one point; used for live widgets), or a batch of 2D points held as two contiguous arrays
-(`XY`, structure of arrays: `sqrt(x*x + y*y)` on two contiguous arrays is ~9x faster than a
-norm over the last axis of an `(N, 2)` array; used by `gamtoy.run`). Norms are per point:
+single 2D point held as two Python floats (`Vec2`: no NumPy per-call overhead on one point;
+used for live widgets), or a batch of 2D points held as two contiguous arrays (`XY`, structure
+of arrays: `sqrt(x*x + y*y)` on two contiguous arrays, not a norm over the last axis of an
+`(N, 2)` array; used by `gamtoy.run`). Norms are per point:
 `norm(v)` has shape `(..., 1)` for arrays and `XY` so it broadcasts against `v`.
 """
 import math

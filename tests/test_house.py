@@ -193,3 +193,49 @@ def test_the_divergence_box_is_public_and_the_widgets_use_it():
     assert not hasattr(run_module, "_box")
     src = (pathlib.Path(__file__).resolve().parents[1] / "gamtoy/widgets/explore.py").read_text()
     assert "divergence_box" in src and "_box(" not in src.replace("divergence_box(", "")
+
+
+def test_every_layer_reads_the_optimizer_names_from_specs():
+    from gamtoy.figures import style
+    from gamtoy.optim.specs import ON_SGD, SPECS
+    assert ON_SGD == tuple(n for n in SPECS if n not in ("momentum", "adam"))
+    missing = [n for n in SPECS if n not in style.OPTIMIZER_COLORS
+               or n not in style.OPTIMIZER_LINESTYLES]
+    assert not missing, f"no colour or line style in gamtoy/figures/style.py for {missing}"
+    pytest.importorskip("torch")
+    from gamtoy.torch import optimizers, train
+    from tools import gpu_check
+    assert list(optimizers.CLASSES) == list(SPECS)
+    assert train.OPTIMIZERS == ON_SGD and gpu_check.BENCH == ON_SGD
+    assert set(gpu_check.GAM_FAMILY) == {"gam", "sam+gam", "gsam+gam"}
+
+
+def test_no_function_in_the_package_is_longer_than_a_screen():
+    limit = 60
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > limit:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, f"functions over {limit} lines: " + "; ".join(long)
+
+
+def test_no_one_letter_module_alias_means_two_modules():
+    meanings = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                source = "." * getattr(node, "level", 0) + (getattr(node, "module", None) or "")
+                for a in node.names:
+                    if a.asname and len(a.asname) == 1 and names_a_module(node, a.name):
+                        full = f"{source}.{a.name}" if isinstance(node, ast.ImportFrom) else a.name
+                        meanings.setdefault(a.asname, set()).add(full.lstrip("."))
+    clashes = {k: sorted(v) for k, v in meanings.items() if len(v) > 1}
+    assert not clashes, f"one-letter aliases for several modules (use the full name): {clashes}"
+
+
+def names_a_module(node, name):
+    """Whether the import names a module (`import x`, or a lowercase name from a package)."""
+    return isinstance(node, ast.Import) or name.islower()

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gamtoy.torch import gpu_check  # noqa: E402
+from tools import gpu_check  # noqa: E402
 from gamtoy.torch.optimizers import CLASSES  # noqa: E402
 
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from gamtoy.torch import kernels  # noqa: E402
 from gamtoy.torch import get  # noqa: E402
-from gamtoy.torch.gpu_check import _batch, _mlp, _opt, _takes, variants  # noqa: E402
+from tools.gpu_check import _batch, _mlp, _opt, _takes, variants  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy")

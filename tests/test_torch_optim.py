@@ -397,7 +397,7 @@ def gamtoy_optim_get(name):
 
 def _peak_sets(name):
     """Peak tensor memory of one step, in parameter-sized sets (data excluded)."""
-    from gamtoy.torch.kernels import peak_tensor_bytes
+    from tools.memory import peak_tensor_bytes
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(100, 100), torch.nn.Tanh(), torch.nn.Linear(100, 10))
     X, y = torch.randn(2, 100), torch.randint(0, 10, (2,))

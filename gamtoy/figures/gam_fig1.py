@@ -7,11 +7,10 @@
 import numpy as np
 from matplotlib.patches import Circle
 
-from .. import flatness as F
+from .. import flatness, stats, validate
 from .. import landscapes as _landscapes
 from .. import neighbourhood as nb
 from .. import optim as _optim
-from .. import stats, validate
 from ..outcomes import Outcome, classify
 from ..run import run
 from .common import generalisation_error, get_ax, intervals, landscape_grid, plot_landscape
@@ -29,11 +28,12 @@ FIG1_OPTIMIZERS = ("sgd", "sam", "gam", "gam_accel")
 def valley_measures(landscape, points, rho, sigma):
     """R0, R1 (with worst / steepest points), h, test error and lambda_max at `points` (k, 2)."""
     L = _landscapes.get(landscape)
-    r0, worst = F.r0(L, points, rho, return_argmax=True)
-    r1, steep = F.r1(L, points, rho, return_argmax=True)
+    r0, worst = flatness.r0(L, points, rho, return_argmax=True)
+    r1, steep = flatness.r1(L, points, rho, return_argmax=True)
     return {"R0": r0, "R1": r1, "worst": worst, "steepest": steep,
-            "h": F.surrogate_gap(L, points, rho), "test": generalisation_error(L, points, sigma),
-            "lambda_max": F.lambda_max(L, points)}
+            "h": flatness.surrogate_gap(L, points, rho),
+            "test": generalisation_error(L, points, sigma),
+            "lambda_max": flatness.lambda_max(L, points)}
 
 
 def fig1_data(name="fig1a", rho=None, sigma=None, n1d=801, n2d=150):
@@ -220,7 +220,8 @@ def prop42_data(landscape, rho, n=40, bounds=None):
     (x0, x1), (y0, y1) = bounds or L.bounds
     X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     P = np.stack([X, Y], -1)
-    return {"name": L.name, "rho": rho, "X": X, "Y": Y, "R0": F.r0(L, P, rho), "R1": F.r1(L, P, rho)}
+    return {"name": L.name, "rho": rho, "X": X, "Y": Y, "R0": flatness.r0(L, P, rho),
+            "R1": flatness.r1(L, P, rho)}
 
 
 def plot_prop42(data, axes=None):
@@ -448,8 +449,8 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=100):
     c = L.minima[1]
     xs = np.linspace(c[0] - 1.6 * rho, c[0] + 1.6 * rho, frames)
     P = np.stack([xs, np.full_like(xs, c[1])], -1)
-    r0, worst = F.r0(L, P, rho, return_argmax=True)
-    r1, steep = F.r1(L, P, rho, return_argmax=True)
+    r0, worst = flatness.r0(L, P, rho, return_argmax=True)
+    r1, steep = flatness.r1(L, P, rho, return_argmax=True)
     h = 2.8 * rho   # the ball at the ends of the sweep stays in view
     with context():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -32,7 +32,7 @@ from .trajectories import RIDGE_OPTIMIZERS, trajectory_data
 RIDGE_START = (-2.9, 1.5)    # one start where all three claims hold at once (see the caption)
 RIDGE_STEPS = 1000
 RIDGE_LR = 0.05          # lr_max of the cosine schedule; lr_min = RIDGE_LR * LR_MIN_RATIO
-LR_MIN_RATIO = 0.05      # 0.05 -> 0.0025 as in the issue's GSAM-schedule check
+LR_MIN_RATIO = 0.05      # lr 0.05 -> 0.0025 over the cosine schedule (GSAM Alg. 1)
 RIDGE_RHO = 0.3          # rho_max; rho_t proportional to lr_t (GSAM Alg. 1)
 RIDGE_ALPHA = 0.3        # GSAM's alpha (paper range 0.01-0.3)
 RIDGE_BOX = ((-3.4, -2.6), (1.1, 1.9))   # starts: an n x n grid on this box (x, y)
@@ -215,7 +215,7 @@ def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDG
 
 
 def ridge_basin_data(n=20, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """The centre cell's population (kept for the old name): see `ridge_population`."""
+    """The centre cell's population, `ridge_population(n, steps, optimizers)`; `hyper` is unused."""
     return ridge_population(n, steps=steps, optimizers=optimizers)
 
 
@@ -360,32 +360,13 @@ def ridge_caption(data, pop):
             f"the starts: SGD {_f(fl['sgd'])}, SAM {_f(fl['sam'])}, GSAM {_f(fl['gsam'])}.")
 
 
-def plot_ridge_figure(data, pop, fig=None):
-    """The slide: trajectories on the ridge (all optimizers) with an inset on the sharp wells,
-    GSAM's decomposition (GSAM Fig. 2) at one step, and the caption. Returns the artists."""
-    import matplotlib.pyplot as plt
+def _wells_inset(ax, data, L, art):
+    """The inset of the ridge figure: the sharp wells and the saddles, resolved, with every run
+    drawn as on the main axes (the headline optimizers on top). Returns the inset axes."""
     from mpl_toolkits.axes_grid1.inset_locator import mark_inset
-    from .common import plot_landscape
-    from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
+
+    from .common import landscape_grid, plot_landscape
     from .style import MARKERS
-    if fig is None:
-        fig = plt.figure(figsize=(16, 5.8))
-    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16, hspace=0.3)
-    ax = fig.add_subplot(gs[:, 0])
-    L = _landscapes.get("ridge")
-    from .common import landscape_grid
-    big = landscape_grid(L, 420, ((-3.5, 4.0), (-1.2, 2.0)))
-    art = plot_trajectories(data, ax, ascent=False, grid=big, legend=False)
-    cb = fig.colorbar(ax.collections[0], ax=ax, fraction=0.025, pad=0.01)
-    cb.set_label("log(1 + L - min L)")
-    ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
-    ax.set_xlabel("x"), ax.set_ylabel("y")
-    ax.set_title("GSAM Fig. 3 on `ridge`: cosine lr 0.05 -> 0.0025, rho_t ~ lr_t (rho_max 0.3), "
-                 "alpha 0.3", fontsize=12)
-    ax.annotate("flat basin", L.minima[0], xytext=(0, 12), textcoords="offset points", ha="center",
-                fontsize=10, color="w")
-    ax.legend(loc="lower left", fontsize=9, ncol=4, framealpha=0.85)
-    # inset: the sharp wells, resolved
     ins = ax.inset_axes([0.47, 0.55, 0.52, 0.43])
     (x0, x1), (y0, y1) = WELLS_VIEW
     fine = landscape_grid(L, 260, WELLS_VIEW)
@@ -412,6 +393,45 @@ def plot_ridge_figure(data, pop, fig=None):
     ins.text(0.99, 0.03, "zoom: wells 1-4, saddles s1-s4 (X)", ha="right", va="bottom", fontsize=9,
              color="w", transform=ins.transAxes)
     mark_inset(ax, ins, loc1=3, loc2=4, fc="none", ec="w", lw=0.8)
+    return ins
+
+
+def _ends_text(axt, data, pop, L):
+    """The caption and, per end point (in words), the optimizers whose run ends there."""
+    import textwrap
+    axt.axis("off")
+    ends = {}
+    for nm, tr in data["runs"].items():
+        ends.setdefault(_end_name(L, tr).split(" (")[0], []).append(nm)
+    table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
+    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
+             + table, va="top", fontsize=10, transform=axt.transAxes)
+
+
+def plot_ridge_figure(data, pop, fig=None):
+    """The slide: trajectories on the ridge (all optimizers) with an inset on the sharp wells,
+    GSAM's decomposition (GSAM Fig. 2) at one step, and the caption. Returns the artists."""
+    import matplotlib.pyplot as plt
+
+    from .common import landscape_grid
+    from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
+    if fig is None:
+        fig = plt.figure(figsize=(16, 5.8))
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16, hspace=0.3)
+    ax = fig.add_subplot(gs[:, 0])
+    L = _landscapes.get("ridge")
+    big = landscape_grid(L, 420, ((-3.5, 4.0), (-1.2, 2.0)))
+    art = plot_trajectories(data, ax, ascent=False, grid=big, legend=False)
+    cb = fig.colorbar(ax.collections[0], ax=ax, fraction=0.025, pad=0.01)
+    cb.set_label("log(1 + L - min L)")
+    ax.set_xlim(-3.5, 4.0), ax.set_ylim(-1.2, 2.0)
+    ax.set_xlabel("x"), ax.set_ylabel("y")
+    ax.set_title("GSAM Fig. 3 on `ridge`: cosine lr 0.05 -> 0.0025, rho_t ~ lr_t (rho_max 0.3), "
+                 "alpha 0.3", fontsize=12)
+    ax.annotate("flat basin", L.minima[0], xytext=(0, 12), textcoords="offset points", ha="center",
+                fontsize=10, color="w")
+    ax.legend(loc="lower left", fontsize=9, ncol=4, framealpha=0.85)
+    ins = _wells_inset(ax, data, L, art)
     # GSAM's decomposition
     axd = fig.add_subplot(gs[0, 1])
     v = decomposition_data(data, step=20)
@@ -419,15 +439,7 @@ def plot_ridge_figure(data, pop, fig=None):
     axd.set_xlabel("x"), axd.set_ylabel("y")
     axd.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     axd.set_title(f"GSAM Fig. 2 at step {v['step']}: d = g_p - alpha g_perp", fontsize=10)
-    axt = fig.add_subplot(gs[1, 1])
-    axt.axis("off")
-    import textwrap
-    ends = {}
-    for nm, tr in data["runs"].items():
-        ends.setdefault(_end_name(L, tr).split(" (")[0], []).append(nm)
-    table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
-    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
-             + table, va="top", fontsize=10, transform=axt.transAxes)
+    _ends_text(fig.add_subplot(gs[1, 1]), data, pop, L)
     return {"main": ax, "inset": ins, "decomposition": axd, "lines": art}
 
 

@@ -4,7 +4,7 @@
 """
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from ..run import run
 from .common import COLORS, get_ax, landscape_grid, plot_landscape
@@ -141,9 +141,9 @@ def basin_grid_data(landscape, optimizers=RIDGE_OPTIMIZERS, n=20, steps=400, hyp
         b = basin_of(L, fin)
         out["per"][nm] = {"basin": b, "final": fin, "flat": float(np.mean(b == 0)),
                           "diverged": float(np.mean(tr.diverged)),
-                          "lambda_max": float(np.mean(F.lambda_max(L, fin))),
-                          "R1": float(np.mean(F.r1(L, fin, rho_m))),
-                          "h": float(np.mean(F.surrogate_gap(L, fin, rho_m)))}
+                          "lambda_max": float(np.mean(flatness.lambda_max(L, fin))),
+                          "R1": float(np.mean(flatness.r1(L, fin, rho_m))),
+                          "h": float(np.mean(flatness.surrogate_gap(L, fin, rho_m)))}
     return out
 
 

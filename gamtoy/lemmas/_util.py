@@ -1,7 +1,7 @@
 """Shared numerics for the lemma checks: slopes, refined minima, refined ball maxima, angles."""
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 
 
@@ -39,7 +39,7 @@ def ball_argmax(fn, theta, rho, iters=80):
     """(max, argmax) of fn over B(theta, rho): flatness.ball_max, then golden-section search along
     the sphere when the maximiser lies on it (angles to ~1e-12 rad instead of ~1e-4)."""
     theta = np.asarray(theta, float)
-    v, arg = F.ball_max(fn, theta, rho, zooms=4)
+    v, arg = flatness.ball_max(fn, theta, rho, zooms=4)
     d = arg - theta
     on_sphere = np.sqrt(np.sum(d * d, -1)) >= rho * (1 - 1e-9)
     a0 = np.arctan2(d[..., 1], d[..., 0])

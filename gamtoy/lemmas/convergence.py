@@ -154,14 +154,14 @@ def convergence_check(T=1000, starts=32, sigma=2.0, lr0=0.02, rho0=0.1, alpha=0.
     f(w0) - f_min on the toy, and compares at log-spaced T the mean over starts of the per-start
     average squared gradient (a 95% bootstrap interval over starts) with each bound.
     """
-    from .. import flatness as F
+    from .. import flatness
     from ..stats import bootstrap_ci
     L = _landscapes.get(landscape)
     c = constants(L, sigma, margin=rho0)
     d = convergence(names=("sgd", "gsam", "gam"), landscape=L, T=T, starts=starts, lr0=lr0,
                     rho0=rho0, alpha=alpha, sigma=sigma, seed=seed)
     S = d["S"]
-    fp0 = float(np.mean(F.r0(L, S, rho0) + L.value(S)))
+    fp0 = float(np.mean(flatness.r0(L, S, rho0) + L.value(S)))
     f0 = float(np.mean(L.value(S)))
     Ts = np.unique(np.geomspace(1, T, checkpoints).astype(int))
     out = {}

@@ -5,7 +5,7 @@ Each function returns a dict of numbers (and arrays for plots); the `Check` reco
 """
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from ..optim import estimators
 from ._check import FINDING, TOL, Check, all_orders, figure, order_ok, orders
@@ -20,9 +20,9 @@ def lemma41_2d(rhos=(0.01, 0.1, 0.5, 1.0), quadratics=QUADRATICS):
     rows = []
     for p in quadratics:
         L = _landscapes.get("quadratic", **p)
-        lam = float(F.lambda_max(L, np.zeros(2)))
+        lam = float(flatness.lambda_max(L, np.zeros(2)))
         for rho in rhos:
-            r1 = float(F.r1(L, np.zeros(2), rho))
+            r1 = float(flatness.r1(L, np.zeros(2), rho))
             rows.append(dict(params=p, rho=rho, lambda_max=lam, r1_over_rho2=r1 / rho ** 2))
     err = max(abs(r["r1_over_rho2"] / r["lambda_max"] - 1) for r in rows)
     return dict(rows=rows, max_rel_err=err)
@@ -71,7 +71,7 @@ def lemma41_degradation(rhos=np.geomspace(0.01, 0.5, 8), cases=DEGRADE):
     out = {}
     for name, i in cases:
         L, w = _minimum(name, i)
-        lam = float(F.lambda_max(L, w))
+        lam = float(flatness.lambda_max(L, w))
         r1 = np.array([rho * ball_argmax(lambda P: gnorm(L, P), w, rho)[0] for rho in rhos])
         err = np.abs(r1 / np.asarray(rhos) ** 2 / lam - 1)
         out[name] = dict(minimum=w, lambda_max=lam, rhos=np.asarray(rhos), rel_err=err,
@@ -92,7 +92,7 @@ def prop42(n=16, rhos=(0.05, 0.25, 0.5), names=None, keep="rastrigin"):
         W = grid_points(L, n)
         ratios, diffs = [], []
         for rho in rhos:
-            R0, R1 = F.r0(L, W, rho), F.r1(L, W, rho)
+            R0, R1 = flatness.r0(L, W, rho), flatness.r1(L, W, rho)
             pos = R0 > 1e-12
             ratios.append(float(np.min(R1[pos] / R0[pos])))
             diffs.append(float(np.min(R1 - R0)))
@@ -116,7 +116,7 @@ def eq13_angle(rhos=np.geomspace(1e-3, 0.1, 7), names=ANGLE_LANDSCAPES, k=4, see
         P = generic_points(L, k, seed)
         ang = np.empty((len(rhos), len(P)))
         for j, rho in enumerate(rhos):
-            first = F.gam_point(L, P, rho) - P
+            first = flatness.gam_point(L, P, rho) - P
             _, arg = ball_argmax(lambda Q: gnorm(L, Q), P, rho)
             ang[j] = angle(first, arg - P)
         med = np.median(ang, axis=1)
@@ -164,13 +164,13 @@ def accel_theta_adv(rho_primes=np.geomspace(1e-5, 1e-1, 9), name="himmelblau", r
     shrinks with rho' (first order)."""
     L = _landscapes.get(name)
     P = generic_points(L, k, 3)
-    exact = F.gam_point(L, P, rho)
+    exact = flatness.gam_point(L, P, rho)
     d = [np.max(np.linalg.norm(estimators.gam_accel(L, P, rho, rp, 0.5, 0.5, 0.3)[1]["theta_adv"]
                                - exact, axis=-1)) for rp in rho_primes]
     return dict(rho_primes=np.asarray(rho_primes), dist=np.array(d), slope=fit_slope(rho_primes, d))
 
 
-# ---- checks against independent references (issue 8) ---------------------------------------
+# ---- checks against independent references ----------------------------------------------------
 # Each returns numbers; a `Check` record (`CHECKS`, below) judges them.
 
 def hessian_shift_bound(L, w, rho, n_r=16, n_a=96):
@@ -216,7 +216,7 @@ def lemma41_minima(rhos=np.geomspace(0.004, 0.04, 6), cases=LEMMA41_CASES):
         lam, v = float(ev[-1]), V[:, -1]
         t3 = third_derivative_along(L, w, v)
         order = 1 if abs(t3) > 1e-6 * lam else 2
-        r1 = np.array([float(F.r1(L, w, rho)) for rho in rhos])
+        r1 = np.array([float(flatness.r1(L, w, rho)) for rho in rhos])
         abs_err = np.abs(r1 / np.asarray(rhos) ** 2 - lam)
         bound = np.array([hessian_shift_bound(L, w, rho) for rho in rhos])
         out[f"{name}[{i}]"] = dict(
@@ -301,7 +301,7 @@ def eq15_h_norm(rhos=np.geomspace(0.002, 0.02, 5), names=("himmelblau", "rosenbr
         P = generic_points(L, k, seed)
         err = []
         for rho in rhos:
-            ref = fd_grad(lambda Q: F.r1(L, Q, rho), P, s)
+            ref = fd_grad(lambda Q: flatness.r1(L, Q, rho), P, s)
             err.append(np.linalg.norm(gam_h_norm(L, P, rho) - ref, axis=-1)
                        / np.linalg.norm(ref, axis=-1))
         err = np.array(err)
@@ -319,10 +319,10 @@ def eq15_failure_map(name="himmelblau", index=0, rho=0.3, n=24, half=0.6):
     u = np.linspace(-half, half, n)
     X, Y = np.meshgrid(u + w[0], u + w[1])
     P = np.stack([X, Y], -1)
-    first = F.gam_point(L, P, rho)
+    first = flatness.gam_point(L, P, rho)
     _, arg = ball_argmax(lambda Q: gnorm(L, Q), P, rho)
     ang = np.degrees(angle(first - P, arg - P))
-    ratio = F.r1_first_order(L, P, rho) / F.r1(L, P, rho)
+    ratio = flatness.r1_first_order(L, P, rho) / flatness.r1(L, P, rho)
     dist = np.linalg.norm(P - w, axis=-1)
     ev = np.linalg.eigvalsh(L.hessian(w))
     near = dist < rho
@@ -381,7 +381,7 @@ def prop42_checks(n=10, rhos=(0.01, 0.05, 0.5), names=None,
         mins = []
         for rho in rhos:
             R0, err = r0_brute(L, W, rho, n_r=30, n_a=360)
-            R1 = r1_scale * F.r1(L, W, rho)
+            R1 = r1_scale * flatness.r1(L, W, rho)
             pos = R0 > 1e-12
             ratio = R1[pos] / (R0[pos] + err[pos])
             j = int(np.argmin(ratio))
@@ -390,10 +390,11 @@ def prop42_checks(n=10, rhos=(0.01, 0.05, 0.5), names=None,
     lin = linear_landscape()
     P = np.array([[0.3, -1.2], [-2.0, 0.5], [1.1, 1.9]])
     n_a = 720
-    lin_ratio = F.r1(lin, P, 0.4) / r0_brute(lin, P, 0.4, n_a=n_a)[0]
+    lin_ratio = flatness.r1(lin, P, 0.4) / r0_brute(lin, P, 0.4, n_a=n_a)[0]
     Lh = _landscapes.get("himmelblau")
     G = generic_points(Lh, k, seed)
-    gap = np.array([np.median(F.r1(Lh, G, r) / r0_brute(Lh, G, r)[0] - 1) for r in small_rhos])
+    gap = np.array([np.median(flatness.r1(Lh, G, r) / r0_brute(Lh, G, r)[0] - 1)
+                    for r in small_rhos])
     name = min(per, key=per.get)
     return dict(per=per, min_ratio=per[name], worst=dict(name=name, rel_err=worst[name][1],
                                                          rho=worst[name][2]),
@@ -424,7 +425,8 @@ def accel_direction(rhos=np.geomspace(1e-3, 2e-2, 5), name="himmelblau", k=4, se
         g2 = (info["h_minus"] - beta * g0) / (1 - beta)
         c = alpha_p * rho / rp
         d43 = g0 + c * (g3 - g2) + beta_p * (g1 - g0)
-        target = lambda Q: L.value(Q) + alpha_p * F.r1(L, Q, rho) + beta_p * F.r0(L, Q, rp)
+        target = lambda Q: (L.value(Q) + alpha_p * flatness.r1(L, Q, rho)
+                            + beta_p * flatness.r0(L, Q, rp))
         ref = fd_grad(target, P, s)
         pen = ref - L.grad(P)
         err.append(np.linalg.norm(d43 - ref, axis=-1) / np.linalg.norm(pen, axis=-1))
@@ -503,9 +505,9 @@ def _l41_figure(data):
     return fig
 
 
-def _checks():
-    from . import plots as P
-    q = lambda quick, a, b: a if quick else b
+def _lemma41_checks(q):
+    """The checks of GAM Lemma 4.1: the identity at quadratic minima, the Taylor bound at
+    non-quadratic ones, and the limit at an MLP minimum."""
     return (
         Check("lemma41_identity", "lambda_max = R1/rho^2 at a quadratic minimum (4 quadratics x "
               "4 rho; 50-D by projected ascent)", "GAM Lemma 4.1, Eq. 4, 18",
@@ -524,6 +526,13 @@ def _checks():
               "eigsh (which='LA') on the MLP's HVP; R1 by ascent over the ball",
               {"lemma41_mlp": lambda quick: lemma41_mlp(restarts=q(quick, 3, 6))},
               _judge_l41_mlp),
+    )
+
+
+def _equation_checks(q, P):
+    """The checks of GAM Eq. 7-15, Prop. 4.2 and App. D, Eq. 38: the first-order approximations
+    and R1 >= R0."""
+    return (
         Check("eq15", "GAM's h_norm = grad R1 + O(rho^2) relative (generic points)",
               "GAM Eq. 7, 15", "central finite differences of the exact R1 (flatness.r1)",
               {"eq15": lambda quick: eq15_h_norm()}, _order_judge("eq15", 2),
@@ -549,6 +558,12 @@ def _checks():
               "exact HVP of the SymPy landscape", {"eq38": lambda quick: eq38_fd()},
               _order_judge("eq38", 1),
               ("eq38_finite_difference", figure(P.plot_finite_difference, "eq38"))),
+    )
+
+
+def _accel_checks():
+    """The checks of GAM Alg. 2 (App. D, Eq. 39-45) and Prop. 4.3 (recorded as not checked)."""
+    return (
         Check("accel", "Alg. 2's theta_adv -> Alg. 1's theta_adv at O(rho')", "GAM Alg. 2, Eq. 39",
               "Alg. 1's theta_adv from the exact HVP", {"accel": lambda quick: accel_theta_adv()},
               lambda d: (f"order {d['accel']['slope']:.2f}", f"|order - 1| <= {TOL['order']}",
@@ -572,4 +587,11 @@ def _checks():
                          "(and cross-entropy has no bound M): vacuous either way", "-",
                          "not checked")),
     )
+
+
+def _checks():
+    from . import plots as P
+    q = lambda quick, a, b: a if quick else b
+    return _lemma41_checks(q) + _equation_checks(q, P) + _accel_checks()
+
 CHECKS = _checks()

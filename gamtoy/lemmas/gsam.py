@@ -5,7 +5,7 @@ or first order, h~ = f(w + rho g/|g|) - f(w) (`flatness.surrogate_gap`). f_p = f
 """
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from ..optim import estimators
 from ._check import TOL, Check, all_orders, figure, order_ok, orders
@@ -19,10 +19,10 @@ def lemma31(rho=None):
     rho = L.rho
     W = refine_min(L, L.minima)
     f = L.value(W)
-    h = F.r0(L, W, rho)
-    return dict(rho=rho, minima=W, f=f, h=h, f_p=f + h, sigma_max=F.sigma_max(L, W),
+    h = flatness.r0(L, W, rho)
+    return dict(rho=rho, minima=W, f=f, h=h, f_p=f + h, sigma_max=flatness.sigma_max(L, W),
                 fp_le=bool(f[0] + h[0] <= f[1] + h[1]),
-                sigma_gt=bool(F.sigma_max(L, W)[0] > F.sigma_max(L, W)[1]))
+                sigma_gt=bool(flatness.sigma_max(L, W)[0] > flatness.sigma_max(L, W)[1]))
 
 
 LEMMA32_NAMES = ("himmelblau", "rastrigin", "ridge", "rosenbrock", "gsam_fig1", "quadratic")
@@ -58,7 +58,7 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
         U = g / gn[:, None]
         frac, worst, first_point = [], [], None
         for rho in rhos:
-            h = F.surrogate_gap(L, W, rho)
+            h = flatness.surrogate_gap(L, W, rho)
             neg = h < 0
             frac.append(float(np.mean(neg)))
             if neg.any():
@@ -79,7 +79,7 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
         name, rho = keep
         L = _landscapes.get(name)
         W = grid_points(L, n).reshape(-1, 2)
-        h = F.surrogate_gap(L, W, rho)
+        h = flatness.surrogate_gap(L, W, rho)
         example = dict(name=name, rho=rho, W=W, h=h, neg=h < 0)
     return dict(per=per, example=example,
                 max_bound_ratio=max(float(np.max(p["bound_ratio"])) for p in per.values()),
@@ -130,7 +130,7 @@ def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
     for name, i in cases:
         L = _landscapes.get(name)
         w = refine_min(L, L.minima[i])
-        sig = float(F.sigma_max(L, w))
+        sig = float(flatness.sigma_max(L, w))
         h = np.array([ball_argmax(L.value, w, rho)[0] - L.value(w) for rho in rhos])
         est = 2 * h / np.asarray(rhos) ** 2
         err = np.abs(est / sig - 1)
@@ -139,7 +139,7 @@ def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
     return out
 
 
-# ---- GSAM Sec. 4 / Fig. 2 geometry, SAM's ascent point (issue 8) ------------------------------
+# ---- GSAM Sec. 4 / Fig. 2 geometry, SAM's ascent point -----------------------------------------
 def _exact_fp(L, W, rho):
     """Exact f_p = max_{|d|<=rho} f(w+d), its maximiser and (Danskin) gradient grad f(w + d*)."""
     v, arg = ball_argmax(L.value, W, rho)

@@ -1,6 +1,6 @@
-"""Small matrices run fastest on one BLAS thread: a multi-threaded BLAS on a shared 2-core machine
-made a 64-32-10 MLP step 50x slower. `one_thread()` limits BLAS to one thread inside (threadpoolctl,
-a scikit-learn dependency; a no-op without it)."""
+"""Small matrices run fastest on one BLAS thread: on a small MLP, a multi-threaded BLAS spends
+more on waking and syncing its threads than on the products. `one_thread()` limits BLAS to one
+thread inside (threadpoolctl, a scikit-learn dependency; a no-op without it)."""
 import contextlib
 
 try:

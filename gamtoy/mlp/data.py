@@ -61,8 +61,8 @@ def load_digits():
     """(X, y) of `sklearn.datasets.load_digits()`: (1797, 64) pixels in [0, 16], labels 0-9.
 
     Read from the file scikit-learn ships (`sklearn/datasets/data/digits.csv.gz`, what
-    load_digits reads) without importing `sklearn.datasets` (3 s); load_digits itself if the file
-    is not where it is expected. Read-only arrays."""
+    load_digits reads) without importing `sklearn.datasets` (a slow import); load_digits itself
+    if the file is not where it is expected. Read-only arrays."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None:
         raise ImportError("the digits data set needs scikit-learn: pip install scikit-learn")

@@ -133,3 +133,6 @@ SPECS = {s.name: s for s in (
          bounds={**_GAM_BOUNDS, "rho_sam": Bound(allow_none=True), "alpha_gsam": NONNEG},
          source=_GAM + "; rho_sam = rho as in GAM App. C.4.1; alpha_gsam GSAM's default"),
 )}
+# the optimizers on the SGD base, in SPECS' order (momentum and adam are SGD's gradient on
+# another base): the torch training CLI offers these and the GPU check benchmarks them
+ON_SGD = tuple(n for n, s in SPECS.items() if s.base == "sgd")

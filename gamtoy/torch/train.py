@@ -34,17 +34,18 @@ import time
 import warnings
 
 import torch
-import torch.nn.functional as F
+from torch.nn.functional import cross_entropy
 from tqdm.auto import tqdm
 
 from .. import validate
 from .._io import atomic_open, remove_stale_temporaries
 from ..optim import DEFAULTS
+from ..optim.specs import ON_SGD
 from . import data, models
 from .hessian import flatness
 from .optimizers import CLASSES, get
 
-OPTIMIZERS = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam")
+OPTIMIZERS = ON_SGD
 HVP_MODES = ("double_backward", "forward_over_reverse", "auto")
 # the settings a checkpoint must share with the run that resumes it (--epochs may differ, and
 # --hvp: both HVP modes compute the same step)
@@ -264,7 +265,7 @@ def _evaluate(model, X, y, bs, device, limit=None):
         for b in _batches(X, y, bs, limit=limit):
             xb, yb = X[b].to(device), y[b].to(device)
             out = model(xb)
-            total += float(F.cross_entropy(out, yb, reduction="sum"))
+            total += float(cross_entropy(out, yb, reduction="sum"))
             correct += int((out.argmax(1) == yb).sum())
             n += len(b)
     model.train()
@@ -373,7 +374,7 @@ def _train_epoch(s, epoch):
                 out = model(xb)
                 if not first:
                     first.append(out.detach())  # accuracy at theta, no extra forward
-                return F.cross_entropy(out, yb)
+                return cross_entropy(out, yb)
 
         loss = opt.step(closure, scaler=s.scaler)
         if loss is None:  # skipped (non-finite scaled gradient)
@@ -415,7 +416,7 @@ def _flatness_step(s):
               disable=args.no_progress, file=sys.stderr) as fbar:
         def loss_fn(out, y):  # one call per batch per Hessian-vector product
             fbar.update(1)
-            return F.cross_entropy(out, y)
+            return cross_entropy(out, y)
 
         flat = flatness(s.model, loss_fn, fb, k=args.eigenvalues, probes=args.probes,
                         seed=args.seed, steps=args.lanczos_steps)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from .. import optim as _optim
 from .. import validate as _v
@@ -191,9 +191,9 @@ def readout(landscape, points, rho):
         return {k: np.zeros(0) for k in ("R0", "R1", "h", "lambda_min", "lambda_max")}
     with np.errstate(all="ignore"):
         eig = np.linalg.eigvalsh(_landscapes.get(landscape).hessian(P))
-        return {"R0": F.r0(landscape, P, rho), "R1": F.r1(landscape, P, rho),
-                "h": F.surrogate_gap(landscape, P, rho), "lambda_min": eig[:, 0],
-                "lambda_max": F.lambda_max(landscape, P)}
+        return {"R0": flatness.r0(landscape, P, rho), "R1": flatness.r1(landscape, P, rho),
+                "h": flatness.surrogate_gap(landscape, P, rho), "lambda_min": eig[:, 0],
+                "lambda_max": flatness.lambda_max(landscape, P)}
 
 
 def end_types(landscape, ends, diverged):
@@ -349,7 +349,7 @@ _RUNS_MAX = 64
 
 
 def run_one(name, L, start, steps, kw, every=None):
-    """One trajectory (no per-step diagnostics: ~1.5x faster) and its ascent points every
+    """One trajectory (no per-step diagnostics, which cost time) and its ascent points every
     `every` steps, {"w_adv"/"theta_adv": (k, 2)}, from the optimizer's own estimator evaluated
     at those steps (the same points `run(..., diagnostics=True)` records). Cached (LRU): a
     slider that leaves a run's inputs unchanged (rho for sgd, alpha for sam) does not rerun it."""
@@ -405,22 +405,9 @@ def _layout_checks(W, boxes):
                                             grid_gap="0 2px", width="auto"))
 
 
-def explorer(**initial):
-    """An ipywidgets explorer over `render`; keywords are ExplorerState fields.
-
-    The returned Box has `.controls` (landscape, optimizers {name: Checkbox}, lr, rho, alpha,
-    steps, start_x, start_y, base, schedule), `.fig`, `.image` (PNG), `.html` (readout), `.last`
-    (the last render data), `.initial` (the state it opened with), `.renders`, `.state()` and
-    `.refresh()`. Every control's observer re-renders synchronously. Sliders run over exact
-    grids that contain the initial values, so the page shows (and keeps) exactly the state the
-    first render used.
-    """
-    W = require("ipywidgets")
-    if "landscape" in initial and "start_x" not in initial and "start_y" not in initial:
-        sx, sy = default_start(initial["landscape"])
-        initial = {**initial, "start_x": sx, "start_y": sy}
-    st = ExplorerState(**initial)
-    L = _landscapes.get(st.landscape)
+def _controls(W, st, L):
+    """The explorer's controls for the state `st` on landscape `L`: {name: widget}, the
+    optimizers as {name: Checkbox}; each slider's grid contains its initial value."""
     (x0, x1), (y0, y1) = L.bounds
     sx_step, sy_step = canvas.nice_step(x1 - x0), canvas.nice_step(y1 - y0)
     c = {
@@ -449,7 +436,11 @@ def explorer(**initial):
     }
     c["steps"].options = [(canvas.label(int(v)), int(v)) for _, v in c["steps"].options]
     c["steps"].value = int(st.steps)
-    extra = {"lr_min": st.lr_min, "rho_min": st.rho_min}
+    return c
+
+
+def _page(W, c):
+    """The explorer's page around the controls `c`: (the Box, its PNG Image, its readout HTML)."""
     image = W.Image(format="png", layout=W.Layout(width=f"{FIG_WIDTH * canvas.CSS_DPI:.0f}px",
                                                   height="auto"))
     image.add_class("gamtoy-figure")
@@ -463,18 +454,45 @@ def explorer(**initial):
     box = W.HBox([W.VBox([image, html]), controls],
                  layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="0 12px"))
     box.add_class("gamtoy-explorer")
+    return box, image, html
+
+
+def _state(c, extra):
+    """The ExplorerState the controls `c` show; lr_min, rho_min from `extra`, capped by lr, rho."""
+    opts = tuple(nm for nm, cb in c["optimizers"].items() if cb.value)
+    lr, rho = float(c["lr"].value), float(c["rho"].value)
+    return ExplorerState(landscape=c["landscape"].value, optimizers=opts, lr=lr, rho=rho,
+                         alpha=c["alpha"].value, steps=int(c["steps"].value),
+                         start_x=c["start_x"].value, start_y=c["start_y"].value,
+                         base=c["base"].value, schedule=c["schedule"].value,
+                         lr_min=min(extra["lr_min"], lr), rho_min=min(extra["rho_min"], rho))
+
+
+def explorer(**initial):
+    """An ipywidgets explorer over `render`; keywords are ExplorerState fields.
+
+    The returned Box has `.controls` (landscape, optimizers {name: Checkbox}, lr, rho, alpha,
+    steps, start_x, start_y, base, schedule), `.fig`, `.image` (PNG), `.html` (readout), `.last`
+    (the last render data), `.initial` (the state it opened with), `.renders`, `.state()` and
+    `.refresh()`. Every control's observer re-renders synchronously. Sliders run over exact
+    grids that contain the initial values, so the page shows (and keeps) exactly the state the
+    first render used.
+    """
+    W = require("ipywidgets")
+    if "landscape" in initial and "start_x" not in initial and "start_y" not in initial:
+        sx, sy = default_start(initial["landscape"])
+        initial = {**initial, "start_x": sx, "start_y": sy}
+    st = ExplorerState(**initial)
+    L = _landscapes.get(st.landscape)
+    c = _controls(W, st, L)
+    extra = {"lr_min": st.lr_min, "rho_min": st.rho_min}
+    box, image, html = _page(W, c)
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None
     box.initial, box.renders = st, 0
     hold = [False]
 
     def state():
-        opts = tuple(nm for nm, cb in c["optimizers"].items() if cb.value)
-        lr, rho = float(c["lr"].value), float(c["rho"].value)
-        return ExplorerState(landscape=c["landscape"].value, optimizers=opts, lr=lr, rho=rho,
-                             alpha=c["alpha"].value, steps=int(c["steps"].value),
-                             start_x=c["start_x"].value, start_y=c["start_y"].value,
-                             base=c["base"].value, schedule=c["schedule"].value,
-                             lr_min=min(extra["lr_min"], lr), rho_min=min(extra["rho_min"], rho))
+        return _state(c, extra)
 
     def refresh(change=None):
         if hold[0]:

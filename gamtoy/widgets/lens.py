@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .. import flatness as F
+from .. import flatness
 from .. import landscapes as _landscapes
 from .. import validate as _v
 from .._extras import require
@@ -54,17 +54,18 @@ def lens_data(landscape, point, rho):
         raise ValueError(f"point must be two finite numbers (x, y), got {point!r}")
     rho = _v.real("rho", rho, low=0)
     with np.errstate(all="ignore"):
-        r0, worst = F.r0(L, p, rho, return_argmax=True)
-        r1, steep = F.r1(L, p, rho, return_argmax=True)
+        r0, worst = flatness.r0(L, p, rho, return_argmax=True)
+        r1, steep = flatness.r1(L, p, rho, return_argmax=True)
         d = {"landscape": L.name, "point": p, "rho": rho, "R0": float(r0), "R1": float(r1),
              "worst": np.asarray(worst, float), "steepest": np.asarray(steep, float),
-             "h": float(F.surrogate_gap(L, p, rho)),
-             "R1_first_order": float(F.r1_first_order(L, p, rho)),
-             "lambda_max": float(F.lambda_max(L, p)), "grad_norm": float(F.grad_norm(L, p)),
+             "h": float(flatness.surrogate_gap(L, p, rho)),
+             "R1_first_order": float(flatness.r1_first_order(L, p, rho)),
+             "lambda_max": float(flatness.lambda_max(L, p)),
+             "grad_norm": float(flatness.grad_norm(L, p)),
              "lambda_min": float(np.linalg.eigvalsh(L.hessian(p))[0]),
              "type": point_type(L, p),
-             "w_adv": np.asarray(F.sam_point(L, p, rho), float),
-             "theta_adv": np.asarray(F.gam_point(L, p, rho), float),
+             "w_adv": np.asarray(flatness.sam_point(L, p, rho), float),
+             "theta_adv": np.asarray(flatness.gam_point(L, p, rho), float),
              "loss": float(L.value(p)), "loss_worst": float(L.value(worst))}
     return d
 
@@ -177,32 +178,24 @@ def _html(d, renders):
                              + canvas.state_tag(state, renders))
 
 
-def lens(**initial):
-    """An ipywidgets lens: landscape dropdown and x, y, rho sliders over `lens_render`.
-
-    Keywords: landscape (default 'fig1a'), x, y (default: the landscape's last known minimum,
-    fig1a: valley B), rho (0.5). The Box has `.controls`, `.fig`, `.image`, `.html`, `.last`,
-    `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
-    values (the page cannot snap them).
-    """
-    W = require("ipywidgets")
-    unknown = set(initial) - {"landscape", "x", "y", "rho"}
-    if unknown:
-        raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
-    name = initial.get("landscape", "fig1a")
-    L = _landscapes.get(name)
+def _controls(W, L, x, y, rho):
+    """The lens's controls on landscape `L`: the landscape dropdown and the x, y, rho sliders,
+    each over a grid that contains its initial value."""
     (x0, x1), (y0, y1) = L.bounds
-    m = default_point(L)
-    x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
-    rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
     c = {"landscape": W.Dropdown(options=_landscapes.names(), value=L.name,
                                  description="landscape", style={"description_width": "76px"},
                                  layout=W.Layout(width="220px")),
          "x": canvas.slider(W, "x", canvas.linear_grid(x0, x1, canvas.nice_step(x1 - x0),
-                                                       [x0_]), x0_),
+                                                       [x]), x),
          "y": canvas.slider(W, "y", canvas.linear_grid(y0, y1, canvas.nice_step(y1 - y0),
-                                                       [y0_]), y0_),
-         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 2.0, 0.01, [rho0]), rho0)}
+                                                       [y]), y),
+         "rho": canvas.slider(W, "rho", canvas.linear_grid(0.0, 2.0, 0.01, [rho]), rho)}
+    return c
+
+
+def _page(W, c):
+    """The lens's page around the controls `c`: (the Box, its PNG Image, its readout HTML), with
+    the key to the marks."""
     image = W.Image(format="png", layout=W.Layout(width="500px", height="auto"))
     image.add_class("gamtoy-figure")
     html = W.HTML()
@@ -217,6 +210,28 @@ def lens(**initial):
     box = W.HBox([image, controls], layout=W.Layout(flex_flow="row wrap",
                                                     align_items="flex-start", grid_gap="0 12px"))
     box.add_class("gamtoy-lens")
+    return box, image, html
+
+
+def lens(**initial):
+    """An ipywidgets lens: landscape dropdown and x, y, rho sliders over `lens_render`.
+
+    Keywords: landscape (default 'fig1a'), x, y (default: the landscape's last known minimum,
+    fig1a: valley B), rho (0.5). The Box has `.controls`, `.fig`, `.image`, `.html`, `.last`,
+    `.initial`, `.renders` and `.refresh()`. Sliders run over exact grids containing the initial
+    values (the page cannot snap them).
+    """
+    W = require("ipywidgets")
+    unknown = set(initial) - {"landscape", "x", "y", "rho"}
+    if unknown:
+        raise ValueError(f"lens: unknown keyword(s) {sorted(unknown)}; valid: landscape, x, y, rho")
+    name = initial.get("landscape", "fig1a")
+    L = _landscapes.get(name)
+    m = default_point(L)
+    x0_, y0_ = (_v.real(k, initial.get(k, m[i])) for i, k in enumerate(("x", "y")))
+    rho0 = _v.real("rho", initial.get("rho", 0.5), low=0)
+    c = _controls(W, L, x0_, y0_, rho0)
+    box, image, html = _page(W, c)
     box.controls, box.fig, box.image, box.html, box.last = c, None, image, html, None
     box.initial = {"landscape": L.name, "x": x0_, "y": y0_, "rho": rho0}
     box.renders = 0

@@ -1,7 +1,7 @@
 """The prepared GPU check (`make gpu-check`): one script, one GPU, a few minutes.
 
-    python -m gamtoy.torch.gpu_check --out docs/benchmarks/             # on a GPU
-    python -m gamtoy.torch.gpu_check --device cpu --quick --out /tmp/g   # the same code, tiny, CPU
+    python -m tools.gpu_check --out docs/benchmarks/             # on a GPU
+    python -m tools.gpu_check --device cpu --quick --out /tmp/g   # the same code, tiny, CPU
 
 Parts, each guarded (a failure is recorded with its error and the next part still runs), all
 under one time budget (`--budget-s`, default 270 s; what does not fit is recorded as skipped):
@@ -40,16 +40,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._io import write_text
-from ..optim import DEFAULTS, VARIANTS
-from . import models
-from .optimizers import CLASSES, get
+from gamtoy._io import write_text
+from gamtoy.optim import DEFAULTS, VARIANTS
+from gamtoy.optim.specs import ON_SGD
+from gamtoy.torch import models
+from gamtoy.torch.optimizers import CLASSES, GAM, get
 
 PARTS = ("tests", "parity", "amp", "sync", "bench")
-GAM_FAMILY = ("gam", "sam+gam", "gsam+gam")
-BENCH = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel", "sam+gam", "gsam+gam")
+GAM_FAMILY = tuple(n for n, c in CLASSES.items() if issubclass(c, GAM))  # those with an HVP
+BENCH = ON_SGD
 PARITY_TOL = 1e-9
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def hvp_modes():
@@ -264,7 +265,7 @@ def part_sync(dev, quick, budget, reserve):
 
 
 def _bench_one(dev, base_model, name, kw, x, y, warmup, timed, bf16=True):
-    from . import hvp
+    from gamtoy.torch import hvp
     hvp._AUTO.clear()  # hvp="auto" measures afresh in each row (its choice is kept per process)
     model = copy.deepcopy(base_model).to(dev)
     opt = _opt(name, model, kw, lr=0.1)
@@ -471,7 +472,7 @@ def markdown(res):
 
 
 def parse(argv=None):
-    p = argparse.ArgumentParser(prog="python -m gamtoy.torch.gpu_check",
+    p = argparse.ArgumentParser(prog="python -m tools.gpu_check",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--out", default="docs/benchmarks/")
     p.add_argument("--device", default="cuda", help="cuda | cuda:N | cpu")
@@ -514,7 +515,7 @@ def main(argv=None):
     a = parse(argv)
     os.makedirs(a.out, exist_ok=True)
     dev, budget, t_all = a.device, Budget(a.budget_s), time.monotonic()
-    res = {"command": "python -m gamtoy.torch.gpu_check " + " ".join(
+    res = {"command": "python -m tools.gpu_check " + " ".join(
         argv if argv is not None else sys.argv[1:]), "mode": "quick" if a.quick else "full",
         "budget_s": a.budget_s, "environment": environment(dev), "parts": {}, "complete": False}
     skip = {s for s in a.skip.split(",") if s}
