@@ -9,7 +9,6 @@ used folder replaces the files it writes, one by one, atomically, and lists them
 import argparse
 import datetime
 import hashlib
-import importlib
 import importlib.abc
 import importlib.util
 import json
@@ -19,49 +18,15 @@ import sys
 import tempfile
 import time
 
-from . import _io
+from . import _io, jobs
+from .jobs import UsageError
 
-# (name, module, function): each `fn(out_dir, quick=True) -> list of written paths`
-JOBS = [
-    ("figures", "gamtoy.figures", "reproduce_gam"),
-    ("lemmas", "gamtoy.lemmas", "reproduce"),
-    ("mlp", "gamtoy.mlp.experiments", "reproduce"),
-    ("basin_map", "gamtoy.figures.basin_map", "reproduce"),
-    ("ridge", "gamtoy.figures", "reproduce_ridge"),
-]
-# each job's relative cost (about its CPU seconds in quick mode): the costliest start first, so
-# that the worker processes finish together
-COST = {"figures": 20, "ridge": 20, "mlp": 19, "lemmas": 13, "basin_map": 7}
 # processes that run the jobs side by side (None: min(2, CPUs)); 1: one after another, in order
 WORKERS = None
 MANIFEST = "manifest.json"
 # the main job needs only the `demo` extra: these are never imported by it (`make demo` lacks them)
 FORBIDDEN = ("torch", "ipywidgets")
 VERSIONS_OF = ("numpy", "scipy", "autograd", "matplotlib", "sympy", "tqdm", "scikit-learn")
-
-
-class UsageError(Exception):
-    """A bad argument: reported as one line, exit status 2, before any work."""
-
-
-def _job_list():
-    """JOBS as (name, module, function) triples (a two-element (module, function) is named by
-    its module)."""
-    return [j if len(j) == 3 else (j[0], j[0], j[1]) for j in JOBS]
-
-
-def select(only):
-    """The jobs `--only` names (each word a job's name or a part of its module), or UsageError."""
-    jobs = _job_list()
-    if not only:
-        return jobs
-    valid = [n for n, _, _ in jobs]
-    # an empty word is a part of every module's name: it would select every job
-    unknown = [o for o in only if not o.strip() or not any(o == n or o in m for n, m, _ in jobs)]
-    if unknown:
-        raise UsageError(f"--only: unknown job(s) {', '.join(map(repr, unknown))}; "
-                         f"valid: {', '.join(valid)}")
-    return [j for j in jobs if any(o == j[0] or o in j[1] for o in only)]
 
 
 def check_out(out):
@@ -86,6 +51,7 @@ class _Forbid(importlib.abc.MetaPathFinder):
         self.names = tuple(names)
 
     def find_spec(self, name, path=None, target=None):
+        del path, target  # the finder protocol's arguments; the name decides
         if name.split(".")[0] in self.names:
             raise ModuleNotFoundError(f"the main job must not import {name!r} (it is not in the "
                                       f"`demo` extra that `make demo` installs)", name=name)
@@ -117,7 +83,7 @@ def _gamtoy_version():
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def write_manifest(out, files, settings, status, started, jobs_done):
@@ -132,100 +98,6 @@ def write_manifest(out, files, settings, status, started, jobs_done):
     return _io.write_text(os.path.join(out, MANIFEST), json.dumps(m, indent=1) + "\n")
 
 
-def read_manifest(out):
-    """The manifest of a folder as a dict, or None if it has none (or an unreadable one)."""
-    try:
-        with open(os.path.join(out, MANIFEST)) as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
-def n_workers(workers, n_jobs):
-    """How many processes run `n_jobs` jobs: `workers` (None: min(2, CPUs)), at most n_jobs,
-    1 where fork is not available."""
-    import multiprocessing as mp
-    w = min(2, os.cpu_count() or 1) if workers is None else int(workers)
-    if w < 1:
-        raise UsageError(f"--jobs {workers}: must be at least 1")
-    return max(1, min(w, n_jobs)) if "fork" in mp.get_all_start_methods() else 1
-
-
-def _cpu():
-    """CPU seconds of this process and its waited-for children (user + system)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
-def _run_job(name, mod, fn, out, quick, seen):
-    """One job in this process: its paths (reported, then written unreported), checked."""
-    job = getattr(importlib.import_module(mod), fn)  # a missing job is a defect: fail
-    del seen[:]
-    paths = [os.path.abspath(p) for p in job(out, quick=quick)]
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        raise RuntimeError(f"job {name} reported files it did not write: {missing}")
-    return [p for p in dict.fromkeys(paths + seen) if os.path.isfile(p)]
-
-
-def _worker(jobs, out, quick, seen, todo, done):
-    """A forked worker: runs the job indices it takes from `todo` until None; reports
-    ("start" | "done" | "error", index, payload) on `done`."""
-    import traceback
-    try:
-        for i in iter(todo.get, None):
-            done.put(("start", i, None))
-            t, c = time.time(), _cpu()
-            try:
-                paths = _run_job(*jobs[i], out, quick, seen)
-            except Exception as e:
-                done.put(("error", i, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
-                return
-            done.put(("done", i, (paths, time.time() - t, _cpu() - c)))
-    except KeyboardInterrupt:  # the parent reports the interruption
-        pass
-
-
-def _run_parallel(jobs, out, quick, seen, workers, on_start, on_done):
-    """The jobs in `workers` forked processes, costliest first; on_start(i) and
-    on_done(i, paths, seconds) are called here as they happen, in the order they happen."""
-    import multiprocessing as mp
-    import queue
-    for _, mod, _ in jobs:  # imported once here, shared by the forked workers
-        importlib.import_module(mod)
-    ctx = mp.get_context("fork")
-    todo, done = ctx.Queue(), ctx.Queue()
-    for i in sorted(range(len(jobs)), key=lambda i: -COST.get(jobs[i][0], 1)):
-        todo.put(i)
-    for _ in range(workers):
-        todo.put(None)
-    procs = [ctx.Process(target=_worker, args=(jobs, out, quick, seen, todo, done))
-             for _ in range(workers)]
-    for p in procs:
-        p.start()
-    finished = 0
-    try:
-        while finished < len(jobs):
-            try:
-                kind, i, payload = done.get(timeout=1.0)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    raise RuntimeError("the job processes ended before their jobs did") from None
-                continue
-            if kind == "start":
-                on_start(i)
-            elif kind == "done":
-                on_done(i, *payload)
-                finished += 1
-            else:
-                raise RuntimeError(f"job {jobs[i][0]} failed: {payload}")
-    finally:
-        for p in procs:
-            if p.is_alive() and finished < len(jobs):
-                p.terminate()
-            p.join()
-
-
 def _progress(out, seen, log, t0):
     """The _io listener of a run: one line per file of `out` as it is written (every job writes
     through _io), each path appended to `seen`; the manifest is not listed."""
@@ -238,39 +110,16 @@ def _progress(out, seen, log, t0):
     return progress
 
 
-def _run_all(jobs, out, quick, seen, workers, log, t0, per_job, done):
-    """Run the jobs one after another, or in `workers` processes side by side: per_job[i] gets
-    job i's paths and `done` one timing record per finished job, a log line at each start and
-    end."""
-    def on_start(i):
-        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: running ...", flush=True)
-
-    def on_done(i, paths, seconds, cpu):
-        per_job[i] = paths
-        done.append({"job": jobs[i][0], "seconds": round(seconds, 2),
-                     "cpu_seconds": round(cpu, 2), "files": len(paths)})
-        log(f"[gamtoy] {i + 1}/{len(jobs)} {jobs[i][0]}: {len(paths)} file(s) in "
-            f"{seconds:.1f}s, {cpu:.1f} CPU s (total {time.time() - t0:.1f}s)", flush=True)
-    if workers > 1:
-        log(f"[gamtoy] {len(jobs)} jobs in {workers} processes side by side", flush=True)
-        _run_parallel(jobs, out, quick, seen, workers, on_start, on_done)
-    else:
-        for i, job in enumerate(jobs):
-            on_start(i)
-            t, c = time.time(), _cpu()
-            on_done(i, _run_job(*job, out, quick, seen), time.time() - t, _cpu() - c)
-
-
 def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN, workers=1):
     """Run the selected jobs into `out`; (the written paths, the names of older files in `out`
     that this run did not write). manifest.json is written last; UsageError for a bad `only` or
     `out`, before any work. workers > 1 (None: min(2, CPUs)): that many forked processes run the
     jobs side by side, the costliest first; the files are listed in the jobs' order either way."""
-    jobs = select(only)
+    todo = jobs.select(jobs.JOBS, only)
     out = check_out(out)
-    workers = n_workers(workers, len(jobs))
+    workers = jobs.n_workers(workers, len(todo))
     settings = {"out": out, "quick": bool(quick), "only": list(only or []),
-                "jobs": [n for n, _, _ in jobs], "workers": workers}
+                "jobs": [j.name for j in todo], "workers": workers}
     started, t0 = _now(), time.time()
     stale = _io.remove_stale_temporaries(out)
     if stale:
@@ -287,7 +136,7 @@ def reproduce(out, quick=True, only=None, log=print, forbid=FORBIDDEN, workers=1
     _io.listeners.append(progress)
     per_job = {}
     try:
-        _run_all(jobs, out, quick, seen, workers, log, t0, per_job, done)
+        jobs.run_all(todo, out, quick, seen, workers, log, t0, per_job, done)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -315,7 +164,7 @@ def _parser():
                        description=__doc__)
     r.add_argument("--out", default="figures", help="output folder (default: figures/)")
     r.add_argument("--full", action="store_true", help="the larger, slower experiments")
-    names = ", ".join(n for n, _, _ in _job_list())
+    names = ", ".join(j.name for j in jobs.JOBS)
     r.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these jobs ({names})")
     r.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="processes that run the jobs side by side (default: min(2, CPUs); "

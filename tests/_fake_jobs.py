@@ -1,5 +1,5 @@
 """Fake jobs for the main job's CLI tests, run in real subprocesses (`python -m gamtoy` with
-JOBS swapped): fast, and able to stall in the middle of a file so a test can interrupt them.
+jobs.JOBS swapped): fast, and able to stall in the middle of a file so a test can interrupt them.
 
 FAKE_FILES="a.txt,b.txt" (what `first` writes), FAKE_STALL="b.txt" (sleep halfway through that
 file's atomic write), FAKE_IMPORT="torch" (import that module first).
@@ -42,8 +42,9 @@ def second(out, quick=True):
 
 
 def main():
-    from gamtoy import cli
-    cli.JOBS = [("first", "_fake_jobs", "first"), ("second", "_fake_jobs", "second")]
+    from gamtoy import cli, jobs
+    jobs.JOBS = [jobs.Job("first", "_fake_jobs:first", files=("a.txt", "b.txt")),
+                 jobs.Job("second", "_fake_jobs:second", files=("quick.txt", "full.txt"))]
     cli.WORKERS = int(os.environ.get("FAKE_WORKERS", "1"))  # one after another unless asked
     return cli.main(sys.argv[1:])
 

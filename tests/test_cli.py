@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from gamtoy import cli
+from gamtoy import cli, jobs
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -25,7 +25,8 @@ def _env(**extra):
 
 def gamtoy(*args, fake=True, **env):
     """Run the CLI (with the fake jobs) in a subprocess; the CompletedProcess."""
-    cmd = [sys.executable, str(HERE / "_fake_jobs.py")] if fake else [sys.executable, "-m", "gamtoy"]
+    cmd = ([sys.executable, str(HERE / "_fake_jobs.py")] if fake
+           else [sys.executable, "-m", "gamtoy"])
     return subprocess.run(cmd + list(args), capture_output=True, text=True, env=_env(**env),
                           timeout=120)
 
@@ -50,20 +51,20 @@ def test_reproduce_runs_each_job_and_returns_its_paths(tmp_path, monkeypatch, ca
     mod = types.ModuleType("fake_jobs")
     mod.reproduce = _fake_job
     monkeypatch.setitem(sys.modules, "fake_jobs", mod)
-    monkeypatch.setattr(cli, "JOBS", [("fake_jobs", "reproduce")])
+    monkeypatch.setattr(jobs, "JOBS", [jobs.Job("fake", "fake_jobs:reproduce")])
     assert cli.main(["reproduce", "--out", str(tmp_path), "--full"]) == 0
     assert (tmp_path / "fake.txt").read_text() == "full"
     assert "fake.txt" in capsys.readouterr().out
 
 
 def test_every_job_module_of_the_main_job_exists():
-    import importlib
-    for name, mod, fn in cli._job_list():
-        assert callable(getattr(importlib.import_module(mod), fn)), mod
+    for job in jobs.JOBS:
+        for step in filter(None, (job.compute, job.draw)):
+            assert callable(jobs._step(step)), step
 
 
 def test_the_main_job_modules_import_neither_torch_nor_ipywidgets():
-    mods = ", ".join(m for _, m, _ in cli._job_list())
+    mods = ", ".join(m for j in jobs.JOBS for m in j.modules)
     code = (f"import sys, importlib; [importlib.import_module(m) for m in '{mods}'.split(', ')]; "
             f"import gamtoy.cli; bad = [m for m in ('torch', 'ipywidgets') if m in sys.modules]; "
             f"print(bad); sys.exit(1 if bad else 0)")
@@ -109,7 +110,7 @@ def test_an_unusable_out_fails_before_any_work_with_one_line(tmp_path, monkeypat
     line = _one_clean_line(r)
     assert f"--out {afile}: exists and is not a folder" in line and "WROTE" not in r.stdout
     ran = []
-    monkeypatch.setattr(cli, "select", lambda only: ran.append(1) or [])
+    monkeypatch.setattr(jobs, "select", lambda todo, only: ran.append(1) or [])
     for out in (afile / "sub", "/proc/gamtoy-out"):
         assert cli.main(["reproduce", "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
@@ -188,9 +189,9 @@ def test_a_rerun_replaces_files_reports_them_and_cleans_stray_temporaries(tmp_pa
 def test_an_empty_only_word_is_refused_not_every_job(tmp_path):
     # '' is a part of every module name: `--only ""` used to run the whole main job
     with pytest.raises(cli.UsageError, match=r"--only: unknown job\(s\) ''"):
-        cli.select([""])
+        jobs.select(jobs.JOBS, [""])
     with pytest.raises(cli.UsageError, match="unknown job"):
-        cli.select(["lemmas", " "])
+        jobs.select(jobs.JOBS, ["lemmas", " "])
 
 
 def test_jobs_side_by_side_report_each_job_and_list_files_in_the_jobs_order(tmp_path):
@@ -259,7 +260,8 @@ _BLOCK = ("import importlib.abc, sys\n"
                                            ("jupyterlab", "notebooks"), ("voila", "notebooks")])
 def test_a_missing_extra_is_one_line_naming_it(module, extra):
     """gamtoy.widgets / gamtoy.torch without their extra: the message names the pip command."""
-    code = _BLOCK.format(mods=(module,)) + f"from gamtoy._extras import require\nrequire({module!r})"
+    code = (_BLOCK.format(mods=(module,))
+            + f"from gamtoy._extras import require\nrequire({module!r})")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 1 and last.endswith(f'pip install "gamtoy[{extra}]"'), r.stderr

@@ -30,7 +30,8 @@ LAYERS = {
     "gamtoy.neighbourhood": 3, "gamtoy.mlp": 3, "gamtoy.torch": 3,
     "gamtoy.lemmas": 4, "gamtoy.figures": 4, "gamtoy.mlp.lab": 4, "gamtoy.mlp.experiments": 4,
     "gamtoy.mlp.experiments_gsam": 4, "gamtoy.mlp.verdicts": 4, "gamtoy.mlp.plots": 4,
-    "gamtoy.widgets": 5, "gamtoy.exercises": 5, "gamtoy.cli": 5, "gamtoy.__main__": 5,
+    "gamtoy.widgets": 5, "gamtoy.exercises": 5, "gamtoy.cli": 5, "gamtoy.jobs": 5,
+    "gamtoy.__main__": 5,
     "gamtoy": 5,  # the package's __init__ re-exports the layers below
 }
 NAMES = ["vec, validate, _io, _extras", "landscapes, mlp's oracle", "optim",

@@ -214,11 +214,6 @@ def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDG
                            hyper or ridge_hyper(steps=steps, optimizers=optimizers))
 
 
-def ridge_basin_data(n=20, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """The centre cell's population, `ridge_population(n, steps, optimizers)`; `hyper` is unused."""
-    return ridge_population(n, steps=steps, optimizers=optimizers)
-
-
 def _f(t):
     return stats.fmt(*t, digits=2)
 
@@ -482,6 +477,7 @@ def plot_ridge_population(pop, axes=None):
 def plot_ridge_robustness(rob, ax=None):
     """Flat fraction (95% Wilson) of SGD, SAM, GSAM in every cell of the neighbourhood."""
     import matplotlib.pyplot as plt
+
     from .common import COLORS
     if ax is None:
         ax = plt.subplots(figsize=(max(8, 0.45 * len(rob["cells"]) + 3), 4.6), constrained_layout=True)[1]

@@ -4,7 +4,6 @@
 """
 import numpy as np
 
-from .. import flatness
 from .. import landscapes as _landscapes
 from ..run import run
 from .common import COLORS, get_ax, landscape_grid, plot_landscape
@@ -47,6 +46,7 @@ def trajectory_data(landscape, start, optimizers=RIDGE_OPTIMIZERS, steps=300, hy
 
 # one line style per optimizer (with COLORS): trajectories stay distinguishable where they overlap
 from .style import OPTIMIZER_LINESTYLES as LINESTYLES  # noqa: E402
+
 LINEWIDTHS = {"gsam": 2.6, "sgd": 2.0}
 
 
@@ -119,77 +119,3 @@ def basin_of(landscape, points, radius=0.35):
     M = _landscapes.get(landscape).minima
     d = np.sqrt(((np.asarray(points)[..., None, :] - M) ** 2).sum(-1))
     return np.where(d.min(-1) < radius, np.argmin(d, -1), -1)
-
-
-def basin_grid_data(landscape, optimizers=RIDGE_OPTIMIZERS, n=20, steps=400, hyper=None,
-                    bounds=None, rho_measure=None):
-    """Runs from an n x n grid of starts (vectorised) and, per optimizer, where each ends.
-
-    `minima[0]` is the flat basin. Per optimizer: the basin index per start, the fraction ending
-    in the flat basin, median final lambda_max, R1 and surrogate gap h (at radius rho_measure).
-    """
-    L = _landscapes.get(landscape)
-    hyper = hyper or {}
-    (x0, x1), (y0, y1) = bounds or L.bounds
-    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    S = np.stack([X, Y], -1)
-    rho_m = rho_measure or 0.1
-    out = {"landscape": L.name, "X": X, "Y": Y, "rho_measure": rho_m, "per": {}}
-    for nm in optimizers:
-        tr = run(nm, L, S, steps, **hyper.get(nm, {}))
-        fin = tr.final
-        b = basin_of(L, fin)
-        out["per"][nm] = {"basin": b, "final": fin, "flat": float(np.mean(b == 0)),
-                          "diverged": float(np.mean(tr.diverged)),
-                          "lambda_max": float(np.mean(flatness.lambda_max(L, fin))),
-                          "R1": float(np.mean(flatness.r1(L, fin, rho_m))),
-                          "h": float(np.mean(flatness.surrogate_gap(L, fin, rho_m)))}
-    return out
-
-
-def basin_table_markdown(data):
-    """The basin grid summary as a markdown table."""
-    rows = ["| optimizer | flat basin | diverged | mean lambda_max | mean R1 | mean h |",
-            "|---|---|---|---|---|---|"]
-    for nm, d in data["per"].items():
-        rows.append(f"| {nm} | {d['flat']:.2f} | {d['diverged']:.2f} | {d['lambda_max']:.3g} | "
-                    f"{d['R1']:.3g} | {d['h']:.3g} |")
-    n = data["X"].size
-    rows.append(f"\n{n} starts on a grid over the upstream part of the valley; R1 and h at rho = "
-                f"{data['rho_measure']:g}.")
-    return "\n".join(rows)
-
-
-def plot_basin_map(data, axes=None):
-    """Per optimizer: each start coloured by the basin it ends in (0 = flat). Returns the meshes."""
-    per = data["per"]
-    if axes is None:
-        import matplotlib.pyplot as plt
-        cols = 4
-        rows = -(-len(per) // cols)
-        axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows))[1].ravel()
-    L = _landscapes.get(data["landscape"])
-    k = len(L.minima)
-    out = []
-    for ax, (nm, d) in zip(axes, per.items()):
-        q = ax.pcolormesh(data["X"], data["Y"], d["basin"], vmin=-1, vmax=k - 1, cmap="tab10",
-                          shading="auto")
-        ax.set_title(f"{nm}: flat {d['flat']:.0%}", fontsize=9)
-        ax.set_xlabel("start x", fontsize=8)
-        ax.set_ylabel("start y", fontsize=8)
-        out.append(q)
-    spare = list(axes)[len(per):]
-    for ax in spare:
-        ax.set_visible(False)
-    # a legend: which colour is which end (the map shows starts, coloured by where they end)
-    from matplotlib.patches import Patch
-    cmap = out[0].get_cmap() if out else None
-    if cmap is not None:
-        labels = ["none of the known minima", "flat basin"] + [f"sharp well {i}" for i in range(1, k)]
-        handles = [Patch(color=cmap(out[0].norm(i - 1)), label=lab) for i, lab in enumerate(labels)]
-        host = spare[0] if spare else list(axes)[0]
-        host.set_visible(True)
-        if spare:
-            host.axis("off")
-        host.legend(handles=handles, loc="center", fontsize=8, title="run ends in")
-    return out
