@@ -25,9 +25,9 @@ from .gnp import CHECKS as _GNP
 from .gnp import gnp_penalised
 from .gsam import CHECKS as _GSAM
 from .gsam import gsam_geometry, lemma31, lemma32, lemma32_at_limit, lemma33, sam_ascent_point
-from .plots import (plot_convergence, plot_convergence_bound, plot_eq13_angle, plot_eq15,
+from .plots import (plot_convergence_bound, plot_eq13_angle, plot_eq15,
                     plot_eq15_failure, plot_finite_difference, plot_gnp, plot_gsam_geometry,
-                    plot_lemma32, plot_lemma32_map, plot_lemma33, plot_lemma41,
+                    plot_lemma32, plot_lemma32_map, plot_lemma33,
                     plot_lemma41_minima, plot_prop42, plot_ridge_saddle, plot_saddle_map,
                     plot_sam_point)
 from .reductions import CHECKS as _REDUCTIONS

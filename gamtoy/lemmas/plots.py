@@ -29,17 +29,6 @@ def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
     return arts
 
 
-def plot_lemma41(data, ax=None):
-    """|R1/rho^2 - lambda_max|/lambda_max vs rho at minima (`gam.lemma41_degradation`)."""
-    ax = _ax(ax)
-    names = list(data)
-    return _loglog(ax, data[names[0]]["rhos"], [data[n]["rel_err"] for n in names],
-                   [f"{n} (slope {data[n]['slope']:.2f})" for n in names], r"$\rho$",
-                   r"$|R^{(1)}/\rho^2-\lambda_{max}|/\lambda_{max}$",
-                   "GAM Lemma 4.1 off quadratics",
-                   ref_slope=1)
-
-
 def plot_prop42(data, ax=None):
     """The ratio R1/R0 over the plane (`gam.prop42`'s kept maps): >= 1 everywhere."""
     ax = _ax(ax)
@@ -104,17 +93,6 @@ def plot_lemma33(data, ax=None):
     return _loglog(ax, data[names[0]]["rhos"], [data[n]["rel_err"] for n in names],
                    [f"{n} (slope {data[n]['slope']:.2f})" for n in names], r"$\rho$",
                    r"$|2h/\rho^2-\sigma_{max}|/\sigma_{max}$", "GSAM Lemma 3.3", ref_slope=1)
-
-
-def plot_convergence(data, ax=None):
-    """avg_T |grad|^2 vs T with lr, rho ~ 1/sqrt(t) (`convergence.convergence`)."""
-    ax = _ax(ax)
-    per = data["per"]
-    names = list(per)
-    return _loglog(ax, per[names[0]]["T"], [per[n]["avg"] for n in names],
-                   [f"{n} (slope {per[n]['slope']:.2f})" for n in names], "T",
-                   r"$\frac{1}{T}\sum_t E|\nabla|^2$",
-                   f"GAM Thm 4.4 / GSAM Thm 5.1 on {data['landscape']}", ref_slope=-0.5)
 
 
 def _order_panel(ax, per, xkey, ykey, xlabel, ylabel, title, order_key="order"):

@@ -12,8 +12,6 @@ import numpy as np
 
 from .. import stats
 
-VERDICTS = ("reproduces", "contradicts", "inconclusive")
-
 
 def fmt(c):
     """'estimate [lo, hi]' of a claim, 3 significant digits."""
