@@ -314,21 +314,22 @@ def test_gallery_has_every_builtin():
 
 
 def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
+    from gamtoy.figures import jobs as J  # the figure jobs' compute and draw steps
     small = lambda n=20, *a, **k: R.ridge_population(4, steps=100, optimizers=("sgd", "sam", "gsam"))
-    monkeypatch.setattr(G, "ridge_population", small)
-    monkeypatch.setattr(G, "ridge_robustness", lambda n=20, one_at_a_time=True, centre=None: R.ridge_robustness(
+    monkeypatch.setattr(J, "ridge_population", small)
+    monkeypatch.setattr(J, "ridge_robustness", lambda n=20, one_at_a_time=True, centre=None: R.ridge_robustness(
         3, steps=60, factors=(1.0,)))
-    monkeypatch.setattr(G, "ridge_data", lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
-    monkeypatch.setattr(G, "fig1_population", lambda name, n=20, steps=500: G.gam_fig1.fig1_population(
+    monkeypatch.setattr(J, "ridge_data", lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
+    monkeypatch.setattr(J, "fig1_population", lambda name, n=20, steps=500: G.gam_fig1.fig1_population(
         name, n=4, steps=50))
-    monkeypatch.setattr(G, "fig1_robustness", lambda name, one_at_a_time=True, centre=None:
+    monkeypatch.setattr(J, "fig1_robustness", lambda name, one_at_a_time=True, centre=None:
                         G.gam_fig1.fig1_robustness(name, n=3, steps=40, one_at_a_time=one_at_a_time))
-    monkeypatch.setattr(G, "prop42_data", lambda L, rho, n=24: G.gam_fig1.prop42_data(L, rho, n=6))
-    monkeypatch.setattr(G, "rho_range_data", lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
-    monkeypatch.setattr(G, "gallery_data", lambda n=100: G.trajectories.gallery_data(n=12))
-    monkeypatch.setattr(G, "fig1_data", lambda name: G.gam_fig1.fig1_data(name, n1d=101, n2d=30))
-    monkeypatch.setattr(G, "periods_data", lambda: G.gam_fig1.periods_data((1, 2)))
-    monkeypatch.setattr(G, "lens_animation", lambda path, frames=24: G.gam_fig1.lens_animation(
+    monkeypatch.setattr(J, "prop42_data", lambda L, rho, n=24: G.gam_fig1.prop42_data(L, rho, n=6))
+    monkeypatch.setattr(J, "rho_range_data", lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
+    monkeypatch.setattr(J, "gallery_data", lambda n=100: G.trajectories.gallery_data(n=12))
+    monkeypatch.setattr(J, "fig1_data", lambda name: G.gam_fig1.fig1_data(name, n1d=101, n2d=30))
+    monkeypatch.setattr(J, "periods_data", lambda: G.gam_fig1.periods_data((1, 2)))
+    monkeypatch.setattr(J, "lens_animation", lambda path, frames=24: G.gam_fig1.lens_animation(
         path, frames=3))
     paths = G.reproduce(str(tmp_path), quick=True)
     names = {p.split("/")[-1] for p in paths}
