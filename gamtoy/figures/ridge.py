@@ -112,7 +112,8 @@ def ridge_population(n=20, lr=RIDGE_LR, rho=RIDGE_RHO, alpha=RIDGE_ALPHA, steps=
     alpha = validate.real("alpha", alpha, low=0, high=1)   # GSAM's range (paper: 0.01-0.3, <= 1)
     for nm in optimizers:
         if nm not in _optim.DEFAULTS:
-            raise ValueError(f"unknown optimizer {nm!r} in optimizers; valid: {', '.join(_optim.names())}")
+            raise ValueError(f"unknown optimizer {nm!r} in optimizers; "
+                             f"valid: {', '.join(_optim.names())}")
     names = ["sgd"] + [nm for nm in optimizers if nm != "sgd"]
     S = ridge_starts(n, box)
     hyper = ridge_hyper(lr, rho, alpha, steps, names)
@@ -209,7 +210,8 @@ def ridge_robustness(n=20, steps=RIDGE_STEPS, factors=FACTORS, one_at_a_time=Fal
 
 
 def ridge_data(start=RIDGE_START, steps=RIDGE_STEPS, hyper=None, optimizers=RIDGE_OPTIMIZERS):
-    """Trajectories (with diagnostics) of every optimizer from `start` on `ridge` (GSAM's schedule)."""
+    """Trajectories (with diagnostics) of every optimizer from `start` on `ridge` (GSAM's
+    schedule)."""
     return trajectory_data("ridge", np.asarray(start, float), optimizers, steps,
                            hyper or ridge_hyper(steps=steps, optimizers=optimizers))
 
@@ -257,7 +259,8 @@ def saddle_lines(pop):
 def robustness_table_markdown(rob):
     """One row per (lr, rho, alpha) cell: flat fractions, SAM's saddle fraction and the claims."""
     rows = ["| lr | rho | alpha | flat: sgd | flat: sam | flat: gsam | SAM at a saddle | SAM in "
-            "another well (of SGD sharp, SAM at a minimum) | gsam - sam flat | verdicts (4 claims) |",
+            "another well (of SGD sharp, SAM at a minimum) | gsam - sam flat | "
+            "verdicts (4 claims) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rob["cells"]:
         c = r["claims"]
@@ -310,7 +313,8 @@ def ridge_report_markdown(pop, rob, pop_all=None):
     parts = ["# Ridge (GSAM Fig. 3): where runs end, over a population of starts", "",
              "## Verdicts (each holds in every cell of the neighbourhood, or is marked mixed)", ""]
     parts += headline_lines(rob)
-    parts += ["", "## Every optimizer at the centre setting", "", population_table_markdown(pop_all or pop),
+    parts += ["", "## Every optimizer at the centre setting", "",
+              population_table_markdown(pop_all or pop),
               "", "## The neighbourhood", "", robustness_table_markdown(rob), ""]
     return "\n".join(parts)
 
@@ -366,11 +370,12 @@ def _wells_inset(ax, data, L, art):
     (x0, x1), (y0, y1) = WELLS_VIEW
     fine = landscape_grid(L, 260, WELLS_VIEW)
     plot_landscape(fine, ins, levels=40, title=False)
-    order = [nm for nm in data["runs"] if nm not in HEADLINE] + [nm for nm in HEADLINE if nm in data["runs"]]
+    order = ([nm for nm in data["runs"] if nm not in HEADLINE]
+             + [nm for nm in HEADLINE if nm in data["runs"]])
     for z, nm in enumerate(order):
         tr = data["runs"][nm]
-        ins.plot(tr.points[:, 0], tr.points[:, 1], color=art[nm].get_color(), ls=art[nm].get_linestyle(),
-                 lw=art[nm].get_linewidth(), zorder=2 + z)
+        ins.plot(tr.points[:, 0], tr.points[:, 1], color=art[nm].get_color(),
+                 ls=art[nm].get_linestyle(), lw=art[nm].get_linewidth(), zorder=2 + z)
         big = nm in HEADLINE
         ins.plot(*tr.final, **{**MARKERS["end"], "mfc": art[nm].get_color(), "ms": 9 if big else 6},
                  zorder=20 + z)
@@ -399,8 +404,9 @@ def _ends_text(axt, data, pop, L):
     for nm, tr in data["runs"].items():
         ends.setdefault(_end_name(L, tr).split(" (")[0], []).append(nm)
     table = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(ends.items()))
-    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50)) + "\n\nEnds of this start:\n"
-             + table, va="top", fontsize=10, transform=axt.transAxes)
+    axt.text(0, 0.7, "\n".join(textwrap.wrap(ridge_caption(data, pop), 50))
+             + "\n\nEnds of this start:\n" + table, va="top", fontsize=10,
+             transform=axt.transAxes)
 
 
 def plot_ridge_figure(data, pop, fig=None):
@@ -412,7 +418,8 @@ def plot_ridge_figure(data, pop, fig=None):
     from .trajectories import decomposition_data, plot_decomposition, plot_trajectories
     if fig is None:
         fig = plt.figure(figsize=(16, 5.8))
-    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16, hspace=0.3)
+    gs = fig.add_gridspec(2, 2, width_ratios=[2.4, 1], height_ratios=[1, 1.25], wspace=0.16,
+                          hspace=0.3)
     ax = fig.add_subplot(gs[:, 0])
     L = _landscapes.get("ridge")
     big = landscape_grid(L, 420, ((-3.5, 4.0), (-1.2, 2.0)))
@@ -452,20 +459,21 @@ def plot_ridge_population(pop, axes=None):
     S = pop["starts"].reshape(n, n, 2)
     cmap = ListedColormap([OUTCOME_COLOURS[c] for c in OUTCOMES])
     out = {}
-    for ax, (nm, d) in zip(axes, per.items()):
+    for ax, (nm, d) in zip(axes, per.items(), strict=False):
         code = np.array([OUTCOMES.index(o) for o in d["outcome"]]).reshape(n, n)
         out[nm] = ax.pcolormesh(S[..., 0], S[..., 1], code, cmap=cmap, vmin=-0.5,
                                 vmax=len(OUTCOMES) - 0.5, shading="nearest", rasterized=True)
         p, lo, hi = d["frac"]["flat"]
         q, qlo, qhi = d["frac"]["saddle"]
-        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}], saddle {q:.2f} [{qlo:.2f}, {qhi:.2f}]",
-                     fontsize=10)
+        ax.set_title(f"{nm}\nflat {p:.2f} [{lo:.2f}, {hi:.2f}], "
+                     f"saddle {q:.2f} [{qlo:.2f}, {qhi:.2f}]", fontsize=10)
         ax.set_xlabel("start x")
         ax.set_ylabel("start y")
         ax.set_aspect("equal")
     for ax in list(axes)[len(per):]:
         ax.axis("off")
-        ax.legend(handles=[Patch(color=OUTCOME_COLOURS[c], label=OUTCOME_LABELS[c]) for c in OUTCOMES],
+        ax.legend(handles=[Patch(color=OUTCOME_COLOURS[c], label=OUTCOME_LABELS[c])
+                           for c in OUTCOMES],
                   loc="center", title="the run ends in", fontsize=10)
     s = pop["setting"]
     axes[0].figure.suptitle(f"Ridge: where runs from {pop['n']} starts end (lr {s['lr']:g}, "
@@ -480,7 +488,8 @@ def plot_ridge_robustness(rob, ax=None):
 
     from .common import COLORS
     if ax is None:
-        ax = plt.subplots(figsize=(max(8, 0.45 * len(rob["cells"]) + 3), 4.6), constrained_layout=True)[1]
+        ax = plt.subplots(figsize=(max(8, 0.45 * len(rob["cells"]) + 3), 4.6),
+                          constrained_layout=True)[1]
     xs = np.arange(len(rob["cells"]))
     out = {}
     for j, nm in enumerate(HEADLINE):
@@ -529,7 +538,8 @@ def ridge_animation(data, path, frames=40, fps=10, dpi=100):
         ax.plot(*first.points[0], **MARKERS["start"])
         lines = {nm: ax.plot([], [], color=COLORS.get(nm, "k"), ls=LINESTYLES.get(nm, "-"),
                              lw=LINEWIDTHS.get(nm, 1.6), label=nm)[0] for nm in runs}
-        heads = {nm: ax.plot([], [], **{**MARKERS["end"], "mfc": COLORS.get(nm, "k")})[0] for nm in runs}
+        heads = {nm: ax.plot([], [], **{**MARKERS["end"], "mfc": COLORS.get(nm, "k")})[0]
+                 for nm in runs}
         ax.legend(loc="lower left", fontsize=11, ncol=len(runs), framealpha=0.9)
         title = ax.set_title("", fontsize=13)
         steps = first.points.shape[0] - 1

@@ -26,7 +26,7 @@ def plot_gallery(data, axes=None):
         fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows),
                                  gridspec_kw={"hspace": 0.45, "wspace": 0.35})
         axes = axes.ravel()
-    arts = [plot_landscape(g, ax, colorbar=True) for g, ax in zip(data, axes)]
+    arts = [plot_landscape(g, ax, colorbar=True) for g, ax in zip(data, axes, strict=False)]
     for ax in list(axes)[len(data):]:
         ax.set_visible(False)
     return arts
@@ -65,7 +65,8 @@ def plot_trajectories(data, ax=None, ascent=True, every=10, grid=None, legend=Tr
         (out[nm],) = ax.plot(tr.points[:, 0], tr.points[:, 1], ls=LINESTYLES.get(nm, "-"), color=c,
                              lw=LINEWIDTHS.get(nm, 1.6), label=nm)
         top = nm in ("sgd", "sam", "gsam")  # the paper's three on top where ends coincide
-        (out[f"{nm}:end"],) = ax.plot(*tr.final, **{**MARKERS["end"], "mfc": c, "ms": 9 if top else 6},
+        (out[f"{nm}:end"],) = ax.plot(*tr.final, **{**MARKERS["end"], "mfc": c,
+                                                    "ms": 9 if top else 6},
                                       zorder=6 if top else 5)
         if not ascent:
             continue
@@ -81,7 +82,8 @@ def plot_trajectories(data, ax=None, ascent=True, every=10, grid=None, legend=Tr
 
 
 def decomposition_data(data, step=20, name="gsam"):
-    """GSAM Fig. 2 at one step of `name`'s run: w, w_adv and the vectors g, g_p, g_par, g_perp, d."""
+    """GSAM Fig. 2 at one step of `name`'s run: w, w_adv and the vectors g, g_p, g_par, g_perp,
+    d."""
     tr = data["runs"][name]
     alpha = data["hyper"].get(name, {}).get("alpha", 0.3)
     v = {k: np.asarray(tr.info[k][step], float) for k in ("g", "g_p", "g_par", "g_perp", "w_adv")}
@@ -97,7 +99,8 @@ def plot_decomposition(v, ax=None, scale=None):
     scale = scale or 0.5 / max(n, 1e-12)
     arrows = {}
     specs = (("g", -1, COLORS["sgd"], "-g (SGD)"), ("g_p", -1, COLORS["sam"], "-g_p (SAM)"),
-             ("d", -1, COLORS["gsam"], "-(g_p - alpha g_perp) (GSAM)"), ("g_par", 1, "0.5", "g_par"),
+             ("d", -1, COLORS["gsam"], "-(g_p - alpha g_perp) (GSAM)"),
+             ("g_par", 1, "0.5", "g_par"),
              ("g_perp", 1, "k", "g_perp"))
     for k, sgn, c, lab in specs:
         u = sgn * scale * v[k]

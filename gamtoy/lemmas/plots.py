@@ -18,7 +18,7 @@ def _no_minor_labels(ax):
 
 
 def _loglog(ax, x, ys, labels, xlabel, ylabel, title, ref_slope=None):
-    arts = [ax.loglog(x, y, "o-", ms=3, label=lab)[0] for y, lab in zip(ys, labels)]
+    arts = [ax.loglog(x, y, "o-", ms=3, label=lab)[0] for y, lab in zip(ys, labels, strict=True)]
     if ref_slope is not None:
         y0 = np.max([y[-1] for y in ys])
         arts += ax.loglog(x, y0 * (np.asarray(x) / x[-1]) ** ref_slope, "k--", lw=1,
@@ -261,7 +261,8 @@ def plot_ridge_saddle(data, axs):
     colors = dict(sgd="0.3", sam="C0", gsam="C1")
     for nm, p in sorted(data["per"].items(), key=lambda kv: kv[0] == "sam"):   # SAM on top
         arts += axs[0].plot(p["path"][:, 0], p["path"][:, 1], "-", lw=0.6, alpha=0.8,
-                            color=colors.get(nm), label=f"{nm}: {p['k']}/{p['n']} end at the saddle")
+                            color=colors.get(nm),
+                            label=f"{nm}: {p['k']}/{p['n']} end at the saddle")
         arts += axs[1].semilogy(p["median_dist"], color=colors.get(nm), label=nm)
     arts += axs[0].plot(*w, "k+", ms=12, mew=2, label="saddle")
     ev = data["eigenvalues"]

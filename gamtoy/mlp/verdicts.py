@@ -1,4 +1,5 @@
-"""A claim of a paper checked over seeds: a paired difference, its 95% Student t interval, a verdict.
+"""A claim of a paper checked over seeds: a paired difference, its 95% Student t interval, a
+verdict.
 
     d_s = stat(A, seed s) - stat(B, seed s)    (same seed: same data, same init, same batches)
 
