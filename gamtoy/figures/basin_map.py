@@ -24,9 +24,9 @@ LOWEST = min(int(c) for c in Outcome)
 def _settings():
     """(optimizers, hyper, steps) of the ridge figure, read now (they are tuned elsewhere)."""
     from . import ridge, trajectories
-    hyper = getattr(ridge, "RIDGE_HYPER")
+    hyper = ridge.RIDGE_HYPER
     optimizers = tuple(getattr(trajectories, "RIDGE_OPTIMIZERS", tuple(hyper)))
-    return optimizers, hyper, int(getattr(ridge, "RIDGE_STEPS"))
+    return optimizers, hyper, int(ridge.RIDGE_STEPS)
 
 
 _JOB = {}  # the job of forked workers (hyper-parameters may hold schedules: not picklable)

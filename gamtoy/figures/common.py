@@ -2,8 +2,9 @@
 import numpy as np
 
 from .. import landscapes as _landscapes
+from .style import OPTIMIZER_COLORS
 
-from .style import OPTIMIZER_COLORS as COLORS  # noqa: E402  (one colour per optimizer, everywhere)
+COLORS = OPTIMIZER_COLORS  # one colour per optimizer, everywhere
 
 
 def get_ax(ax=None, **subplot_kw):

@@ -18,18 +18,77 @@ from ._check import FINDING, LOOSE, TOL, Check, order_ok
 from .convergence import CHECKS as _CONVERGENCE
 from .convergence import NoisyOracle, bound_gam, bound_gsam, convergence, convergence_check
 from .gam import CHECKS as _GAM
-from .gam import (accel_direction, accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm,
-                  eq38_fd, gnp_fd, lemma41_2d, lemma41_degradation, lemma41_minima, lemma41_mlp,
-                  lemma41_nd, prop42, prop42_checks)
+from .gam import (
+    accel_direction,
+    accel_theta_adv,
+    eq13_angle,
+    eq15_failure_map,
+    eq15_h_norm,
+    eq38_fd,
+    gnp_fd,
+    lemma41_2d,
+    lemma41_degradation,
+    lemma41_minima,
+    lemma41_mlp,
+    lemma41_nd,
+    prop42,
+    prop42_checks,
+)
 from .gnp import CHECKS as _GNP
 from .gnp import gnp_penalised
 from .gsam import CHECKS as _GSAM
 from .gsam import gsam_geometry, lemma31, lemma32, lemma32_at_limit, lemma33, sam_ascent_point
-from .plots import (plot_convergence, plot_convergence_bound, plot_eq13_angle, plot_eq15,
-                    plot_eq15_failure, plot_finite_difference, plot_gnp, plot_gsam_geometry,
-                    plot_lemma32, plot_lemma32_map, plot_lemma33, plot_lemma41,
-                    plot_lemma41_minima, plot_prop42, plot_ridge_saddle, plot_saddle_map,
-                    plot_sam_point)
+from .plots import (
+    plot_convergence as plot_convergence,
+)
+from .plots import (
+    plot_convergence_bound as plot_convergence_bound,
+)
+from .plots import (
+    plot_eq13_angle as plot_eq13_angle,
+)
+from .plots import (
+    plot_eq15 as plot_eq15,
+)
+from .plots import (
+    plot_eq15_failure as plot_eq15_failure,
+)
+from .plots import (
+    plot_finite_difference as plot_finite_difference,
+)
+from .plots import (
+    plot_gnp as plot_gnp,
+)
+from .plots import (
+    plot_gsam_geometry as plot_gsam_geometry,
+)
+from .plots import (
+    plot_lemma32 as plot_lemma32,
+)
+from .plots import (
+    plot_lemma32_map as plot_lemma32_map,
+)
+from .plots import (
+    plot_lemma33 as plot_lemma33,
+)
+from .plots import (
+    plot_lemma41 as plot_lemma41,
+)
+from .plots import (
+    plot_lemma41_minima as plot_lemma41_minima,
+)
+from .plots import (
+    plot_prop42 as plot_prop42,
+)
+from .plots import (
+    plot_ridge_saddle as plot_ridge_saddle,
+)
+from .plots import (
+    plot_saddle_map as plot_saddle_map,
+)
+from .plots import (
+    plot_sam_point as plot_sam_point,
+)
 from .reductions import CHECKS as _REDUCTIONS
 from .reductions import reductions
 from .saddle import CHECKS as _SADDLE
@@ -119,5 +178,5 @@ __all__ = ["compute_all", "lemma_table", "to_markdown", "reproduce", "order_ok",
            "accel_theta_adv", "gnp_fd", "gnp_penalised", "reductions", "gsam_geometry",
            "sam_ascent_point", "lemma31", "lemma32", "lemma33", "convergence",
            "convergence_check", "bound_gam", "bound_gsam", "NoisyOracle", "TOL", "CHECKS", "Check",
-           "lemma32_at_limit", "accel_direction", "predict_attracts", "saddle_check", "ridge_saddle", "FINDING",
-           "LOOSE"]
+           "lemma32_at_limit", "accel_direction", "predict_attracts", "saddle_check",
+           "ridge_saddle", "FINDING", "LOOSE"]

@@ -230,6 +230,7 @@ def _mlp_minimum(seed=0, n_train=64, hidden=6, wd=1e-2):
     """A small tanh MLP (2-hidden-2) on noisy moons, trained to a strict minimum: L-BFGS, then
     Newton steps with the dense Hessian until |g| < 1e-11 (weight decay makes it strict)."""
     from scipy.optimize import minimize
+
     from .. import mlp
     model = mlp.Model((2, hidden, 2), "tanh", wd)
     data = mlp.make_data("moons", n_train=n_train, n_test=16, label_noise=0.1, seed=seed)
@@ -499,6 +500,7 @@ def _order_judge(key, order=None):
 
 def _l41_figure(data):
     import matplotlib.pyplot as plt
+
     from .plots import plot_lemma41_minima
     fig, ax = plt.subplots(figsize=(6.5, 4.4))
     plot_lemma41_minima({**data["lemma41_min"], "mlp": data["lemma41_mlp"]}, ax=ax)

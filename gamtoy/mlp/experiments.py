@@ -20,7 +20,20 @@ from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
 from .hessian import dense_hessian, hutchinson_trace, top_eigenvalues
-from .lab import EDGE_EXPERIMENTS, FULL, HYPER, LABEL, QUICK, _key, _ms, config, edge_seeds, fit, make_opt, setup  # noqa: F401
+from .lab import (  # noqa: F401
+    EDGE_EXPERIMENTS,
+    FULL,
+    HYPER,
+    LABEL,
+    QUICK,
+    _key,
+    _ms,
+    config,
+    edge_seeds,
+    fit,
+    make_opt,
+    setup,
+)
 from .oracle import make_oracle
 from .slices import ray_extrema, slice_1d, slice_2d
 from .train import train

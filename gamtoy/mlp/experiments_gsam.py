@@ -6,7 +6,7 @@ from .. import optim, stats
 from ..vec import unit
 from .cache import cached
 from .hessian import top_eigenvalues
-from .lab import _key, _ms, config, edge_seeds, fit, make_opt, setup
+from .lab import _key, _ms, config, edge_seeds, fit, setup
 from .oracle import make_oracle
 from .train import train
 from .verdicts import fmt, headline, paired_claim, threshold_claim
