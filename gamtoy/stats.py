@@ -34,6 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _st
 
+from .neighbourhood import over_cells as over_cells  # the public name, kept here
+
 Z95 = 1.959963984540054
 PAIRED_METHOD = "Student t"        # the interval `paired` computes, as the tables name it
 PAIRED_FRACTION_METHOD = "Newcombe paired (method 10)"
@@ -239,5 +241,3 @@ def fmt(est: float, lo: float, hi: float, digits: int = 3) -> str:
     """'0.670 [0.623, 0.714]'."""
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
-
-from .neighbourhood import over_cells  # noqa: F401  (the public name, kept here)

@@ -100,7 +100,10 @@ def check_generalisation_error(fn):
         th = np.array(theta, float)
         name = f"test loss (on {land} at theta={theta}, sigma={sigma})"
         got = scalar(name, call(name, fn, L, th.copy(), sigma, eps.copy()))
-        v = lambda P: L.value(th + P)
+
+        def v(P, L=L, th=th):
+            return L.value(th + P)
+
         l0 = float(L.value(th))
         hints = ((np.mean(v(sigma * eps)), "you returned E L(theta + eps); subtract L(theta) (test minus train)."),
                  (np.mean(v(eps)) - l0, "the noise is eps ~ N(0, sigma^2 I): scale the standard normal samples by sigma."),

@@ -67,7 +67,10 @@ def check_surrogate_gap(fn):
     for name, w, _ in _CASES:
         L, grad, _ = _oracles(name)
         w = np.array(w)
-        value = lambda th: float(L.value(np.asarray(th, float)))
+
+        def value(th, L=L):
+            return float(L.value(np.asarray(th, float)))
+
         for rho in (0.01, 0.2):
             got = fn(value, grad, w.copy(), rho)
             want = float(flatness.surrogate_gap(L, w, rho))

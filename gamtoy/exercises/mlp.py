@@ -49,7 +49,10 @@ def check_hvp(fn):
 def check_normgrad(fn):
     """fn(model, theta, X, y) -> grad |grad L| = H g/|g| (GAM Eq. 8) of the full loss, wd included."""
     for m, th, X, y in _cases():
-        gnorm = lambda t: anp.sqrt(anp.sum(autograd.grad(m.loss_autograd)(t, X, y) ** 2))
+
+        def gnorm(t, m=m, X=X, y=y):
+            return anp.sqrt(anp.sum(autograd.grad(m.loss_autograd)(t, X, y) ** 2))
+
         want = autograd.grad(gnorm)(th)
         got = np.asarray(fn(m, th.copy(), X, y), float)
         g = autograd.grad(m.loss_autograd)(th, X, y)

@@ -44,7 +44,10 @@ def check_sam_direction(fn):
     name = "g_p"
     for land, w, rho in SAM_CASES:
         L = _landscapes.get(land)
-        grad = lambda p, L=L: L.grad(np.asarray(p, float))
+
+        def grad(p, L=L):
+            return L.grad(np.asarray(p, float))
+
         w = np.array(w, float)
         got = _call(name, fn, grad, w.copy(), rho)
         want = _ref_sam(grad, w, rho)
@@ -177,7 +180,10 @@ def check_neighbourhood(fn):
             raise ExerciseError(f"{name}: {len(A) - len(u)} duplicate cells.")
         if len(A) != 27:
             raise ExerciseError(f"{name}: {len(A)} cells, expected 27 (3 factors for each of 3 values).")
-        key = lambda X: X[np.lexsort(X.T[::-1])]
+
+        def key(X):
+            return X[np.lexsort(X.T[::-1])]
+
         if not np.allclose(key(A), key(want), rtol=1e-9):
             ratios = np.unique(np.round(A[:, 0] / lr, 6))
             raise ExerciseError(f"{name}: the cells are not x (0.8, 1, 1.25); lr' / lr takes "

@@ -183,7 +183,10 @@ def solution_check_mean_value_point(landscape, theta, e):
     import numpy as np
     from scipy.optimize import brentq
     rise = float(landscape.value(theta + e) - landscape.value(theta))
-    phi = lambda c: float(landscape.grad(theta + c * e) @ e) - rise
+
+    def phi(c):
+        return float(landscape.grad(theta + c * e) @ e) - rise
+
     cs = np.linspace(0.0, 1.0, 101)
     v = np.array([phi(c) for c in cs])
     i = int(np.flatnonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0])

@@ -67,11 +67,11 @@ def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
         results = _map(optimizers, workers)
     finally:
         _JOB.clear()
-    for nm, (b, seconds) in zip(optimizers, results):
+    for nm, (b, seconds) in zip(optimizers, results, strict=True):
         codes, counts = np.unique(b, return_counts=True)
         out["per"][nm] = {"basin": b, "flat": float(np.mean(b == 0)),
                           "diverged": float(np.mean(b == DIVERGED)),
-                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts)},
+                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts, strict=True)},
                           "seconds": seconds}
     out["seconds"] = time.perf_counter() - t_all
     return out
@@ -85,7 +85,7 @@ def _map(optimizers, workers):
         with mp.get_context("fork").Pool(workers) as pool:
             res = pool.map(_basins, [optimizers[i] for i in order], chunksize=1)
         out = [None] * len(optimizers)
-        for i, r in zip(order, res):
+        for i, r in zip(order, res, strict=True):
             out[i] = r
         return out
     return [_basins(nm) for nm in optimizers]
@@ -134,7 +134,7 @@ def plot_basin_map_grid(data, axes=None, contours=True):
         L = _landscapes.get(data["landscape"])
         grid = L.grid(120, data["bounds"])
     images = {}
-    for ax, (nm, d) in zip(axes, per.items()):
+    for ax, (nm, d) in zip(axes, per.items(), strict=False):
         images[nm] = ax.imshow(d["basin"] - offset, origin="lower", extent=(x0, x1, y0, y1),
                                cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5, interpolation="nearest",
                                aspect="auto")

@@ -78,7 +78,7 @@ def generalisation_error(landscape, theta, sigma, n=16):
 def intervals(xs, mask):
     """The maximal runs of `xs` where `mask` holds, as a list of (lo, hi)."""
     out, lo = [], None
-    for xv, m in zip(xs, mask):
+    for xv, m in zip(xs, mask, strict=False):
         if m and lo is None:
             lo = xv
         if m:

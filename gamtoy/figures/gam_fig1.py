@@ -71,7 +71,7 @@ def plot_fig1_1d(data, ax=None, inset=None):
                        label="steepest point (R1)", **MARKERS["r1_exact"])
     top = max(np.max(L0 + data["R0"]) * 3, np.max(data["test"]) * 2)
     ax.set_ylim(-0.05 * top, top)
-    for c, lab in zip(m[:, 0], "AB"):
+    for c, lab in zip(m[:, 0], "AB", strict=False):
         ax.annotate(lab, (c, 0.02 * top), ha="center", fontsize=12, weight="bold")
     ax.set_xlabel("x (along y = 0)")
     ax.set_ylabel("loss")
@@ -231,7 +231,7 @@ def plot_prop42(data, axes=None):
         axes = plt.subplots(3, 1, figsize=(8, 9.5), constrained_layout=True)[1]
     ratio = data["R0"] / np.maximum(data["R1"], 1e-300)
     out = []
-    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)")):
+    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)"), strict=False):
         q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto", rasterized=True,
                           vmin=0 if t.startswith("R0 /") else None, vmax=1 if t.startswith("R0 /") else None)
         ax.figure.colorbar(q, ax=ax, shrink=0.9).set_label(t.split(" (")[0])
@@ -346,9 +346,12 @@ def gam_stability(name="fig1a", lr=0.05, rho=None, alpha=None, n_r=30, n_t=72):
     R, T = np.meshgrid(np.linspace(0.02, 1.0, n_r) * rho, np.linspace(0, 2 * np.pi, n_t, endpoint=False))
     out = {"two_over_lr": 2 / lr, "lr": lr, "rho": rho, "alpha": alpha}
     h = 1e-6
-    for lab, c in zip("AB", L.minima[:2]):
+    for lab, c in zip("AB", L.minima[:2], strict=False):
         Q = (c + np.stack([R * np.cos(T), R * np.sin(T)], -1)).reshape(-1, 2)
-        d = lambda P: gam(L, P, rho, alpha)[0]
+
+        def d(P):
+            return gam(L, P, rho, alpha)[0]
+
         J = np.stack([(d(Q + [h, 0]) - d(Q - [h, 0])) / (2 * h), (d(Q + [0, h]) - d(Q - [0, h])) / (2 * h)], -1)
         mu = np.linalg.eigvals(J)
         out[lab] = {"mu_max": float(np.abs(mu).max()), "expanding": float(np.mean(np.abs(1 - lr * mu).max(-1) > 1)),

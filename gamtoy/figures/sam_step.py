@@ -58,7 +58,10 @@ def plot_sam_step(data, ax=None):
     from .style import OPTIMIZER_COLORS as C
     ax = get_ax(ax)
     d = data
-    L = lambda v: float(loss_1d(v))
+
+    def L(v):
+        return float(loss_1d(v))
+
     out = {"loss": ax.plot(d["x"], d["loss"], "k-", lw=1.6, label="loss L(w)")[0]}
     out["ball"] = ax.axvspan(d["w"] - d["rho"], d["w"] + d["rho"], color="0.85",
                              label=f"ball |e| <= rho = {d['rho']:g}")

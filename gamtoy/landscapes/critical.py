@@ -91,7 +91,7 @@ def critical_points(L, minimum_names=None, n=121):
     pts, eig = find(L, n=n, extra=M)
     kind = hessian_kind(eig)
     known = [int(np.argmin(np.linalg.norm(pts - m, axis=-1))) for m in M]
-    if any(np.linalg.norm(pts[i] - m) > SAME for i, m in zip(known, M)):
+    if any(np.linalg.norm(pts[i] - m) > SAME for i, m in zip(known, M, strict=True)):
         raise RuntimeError(f"{L.name}: a known minimum is not among the polished critical points")
     names = list(minimum_names or [f"minimum {i}" for i in range(len(M))])
     order = known + sorted((i for i in range(len(pts)) if i not in known),

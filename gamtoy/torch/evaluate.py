@@ -47,7 +47,7 @@ def capture_backward():
     def record(tensors, gradient=None, *args, **kwargs):
         ts = [tensors] if isinstance(tensors, torch.Tensor) else list(tensors)
         gs = gradient if isinstance(gradient, (list, tuple)) else [gradient] * len(ts)
-        called.extend(t if g is None else (t * g).sum() for t, g in zip(ts, gs))
+        called.extend(t if g is None else (t * g).sum() for t, g in zip(ts, gs, strict=False))
 
     def autograd_record(tensors, grad_tensors=None, *args, **kwargs):
         record(tensors, grad_tensors)
@@ -135,7 +135,7 @@ class Evaluator(Point):
             out = self.closure(i) if self.accumulate > 1 else self.closure()
         if called:
             return sum(called[1:], called[0]), None
-        if any(p.grad is not b for p, b in zip(self.params, before)):
+        if any(p.grad is not b for p, b in zip(self.params, before, strict=True)):
             set_grads = SetGrads(torch.zeros_like(p) if p.grad is None else p.grad
                                  for p in self.params)
             for p in self.params:
@@ -199,7 +199,7 @@ class Evaluator(Point):
             if inplace:
                 torch._foreach_add_(vs, us, alpha=c)
             else:
-                for i, vi in zip(idx, torch._foreach_add(vs, us, alpha=c)):
+                for i, vi in zip(idx, torch._foreach_add(vs, us, alpha=c), strict=True):
                     v[i] = vi
         return v
 

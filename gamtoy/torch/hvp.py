@@ -141,7 +141,7 @@ def _jvp_hvp(ev, i, v):
 
     def loss_of(ps):
         copies = {k: b.clone() for k, b in buffers.items()}  # BatchNorm updates land on copies
-        with _reparametrize_module(model, {**dict(zip(names, ps)), **copies}):
+        with _reparametrize_module(model, {**dict(zip(names, ps, strict=True)), **copies}):
             loss, own = ev.call_closure(i)
         if own is not None:
             from .evaluate import NEEDS_GRAPH

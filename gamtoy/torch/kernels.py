@@ -43,7 +43,7 @@ def lnorm(v):
 
 def ldot(u, v):
     """Global dot product of two parameter lists (a 0-d tensor)."""
-    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v)]).sum()
+    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v, strict=True)]).sum()
 
 
 def norm(v):
@@ -62,13 +62,13 @@ def norm_dot(a, b):
     dot = torch.dot
     if not fast_cpu(a[0]):
         parts = []
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             x = x.reshape(-1)
             parts += (dot(x, x), dot(y.reshape(-1), x))
         sq, dt = torch.stack(parts).view(-1, 2).sum(0).unbind()
         return sq.sqrt(), dt
     sq = dt = 0.0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         x = x.reshape(-1)
         sq += dot(x, x).item()
         dt += dot(y.reshape(-1), x).item()
@@ -132,7 +132,7 @@ def point_(out, base, v, s):
             torch._foreach_copy_(out, base)
             torch._foreach_add_(out, torch._foreach_mul(v, s))
         return out
-    for w, t, x in zip(out, base, v):
+    for w, t, x in zip(out, base, v, strict=True):
         torch.add(t, x, alpha=s, out=w)
     return out
 
@@ -143,11 +143,11 @@ def sub_norm_(out, a, b, stats=True):
     dot = torch.dot
     if not fast_cpu(a[0]):
         na, dt = norm_dot(a, b) if stats else (None, None)
-        for w, x, y in zip(out, a, b):
+        for w, x, y in zip(out, a, b, strict=True):
             torch.sub(x, y, out=w)
         return lnorm(out), na, dt
     sq = sa = dt = 0.0
-    for w, x, y in zip(out, a, b):
+    for w, x, y in zip(out, a, b, strict=True):
         torch.sub(x, y, out=w)
         w, x = w.reshape(-1), x.reshape(-1)
         sq += dot(w, w).item()
@@ -170,7 +170,7 @@ def combine_(x, a, y, c, stats=True, out_norm=False):
         return n, dt, (lnorm(x) if out_norm else None)
     sq = dt = sq2 = 0.0
     c = number(c)
-    for u, v in zip(x, y):
+    for u, v in zip(x, y, strict=True):
         f = u.reshape(-1)
         if stats:
             sq += dot(f, f).item()
@@ -194,7 +194,7 @@ def remove_perp_(h, v, alpha, xi, h_norm=None, dot=None):
         torch._foreach_mul_(h, c)
         torch._foreach_add_(h, v, alpha=-alpha)
     else:  # per parameter: the add reads h while the multiply left it in cache
-        for x, y in zip(h, v):
+        for x, y in zip(h, v, strict=True):
             x.mul_(c).add_(y, alpha=-alpha)
     return h
 
@@ -213,7 +213,7 @@ def mix_(hp, a, alpha, hm, b, beta, official=False):
         return norm_dot(hp, hm)
     sq = dt = 0.0
     dot = torch.dot
-    for x, xa, y, yb in zip(hp, a, hm, b):
+    for x, xa, y, yb in zip(hp, a, hm, b, strict=True):
         x.lerp_(xa, alpha)
         if official:
             y.mul_(b1).add_(yb)

@@ -329,7 +329,7 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     def _base_step(self, params, d, info, loss=None):
         """d into .grad, clipped to max_grad_norm (the direction, after the estimator and before
         the base optimizer: `torch.nn.utils.clip_grad_norm_`'s rule), then the base step."""
-        for p, dp in zip(params, d):  # d: a parameter list
+        for p, dp in zip(params, d, strict=True):  # d: a parameter list
             p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
         info = info if isinstance(info, Diagnostics) else Diagnostics(**info)
         if self.max_grad_norm is not None:

@@ -368,7 +368,7 @@ def _train_epoch(s, epoch):
         xb, yb = xb.to(device), ytr[b].to(device)
         first = []
 
-        def closure():
+        def closure(*, xb=xb, yb=yb, first=first):  # this batch's tensors, bound now
             with (torch.autocast(device.type, dtype=amp_dtype) if amp
                   else contextlib.nullcontext()):
                 out = model(xb)
