@@ -84,5 +84,6 @@ def where_text(names, base, factors, one_at_a_time):
 
 
 def headline_line(label, over, where, n_text, interval):
-    """One headline: '- label: reproduces; holds in 5/5 cells (where; n_text per cell; interval)'."""
+    """One headline:
+    '- label: reproduces; holds in 5/5 cells (where; n_text per cell; interval)'."""
     return f"- {label}: {over['text']} ({where}; {n_text} per cell; {interval})"

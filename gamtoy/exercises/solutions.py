@@ -90,7 +90,8 @@ def solution_gsam_direction(g, g_p, alpha):
 
 
 solution_check_r0, solution_check_r1 = solution_r0, solution_r1
-solution_check_sam_direction, solution_check_gsam_direction = solution_sam_direction, solution_gsam_direction
+solution_check_sam_direction = solution_sam_direction
+solution_check_gsam_direction = solution_gsam_direction
 
 
 def solution_check_mixed_cost(fraction, cost_base, cost_gam):

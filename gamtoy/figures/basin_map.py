@@ -71,7 +71,8 @@ def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
         codes, counts = np.unique(b, return_counts=True)
         out["per"][nm] = {"basin": b, "flat": float(np.mean(b == 0)),
                           "diverged": float(np.mean(b == DIVERGED)),
-                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts, strict=True)},
+                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts,
+                                                                           strict=True)},
                           "seconds": seconds}
     out["seconds"] = time.perf_counter() - t_all
     return out
@@ -105,7 +106,8 @@ def _labels(k, names=None):
 
 def _colours(k):
     import matplotlib.colors as mcolors
-    base = {int(Outcome.OTHER_CRITICAL): "#00bbf9", int(Outcome.SADDLE): "#ffd60a", DIVERGED: "0.15",
+    base = {int(Outcome.OTHER_CRITICAL): "#00bbf9", int(Outcome.SADDLE): "#ffd60a",
+            DIVERGED: "0.15",
             int(Outcome.MOVING): "0.82", 0: "#2a9d8f"}
     wells = ["#e76f51", "#f4a261", "#9b5de5", "#f15bb5", "#6a994e", "#bc6c25"]
     cols = [base[c] for c in range(LOWEST, 1)] + [wells[(i - 1) % len(wells)] for i in range(1, k)]

@@ -63,7 +63,8 @@ def gauss_hermite_2d(n=12):
 
 
 def generalisation_error(landscape, theta, sigma, n=16):
-    """Test minus train loss when the test landscape is the train one shifted by eps ~ N(0, sigma^2 I).
+    """Test minus train loss when the test landscape is the train one shifted by
+    eps ~ N(0, sigma^2 I).
 
     test(theta) = E_eps L(theta + eps) - L(theta): the train/test mismatch model used for GAM's
     "generalisation error" (Figure 1, orange dotted line). Gauss-Hermite quadrature, n x n nodes.

@@ -26,7 +26,8 @@ class CriticalPoint:
     def __repr__(self):
         x, y = self.point
         lo, hi = self.eigenvalues
-        return f"CriticalPoint({self.name!r}, {self.kind}, ({x:.6g}, {y:.6g}), eig ({lo:.4g}, {hi:.4g}))"
+        return (f"CriticalPoint({self.name!r}, {self.kind}, ({x:.6g}, {y:.6g}), "
+                f"eig ({lo:.4g}, {hi:.4g}))")
 
 
 def hessian_kind(eig, rel=1e-8):

@@ -159,9 +159,9 @@ def reproduce(out_dir, quick=True):
     _io.write_text(md, "# Lemmas, numerically (`gamtoy.lemmas`)\n\n"
                    "Each claim is compared against an independent reference; rows marked "
                    "`identity` hold by construction and are illustrations, `finding` rows report "
-                   "where the toy departs from a first-order approximation, `not discriminating` rows hold "
-                   "by a margin too wide to tell a right quantity from a wrong one (not a "
-                   "verification), `not checked` rows say why.\n\n"
+                   "where the toy departs from a first-order approximation, `not discriminating` "
+                   "rows hold by a margin too wide to tell a right quantity from a wrong one (not "
+                   "a verification), `not checked` rows say why.\n\n"
                    + to_markdown(rows))
     paths = [md]
     with style.context():

@@ -613,11 +613,11 @@ def _accel_checks():
                          f"gradient: up to {d['accel_dir']['max_angle_deg']:.2g} deg (the h_-^perp "
                          "step is a design choice, not an approximation)",
                          f"|order - 1| <= {TOL['order']}", order_ok(d["accel_dir"]["slope"], 1))),
-        Check("prop43", "E_eps L(theta + eps) <= L^(theta) + R1 + M/sqrt(n) + sqrt(...) (a PAC-Bayes "
-              "generalisation bound)", "GAM Prop. 4.3, Eq. 5", "none", {},
+        Check("prop43", "E_eps L(theta + eps) <= L^(theta) + R1 + M/sqrt(n) + sqrt(...) (a "
+              "PAC-Bayes generalisation bound)", "GAM Prop. 4.3, Eq. 5", "none", {},
               lambda d: ("not checked: it bounds a population loss over a data distribution (n "
-                         "samples, d parameters, a loss bounded by M); a 2-D landscape has no data, "
-                         "and on the MLP lab (d = 32, n = 64, delta = 0.05, |theta| ~ 3) the "
+                         "samples, d parameters, a loss bounded by M); a 2-D landscape has no "
+                         "data, and on the MLP lab (d = 32, n = 64, delta = 0.05, |theta| ~ 3) the "
                          "square-root term alone is about 1.2, above the losses it would bound "
                          "(and cross-entropy has no bound M): vacuous either way", "-",
                          "not checked")),

@@ -264,7 +264,8 @@ def _judge_l32_bound(d):
 def _judge_l33(d):
     l33 = d["lemma33"]
     nq = {n: v for n, v in l33.items() if n != "quadratic"}
-    return (orders(nq) + f"; rel. err at rho=0.01 <= {max(v['rel_err'][0] for v in nq.values()):.1e}",
+    return (orders(nq) + "; rel. err at rho=0.01 <= "
+                         f"{max(v['rel_err'][0] for v in nq.values()):.1e}",
             f"|order - p| <= {TOL['order']} (himmelblau p=1, rastrigin p=2; ridge indicative); "
             f"err < {TOL['lemma33_small']}",
             order_ok(l33["himmelblau"]["slope"], 1) and order_ok(l33["rastrigin"]["slope"], 2)

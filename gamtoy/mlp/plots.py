@@ -8,7 +8,8 @@ import numpy as np
 from .lab import LABEL
 from .verdicts import fmt
 
-VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00", "inconclusive": "0.45"}  # Okabe-Ito
+VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00",
+                 "inconclusive": "0.45"}  # Okabe-Ito
 
 
 def _ax(ax):
@@ -189,7 +190,8 @@ def plot_gnp_sweep(r, ax=None):
     art = [ax.errorbar(r["alphas"], r["sweep_mean"], r["sweep_std"], marker="o", capsize=3,
                        label="GNP")]
     for name, m in zip(r["table_rows"][1:], r["table_mean"][1:], strict=False):
-        art.append(ax.axhline(m, ls="--", lw=1, label=name, color="C1" if "exact" in name else "C2"))
+        art.append(ax.axhline(m, ls="--", lw=1, label=name,
+                              color="C1" if "exact" in name else "C2"))
     ax.set(xlabel="alpha", ylabel="test accuracy", title="GNP sweep / GAM Table 5")
     ax.legend(fontsize=8)
     return art
@@ -203,8 +205,9 @@ def verdict_lines(r, width=110):
              f"{fmt(c)} (paper {'>' if c['expected_sign'] > 0 else '<'} 0,"
              f" {c['n']} seeds, paired, 95% {c.get('method', 'Student t')} CI)")
         if "over" in c:
-            s = s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1) + \
-                f"; {c['over']['text']} (lr " + ", ".join(f"{d['lr']:.3g}" for d in c["cells"]) + ")"
+            lrs = ", ".join(f"{d['lr']:.3g}" for d in c["cells"])
+            s = (s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1)
+                 + f"; {c['over']['text']} (lr " + lrs + ")")
         out.append(textwrap.fill(s, width, subsequent_indent="    "))
     return out
 

@@ -61,14 +61,16 @@ def capture_backward():
 
 def check_loss(loss):
     if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"the closure must return the loss as a torch.Tensor, got {type(loss).__name__}"
+        raise TypeError("the closure must return the loss as a torch.Tensor, got "
+                        f"{type(loss).__name__}"
                         " (return the loss tensor, or call loss.backward() on it)")
     if loss.numel() != 1:
         raise ValueError(f"the closure must return a scalar loss, got shape {tuple(loss.shape)} "
                          "(reduce it, e.g. loss.mean())")
     if not loss.requires_grad:
-        raise ValueError("the closure's loss has no graph (requires_grad=False): compute it from the"
-                         " parameters with autograd enabled, without .detach() or torch.no_grad()")
+        raise ValueError("the closure's loss has no graph (requires_grad=False): compute it from "
+                         "the parameters with autograd enabled, without .detach() or "
+                         "torch.no_grad()")
 
 
 def _is_bn(m):
@@ -76,7 +78,8 @@ def _is_bn(m):
 
 
 def l2_groups(groups):
-    """[(l2 coefficient, [indices into the parameter list])] for the nonzero coefficients, or None."""
+    """[(l2 coefficient, [indices into the parameter list])] for the nonzero coefficients, or
+    None."""
     out, i = {}, 0
     for g in groups:
         c = float(g.get("l2", 0.0))

@@ -151,7 +151,8 @@ def _jvp_hvp(ev, i, v):
     ps = tuple(p.detach() for p in ev.params)
     with torch.enable_grad(), warnings.catch_warnings():
         # torch's first jvp loads its decompositions with torch.jit.script (deprecated there)
-        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*",
+                                category=DeprecationWarning)
         _, hv = jvp(grad(loss_of), (ps,), (tuple(v),))
     return list(hv)
 

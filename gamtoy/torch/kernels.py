@@ -43,7 +43,8 @@ def lnorm(v):
 
 def ldot(u, v):
     """Global dot product of two parameter lists (a 0-d tensor)."""
-    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v, strict=True)]).sum()
+    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v,
+                                                                                strict=True)]).sum()
 
 
 def norm(v):
@@ -201,7 +202,8 @@ def remove_perp_(h, v, alpha, xi, h_norm=None, dot=None):
 
 def mix_(hp, a, alpha, hm, b, beta, official=False):
     """GAM Eq. 45 in place: hp <- alpha a + (1-alpha) hp, hm <- beta b + (1-beta) hm
-    (official: hm <- b + |1-beta| hm); returns (|hp|, <hm, hp>), on the CPU path in the same sweep."""
+    (official: hm <- b + |1-beta| hm); returns (|hp|, <hm, hp>), on the CPU path in the same
+    sweep."""
     b1 = abs(1 - beta)
     if not fast_cpu(hp[0]):
         torch._foreach_lerp_(hp, a, alpha)
@@ -226,7 +228,8 @@ def mix_(hp, a, alpha, hm, b, beta, official=False):
 
 
 def clip_(d, max_norm, d_norm=None):
-    """optax.clip_by_global_norm in place: d <- max_norm d/|d| where |d| >= max_norm (no epsilon)."""
+    """optax.clip_by_global_norm in place: d <- max_norm d/|d| where |d| >= max_norm (no
+    epsilon)."""
     n = norm(d) if d_norm is None else d_norm
     if isinstance(n, torch.Tensor):
         torch._foreach_mul_(d, torch.where(n >= max_norm, max_norm / n, torch.ones_like(n)))

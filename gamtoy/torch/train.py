@@ -226,7 +226,8 @@ def load_checkpoint(path, device):
 
 
 def read_metrics(path):
-    """The rows of a metrics.jsonl; a torn line (a kill during a write) is dropped, with a warning."""
+    """The rows of a metrics.jsonl; a torn line (a kill during a write) is dropped, with a
+    warning."""
     with open(path, "rb") as fh:
         lines = [x for x in fh.read().split(b"\n") if x.strip()]
     rows, bad = [], []
