@@ -30,7 +30,7 @@ def cells(base, factors=(0.8, 1.0, 1.25), one_at_a_time=False):
     """The settings of the neighbourhood of `base` (a tuple of parameter values): each value times
     its factor in `factor_cells`, the centre (base itself) first."""
     base = tuple(float(v) for v in base)
-    return [tuple(b * f for b, f in zip(base, c))
+    return [tuple(b * f for b, f in zip(base, c, strict=True))
             for c in factor_cells(len(base), factors, one_at_a_time)]
 
 
@@ -79,10 +79,11 @@ def where_text(names, base, factors, one_at_a_time):
     shown = [f for f in factors if not one_at_a_time or f != 1.0]
     f = ", ".join(f"{v:g}" for v in shown)
     how = "one at a time beside the centre" if one_at_a_time else "all combinations"
-    vals = ", ".join(f"{nm} = {v:g}" for nm, v in zip(names, base))
+    vals = ", ".join(f"{nm} = {v:g}" for nm, v in zip(names, base, strict=False))
     return f"{vals}, each x {{{f}}}, {how}"
 
 
 def headline_line(label, over, where, n_text, interval):
-    """One headline: '- label: reproduces; holds in 5/5 cells (where; n_text per cell; interval)'."""
+    """One headline:
+    '- label: reproduces; holds in 5/5 cells (where; n_text per cell; interval)'."""
     return f"- {label}: {over['text']} ({where}; {n_text} per cell; {interval})"

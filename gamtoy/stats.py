@@ -1,4 +1,5 @@
-"""Population statistics for verdicts: intervals on fractions and on paired differences, the verdict.
+"""Population statistics for verdicts: intervals on fractions and on paired differences, the
+verdict.
 
 A demo's verdict is a statistic over starts or seeds with a 95% interval: `reproduces` when the
 interval lies on the paper's side of 0, `contradicts` on the other side, `inconclusive` when it
@@ -33,6 +34,8 @@ import warnings
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _st
+
+from .neighbourhood import over_cells as over_cells  # the public name, kept here
 
 Z95 = 1.959963984540054
 PAIRED_METHOD = "Student t"        # the interval `paired` computes, as the tables name it
@@ -197,8 +200,9 @@ def _wilson_v(p, n, z):
 
 def newcombe_paired(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike,
                     z: float = Z95):
-    """Newcombe's interval (Stat. Med. 17:2635, 1998, method 10) for p1 - p2 from a paired 2x2 table:
-    a both succeed, b only the first, c only the second, d neither. Returns (D, lo, hi); vectorised.
+    """Newcombe's interval (Stat. Med. 17:2635, 1998, method 10) for p1 - p2 from a paired 2x2
+    table: a both succeed, b only the first, c only the second, d neither. Returns (D, lo, hi);
+    vectorised.
 
     The Wilson intervals (l_i, u_i) of p1 = (a+b)/n and p2 = (a+c)/n are squared and added with
     the correlation phi of the pairs: lo = D - sqrt((p1-l1)^2 - 2 phi (p1-l1)(u2-p2) + (u2-p2)^2),
@@ -239,5 +243,3 @@ def fmt(est: float, lo: float, hi: float, digits: int = 3) -> str:
     """'0.670 [0.623, 0.714]'."""
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
-
-from .neighbourhood import over_cells  # noqa: F401  (the public name, kept here)

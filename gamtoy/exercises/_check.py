@@ -48,13 +48,16 @@ def call(name, fn, *args):
 
 def match(name, got, want, hints=(), rtol=1e-6, atol=1e-9, hint_rtol=1e-4):
     """Like `compare`, but first recognise known wrong answers: `hints` is a sequence of
-    (wrong value, message); a `got` equal to one of them (within `hint_rtol`) fails with its message."""
+    (wrong value, message); a `got` equal to one of them (within `hint_rtol`) fails with its
+    message."""
     g = np.asarray(got, dtype=float)
     w = np.asarray(want, dtype=float)
-    if g.shape == w.shape and np.all(np.isfinite(g)) and not np.allclose(g, w, rtol=rtol, atol=atol):
+    if g.shape == w.shape and np.all(np.isfinite(g)) and not np.allclose(g, w, rtol=rtol,
+                                                                         atol=atol):
         for wrong, msg in hints:
             wrong = np.asarray(wrong, dtype=float)
-            if wrong.shape == g.shape and np.allclose(g, wrong, rtol=max(rtol, hint_rtol), atol=atol):
+            if wrong.shape == g.shape and np.allclose(g, wrong, rtol=max(rtol, hint_rtol),
+                                                      atol=atol):
                 _fail(f"{name}: {msg}")
     return compare(name, g, w, rtol=rtol, atol=atol)
 

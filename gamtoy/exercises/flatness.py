@@ -62,14 +62,15 @@ def _hints(name, L, th, rho, got, want):
         if _close(got, want * rho):
             return "Scale: you multiplied by rho twice (or by rho^2)."
         if _close(got, rho * g0):
-            return "That is rho |grad L(theta)|, the gradient at the centre: take the max over the ball."
+            return ("That is rho |grad L(theta)|, the gradient at the centre: take the max over "
+                    "the ball.")
     else:
         if _close(got, want + float(L.value(th))):
             return "You returned the max of L over the ball; subtract L(theta) (GAM Eq. 2)."
         w = th + rho * L.grad(th) / max(g0, 1e-300)
         if _close(got, float(L.value(w) - L.value(th))):
-            return ("That is the first-order R0 (GSAM's h: the loss at theta + rho g/|g|); the exact R0 "
-                    "searches the whole ball.")
+            return ("That is the first-order R0 (GSAM's h: the loss at theta + rho g/|g|); the "
+                    "exact R0 searches the whole ball.")
     if got < want:
         return ("Too small: your search misses the maximiser. Search the whole disc (radii 0..rho, "
                 "not only the circle |e| = rho), with a finer grid.")
@@ -93,19 +94,27 @@ GEN_CASES = (("fig1a", (2.0, 0.0), 0.5), ("fig1a", (-2.0, 0.0), 0.3), ("fig1b", 
 def check_generalisation_error(fn):
     """fn(landscape, theta, sigma, eps) -> test(theta) = mean_i L(theta + sigma eps_i) - L(theta),
     the Monte Carlo estimate of E L(theta + eps) - L(theta), eps ~ N(0, sigma^2 I), with the given
-    standard-normal samples `eps` (n, 2). Compared with the same average (exact for these samples)."""
+    standard-normal samples `eps` (n, 2). Compared with the same average (exact for these
+    samples)."""
     eps = np.random.default_rng(7).standard_normal((400, 2))
     for land, theta, sigma in GEN_CASES:
         L = _landscapes.get(land)
         th = np.array(theta, float)
         name = f"test loss (on {land} at theta={theta}, sigma={sigma})"
         got = scalar(name, call(name, fn, L, th.copy(), sigma, eps.copy()))
-        v = lambda P: L.value(th + P)
+
+        def v(P, L=L, th=th):
+            return L.value(th + P)
+
         l0 = float(L.value(th))
-        hints = ((np.mean(v(sigma * eps)), "you returned E L(theta + eps); subtract L(theta) (test minus train)."),
-                 (np.mean(v(eps)) - l0, "the noise is eps ~ N(0, sigma^2 I): scale the standard normal samples by sigma."),
-                 (np.mean(v(sigma ** 2 * eps)) - l0, "scale the samples by sigma (the standard deviation), not sigma^2."),
-                 (np.sum(v(sigma * eps)) - len(eps) * l0, "average over the samples (mean), not sum."),
+        hints = ((np.mean(v(sigma * eps)), "you returned E L(theta + eps); subtract L(theta) (test "
+                                           "minus train)."),
+                 (np.mean(v(eps)) - l0, "the noise is eps ~ N(0, sigma^2 I): scale the standard "
+                                        "normal samples by sigma."),
+                 (np.mean(v(sigma ** 2 * eps)) - l0, "scale the samples by sigma (the standard "
+                                                     "deviation), not sigma^2."),
+                 (np.sum(v(sigma * eps)) - len(eps) * l0, "average over the samples (mean), not "
+                                                          "sum."),
                  (l0 - np.mean(v(sigma * eps)), "sign: test(theta) = E L(theta + eps) - L(theta)."))
         match(name, got, np.mean(v(sigma * eps)) - l0, hints, rtol=1e-8)
     return passed("test loss")
@@ -122,8 +131,10 @@ def check_power_valley(fn):
         name = f"(R0, R1) of {c} |theta|^{p} at 0, rho={rho}"
         got = call(name, fn, p, c, rho)
         r0, r1 = c * rho ** p, p * c * rho ** p
-        hints = (((r0, c * rho ** p), "R1: the slope of c r^p is p c r^(p-1); R1 = rho * that = p c rho^p."),
-                 ((r0, p * c * rho ** (p - 1)), "R1 = rho max |grad L|: the factor rho is missing (GAM Eq. 3)."),
+        hints = (((r0, c * rho ** p), "R1: the slope of c r^p is p c r^(p-1); R1 = rho * that = p "
+                                      "c rho^p."),
+                 ((r0, p * c * rho ** (p - 1)), "R1 = rho max |grad L|: the factor rho is missing "
+                                                "(GAM Eq. 3)."),
                  ((r1, r0), "swapped: return (R0, R1) in that order."),
                  ((c * rho ** (p - 1), r1), "R0 is the loss rise c rho^p, not c rho^(p-1)."))
         match(name, got, (r0, r1), hints)
@@ -175,13 +186,15 @@ def check_segment_bound(fn):
         ne = np.linalg.norm(e)
         want = ne * G.max()
         rise = float(L.value(th + e) - L.value(th))
-        hints = ((ne * G[0], "that is the slope at theta only; take the max along the whole segment."),
-                 (ne * G[-1], "that is the slope at theta + e only; take the max along the whole segment."),
+        hints = ((ne * G[0], "that is the slope at theta only; take the max along the whole "
+                             "segment."),
+                 (ne * G[-1], "that is the slope at theta + e only; take the max along the whole "
+                              "segment."),
                  (G.max(), "multiply the largest slope by the segment's length |e|."),
                  (ne ** 2 * G.max(), "the length |e| enters once, not squared."))
         if got < rise - 1e-12 and not any(np.isclose(got, w, rtol=2e-3) for w, _ in hints):
-            raise ExerciseError(f"{name}: {got:.5g} is below the loss rise {rise:.5g}; it cannot be a "
-                                "bound. Did you take a mean, or the slope at one point only?")
+            raise ExerciseError(f"{name}: {got:.5g} is below the loss rise {rise:.5g}; it cannot "
+                                "be a bound. Did you take a mean, or the slope at one point only?")
         match(name, got, want, hints, rtol=2e-3)
     return passed("segment bound")
 
@@ -199,9 +212,10 @@ def check_wilson(fn):
         p = k / n
         wald = z * np.sqrt(p * (1 - p) / n)
         lo1, hi1 = _stats.wilson(k, n, z=1.0)
-        hints = (((p - wald, p + wald), "that is the Wald interval p +- z sqrt(p(1-p)/n): it collapses "
-                  "to a point at k = 0 or k = n; use Wilson's score interval."),
-                 ((max(0, p - wald), min(1, p + wald)), "that is the (clipped) Wald interval; use Wilson's."),
+        hints = (((p - wald, p + wald), "that is the Wald interval p +- z sqrt(p(1-p)/n): it "
+                  "collapses to a point at k = 0 or k = n; use Wilson's score interval."),
+                 ((max(0, p - wald), min(1, p + wald)), "that is the (clipped) Wald interval; use "
+                                                        "Wilson's."),
                  ((lo1, hi1), "z = 1 is a 68% interval; 95% needs z = 1.96."),
                  ((p, p), "an interval, not the point estimate k/n."))
         match(name, got, _stats.wilson(k, n), hints, rtol=1e-4)  # z = 1.96 is fine

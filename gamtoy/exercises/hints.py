@@ -13,30 +13,38 @@ HINTS = {
     # notebook 01
     "check_r0": (
         "R0 is a maximum over the whole ball, measured from the loss at the centre.",
-        "Search a polar grid of radii 0..rho and angles, refine near the best point, subtract L(theta).",
+        "Search a polar grid of radii 0..rho and angles, refine near the best point, subtract "
+        "L(theta).",
         "R0(theta) = max_{|e|<=rho} L(theta + e) - L(theta) (GAM Eq. 2)."),
     "check_r1": (
         "R1 looks at the slope, not the loss, everywhere in the ball (not only at its centre).",
-        "Take the largest |grad L| over a polar grid of the disc, refine, and scale it by the radius.",
+        "Take the largest |grad L| over a polar grid of the disc, refine, and scale it by the "
+        "radius.",
         "R1(theta) = rho max_{|e|<=rho} |grad L(theta + e)| (GAM Eq. 3)."),
     "check_generalisation_error": (
-        "test(theta) is the test loss minus the train loss, the test landscape being a shifted copy.",
-        "Shift theta by sigma times each standard-normal sample, average the loss, subtract L(theta).",
+        "test(theta) is the test loss minus the train loss, the test landscape being a shifted "
+        "copy.",
+        "Shift theta by sigma times each standard-normal sample, average the loss, subtract "
+        "L(theta).",
         "test(theta) = mean_i L(theta + sigma eps_i) - L(theta)."),
     "check_power_valley": (
-        "Both the loss c r^p and its slope grow with the radius r: where in the ball are the maxima?",
-        "R0 is the loss rise at r = rho; R1 is rho times the slope (the derivative in r) at r = rho.",
+        "Both the loss c r^p and its slope grow with the radius r: where in the ball are the "
+        "maxima?",
+        "R0 is the loss rise at r = rho; R1 is rho times the slope (the derivative in r) at r = "
+        "rho.",
         "R0 = c rho^p,  R1 = rho * p c rho^(p-1) = p c rho^p (GAM Eq. 2-3)."),
     "check_prefers": (
         "A flatness measure is a sharpness: which value marks the flatter valley?",
-        "Test the tie first (relative to the larger magnitude), then return the valley with the smaller value.",
+        "Test the tie first (relative to the larger magnitude), then return the valley with the "
+        "smaller value.",
         "'tie' if |a - b| <= rtol max(|a|, |b|), else 'A' if a < b else 'B'."),
     "check_segment_bound": (
         "The loss rise along a segment is at most its length times the largest slope on it.",
         "Evaluate |grad L| at theta + s e on s = linspace(0, 1, 201) and multiply the max by |e|.",
         "bound = |e| max_{s in [0,1]} |grad L(theta + s e)| (GAM Prop. 4.2's proof)."),
     "check_wilson": (
-        "The Wilson interval is centred not at k/n but pulled towards 1/2, and never leaves [0, 1].",
+        "The Wilson interval is centred not at k/n but pulled towards 1/2, and never leaves "
+        "[0, 1].",
         "With p = k/n and z = 1.96: the centre is (p + z^2/(2n))/(1 + z^2/n).",
         "(p + z^2/(2n) -+ z sqrt(p(1-p)/n + z^2/(4n^2))) / (1 + z^2/n), p = k/n, z = 1.96."),
     # notebook 02
@@ -46,7 +54,8 @@ HINTS = {
         "g_p = grad(w + rho g/|g|), g = grad(w) (GSAM Eq. 3)."),
     "check_gsam_direction": (
         "GSAM removes from g its part along g_p, and steps against what is left.",
-        "g_perp = g minus its projection on g_p (divide by |g_p|^2, not |g|^2); then d = g_p - alpha g_perp.",
+        "g_perp = g minus its projection on g_p (divide by |g_p|^2, not |g|^2); then d = g_p - "
+        "alpha g_perp.",
         "d = g_p - alpha (g - (g.g_p/|g_p|^2) g_p) (GSAM Alg. 1 step 4)."),
     "check_rho_schedule": (
         "rho_t must be rho_max when lr is at its largest and 0 when lr is at its smallest.",
@@ -58,7 +67,8 @@ HINTS = {
         "i = argmin_i |minima_i - point|; return i if |minima_i - point| < radius else -1."),
     "check_neighbourhood": (
         "The neighbourhood moves all three settings at once, not one at a time.",
-        "Every combination of the three factors (0.8, 1, 1.25) for lr, rho and alpha: 3 x 3 x 3 settings.",
+        "Every combination of the three factors (0.8, 1, 1.25) for lr, rho and alpha: 3 x 3 x 3 "
+        "settings.",
         "[(lr a, rho b, alpha c) for a in F for b in F for c in F], F = (0.8, 1.0, 1.25)."),
     # notebook 03
     "check_penalised_gradient": (
@@ -79,11 +89,13 @@ HINTS = {
         "theta_adv = theta + rho f/|f|, f = H g/|g| (GAM Eq. 8, 13)."),
     "check_mean_value_point": (
         "Somewhere on the segment the slope along e equals the average slope.",
-        "Find c in [0, 1] where grad L(theta + c e).e - (L(theta + e) - L(theta)) changes sign (bisection).",
+        "Find c in [0, 1] where grad L(theta + c e).e - (L(theta + e) - L(theta)) changes sign "
+        "(bisection).",
         "grad L(theta + c e).e = L(theta + e) - L(theta), c in [0, 1] (GAM Eq. 19)."),
     "check_fd_hvp": (
         "A Hessian-vector product is the change of the gradient along v.",
-        "Take the gradient a small step r along v, subtract the gradient at theta, divide by the step.",
+        "Take the gradient a small step r along v, subtract the gradient at theta, divide by the "
+        "step.",
         "H v ~ (grad(theta + r v) - grad(theta))/r (GAM App. D Eq. 38)."),
     "check_g_perp": (
         "g_perp is what is left of g after removing its part along g_p.",
@@ -91,12 +103,15 @@ HINTS = {
         "g_perp = g - (g.g_p/|g_p|^2) g_p (GSAM Sec. 4)."),
     "check_valley_fp_h": (
         "At a valley's minimum the worst point of the ball is on its sphere.",
-        "f_p is the loss on the sphere |u| = rho; h is how much that is above the minimum's loss d.",
+        "f_p is the loss on the sphere |u| = rho; h is how much that is above the minimum's "
+        "loss d.",
         "f_p = d + c rho^2,  h_exact = f_p - f = c rho^2 (GSAM Lemma 3.1)."),
     "check_sigma_estimate": (
         "At a minimum the loss rises like (rho^2/2) times the curvature along the worst direction.",
-        "Use the exact gap h_exact = R0 (flatness.r0): the first-order h has no direction at a minimum.",
-        "sigma_max ~ 2 h_exact/rho^2, h_exact = max_{|e|<=rho} f(w* + e) - f(w*) (GSAM Lemma 3.3)."),
+        "Use the exact gap h_exact = R0 (flatness.r0): the first-order h has no direction at a "
+        "minimum.",
+        "sigma_max ~ 2 h_exact/rho^2, h_exact = max_{|e|<=rho} f(w* + e) - f(w*) "
+        "(GSAM Lemma 3.3)."),
     "check_avg_sq_grad": (
         "The theorems bound an average over the run of a squared quantity.",
         "Square each gradient's norm, then average over the T steps (not the norm of the average).",
@@ -104,7 +119,8 @@ HINTS = {
     # notebook 04
     "check_hvp": (
         "H v is the derivative of the gradient along v: no need to build H.",
-        "Differentiate theta -> grad L(theta).v (autograd), or use the R-operator; include the weight decay.",
+        "Differentiate theta -> grad L(theta).v (autograd), or use the R-operator; include the "
+        "weight decay.",
         "H v = grad_theta (grad L(theta) . v), L = cross-entropy + (wd/2)|theta|^2."),
     "check_normgrad": (
         "The gradient of |grad L| needs one Hessian-vector product.",
@@ -112,7 +128,8 @@ HINTS = {
         "grad |grad L| = H g/|g| (GAM Eq. 8)."),
     "check_paired_verdict": (
         "A verdict is decided by an interval, not by the sign of a mean.",
-        "Bootstrap the mean of the paired differences a - b; 'inconclusive' if the 95% interval covers 0.",
+        "Bootstrap the mean of the paired differences a - b; 'inconclusive' if the 95% interval "
+        "covers 0.",
         "interval above 0 -> sign +1, below -> -1; 'reproduces' if it equals expected_sign, "
         "'contradicts' if opposite, else 'inconclusive'."),
     "check_mlp_surrogate_gap": (

@@ -67,7 +67,10 @@ def check_surrogate_gap(fn):
     for name, w, _ in _CASES:
         L, grad, _ = _oracles(name)
         w = np.array(w)
-        value = lambda th: float(L.value(np.asarray(th, float)))
+
+        def value(th, L=L):
+            return float(L.value(np.asarray(th, float)))
+
         for rho in (0.01, 0.2):
             got = fn(value, grad, w.copy(), rho)
             want = float(flatness.surrogate_gap(L, w, rho))
@@ -103,7 +106,8 @@ _MINIMA = (("himmelblau", 0, 0.01), ("rastrigin", 0, 0.008), ("himmelblau", 3, 0
 
 def check_lambda_max_estimate(fn):
     """fn(landscape, theta_star, rho) -> GAM Lemma 4.1's estimate R1_rho(theta*)/rho^2 of
-    lambda_max at a minimum, with R1 from `gamtoy.flatness.r1`. Compared with that and with eigvalsh."""
+    lambda_max at a minimum, with R1 from `gamtoy.flatness.r1`. Compared with that and with
+    eigvalsh."""
     from .. import flatness
     for land, i, rho in _MINIMA:
         L, th = _minimum(land, i)
@@ -111,9 +115,11 @@ def check_lambda_max_estimate(fn):
         got = scalar(name, call(name, fn, L, th.copy(), rho))
         r1, r0 = float(flatness.r1(L, th, rho)), float(flatness.r0(L, th, rho))
         lam = float(flatness.lambda_max(L, th))
-        hints = ((r1 / rho, "normalisation: R1 = rho max|grad L| ~ rho (rho lambda_max), divide by rho^2."),
+        hints = ((r1 / rho, "normalisation: R1 = rho max|grad L| ~ rho (rho lambda_max), divide by "
+                            "rho^2."),
                  (r1, "divide R1 by rho^2 (R1 ~ rho^2 lambda_max)."),
-                 (r1 / (2 * rho ** 2), "no 1/2 here: the gradient grows like H e, |H e| <= rho lambda_max."),
+                 (r1 / (2 * rho ** 2), "no 1/2 here: the gradient grows like H e, |H e| <= rho "
+                                       "lambda_max."),
                  (2 * r0 / rho ** 2, "that is GSAM Lemma 3.3's 2 h/rho^2 (from the loss rise, R0); "
                   "Lemma 4.1 uses R1."),
                  (rho ** 2 / r1, "inverted: R1/rho^2, not rho^2/R1."))
@@ -150,9 +156,9 @@ _MVT_CASES = (("fig1b", (2.0, 0.0), (0.3, -0.35)), ("himmelblau", (1.0, -1.5), (
 
 
 def check_mean_value_point(fn):
-    """fn(landscape, theta, e) -> a c in [0, 1] with grad L(theta + c e) . e = L(theta + e) - L(theta)
-    (the mean value theorem, the first line of GAM Prop. 4.2's proof, Eq. 19). Any such c passes:
-    the checker tests the equation, not a reference value."""
+    """fn(landscape, theta, e) -> a c in [0, 1] with grad L(theta + c e) . e = L(theta + e) -
+    L(theta) (the mean value theorem, the first line of GAM Prop. 4.2's proof, Eq. 19). Any such c
+    passes: the checker tests the equation, not a reference value."""
     from .. import landscapes
     for land, theta, e in _MVT_CASES:
         L = landscapes.get(land)
@@ -168,9 +174,10 @@ def check_mean_value_point(fn):
         if abs(slope - rise) <= 1e-6 * scale + 1e-12:
             continue
         end = " c = 0 or 1 is an end of the segment; the mean-value point is usually inside." \
-            if c in (0.0, 1.0) else " Solve phi(c) = grad L(theta + c e) . e - rise = 0 (a sign change, then bisection)."
-        raise ExerciseError(f"{name}: at c = {c:.6g}, grad L(theta + c e) . e = {slope:.6g} but the "
-                            f"loss rise L(theta + e) - L(theta) = {rise:.6g}.{end}")
+            if c in (0.0, 1.0) else (" Solve phi(c) = grad L(theta + c e) . e - rise = 0 (a sign "
+                                     "change, then bisection).")
+        raise ExerciseError(f"{name}: at c = {c:.6g}, grad L(theta + c e) . e = {slope:.6g} but "
+                            f"the loss rise L(theta + e) - L(theta) = {rise:.6g}.{end}")
     return passed("mean-value point")
 
 
@@ -189,9 +196,10 @@ def check_fd_hvp(fn):
             hints = ((gp - g0, "divide the difference by r."),
                      ((gp - g0) / r ** 2, "divide by r, not r^2."),
                      (gp / r, "subtract grad(theta): (grad(theta + r v) - grad(theta))/r."),
-                     ((gm - g0) / r, "sign: step to theta + r v (that was theta - r v, which gives -H v)."),
-                     ((gp - gm) / (2 * r), "that is the central difference (two extra gradients); Eq. 38 "
-                      "is the forward one, which reuses grad(theta)."))
+                     ((gm - g0) / r, "sign: step to theta + r v (that was theta - r v, which gives "
+                                     "-H v)."),
+                     ((gp - gm) / (2 * r), "that is the central difference (two extra gradients); "
+                      "Eq. 38 is the forward one, which reuses grad(theta)."))
             match(name, got, (gp - g0) / r, hints, rtol=1e-7)
     return passed("finite-difference HVP")
 
@@ -201,19 +209,25 @@ _PERP_CASES = (((0.3, -1.1), (0.9, -0.2)), ((-0.4, 0.7), (0.1, 1.3)), ((1.5, 0.2
 
 
 def check_g_perp(fn):
-    """fn(g, g_p) -> g_perp = g - (g . g_p / |g_p|^2) g_p, the part of g orthogonal to g_p (GSAM Sec. 4)."""
+    """fn(g, g_p) -> g_perp = g - (g . g_p / |g_p|^2) g_p, the part of g orthogonal to g_p
+    (GSAM Sec. 4)."""
     for g, gp in _PERP_CASES:
         g, gp = np.array(g, float), np.array(gp, float)
         name = f"g_perp (g={g.tolist()}, g_p={gp.tolist()})"
         got = call(name, fn, g.copy(), gp.copy())
         par = (g @ gp) / (gp @ gp) * gp
         hints = ((par, "that is g_par, the part of g ALONG g_p; g_perp = g - g_par."),
-                 (gp - (gp @ g) / (g @ g) * g, "you decomposed g_p along g; GSAM decomposes g along g_p."),
-                 (g - (g @ gp) * gp, "the projection needs |g_p|^2 in the denominator (g_p is not a unit vector)."),
+                 (gp - (gp @ g) / (g @ g) * g, "you decomposed g_p along g; GSAM decomposes g "
+                                               "along g_p."),
+                 (g - (g @ gp) * gp, "the projection needs |g_p|^2 in the denominator (g_p is not "
+                                     "a unit vector)."),
                  (g - (g @ gp) / np.linalg.norm(gp) * gp, "divide by |g_p|^2, not |g_p|."))
         got_a = np.asarray(got, float)
-        if got_a.shape == g.shape and np.all(np.isfinite(got_a)) and abs(got_a @ gp) > 1e-9 * np.linalg.norm(gp) * max(np.linalg.norm(got_a), 1e-300):
-            hints = hints + ((got_a, f"g_perp . g_p = {got_a @ gp:.4g}, not 0: it is not orthogonal to g_p."),)
+        if (got_a.shape == g.shape and np.all(np.isfinite(got_a))
+                and abs(got_a @ gp)
+                > 1e-9 * np.linalg.norm(gp) * max(np.linalg.norm(got_a), 1e-300)):
+            hints = hints + ((got_a, f"g_perp . g_p = {got_a @ gp:.4g}, not 0: it is not "
+                                     "orthogonal to g_p."),)
         match(name, got, g - par, hints)
     return passed("g_perp")
 
@@ -225,15 +239,16 @@ _VALLEYS = ((np.array([-0.072, 0.0, 0.01]), np.array([1.2, 0.6, 0.4]), 0.3),
 
 def check_valley_fp_h(fn):
     """fn(d, c, rho) -> (f_p, h): for valleys f_i(u) = d_i + c_i |u|^2 at their minima u = 0, the
-    perturbed loss f_p = max_{|e|<=rho} f(e) = d + c rho^2 and the gap h = f_p - f = c rho^2 (arrays)."""
+    perturbed loss f_p = max_{|e|<=rho} f(e) = d + c rho^2 and the gap h = f_p - f = c rho^2
+    (arrays)."""
     for d, c, rho in _VALLEYS:
         name = f"(f_p, h) of d + c u^2 (d={d.tolist()}, c={c.tolist()}, rho={rho})"
         got = call(name, fn, d.copy(), c.copy(), rho)
         fp, h = d + c * rho ** 2, c * rho ** 2
         hints = (((fp, fp), "h = f_p - f(w): subtract the valley's floor d."),
                  ((d + c * rho, c * rho), "the rise of c u^2 at |u| = rho is c rho^2, not c rho."),
-                 ((d + c * rho ** 2 / 2, c * rho ** 2 / 2), "no 1/2: f = d + c u^2 (the Hessian is 2c), "
-                  "so the rise is c rho^2."),
+                 ((d + c * rho ** 2 / 2, c * rho ** 2 / 2), "no 1/2: f = d + c u^2 (the Hessian is "
+                  "2c), so the rise is c rho^2."),
                  ((h, fp), "swapped: return (f_p, h)."))
         match(name, got, (fp, h), hints)
     return passed("(f_p, h) of quadratic valleys")
@@ -249,15 +264,20 @@ def check_sigma_estimate(fn):
         name = f"sigma_max estimate (on {land} at its minimum {np.round(th, 3)}, rho={rho})"
         got = scalar(name, call(name, fn, L, th.copy(), rho))
         r0, r1 = float(flatness.r0(L, th, rho)), float(flatness.r1(L, th, rho))
-        hints = ((r0 / rho ** 2, "the factor 2 is missing: h ~ (rho^2/2) sigma_max, so sigma_max ~ 2 h/rho^2."),
+        hints = ((r0 / rho ** 2, "the factor 2 is missing: h ~ (rho^2/2) sigma_max, so sigma_max ~ "
+                                 "2 h/rho^2."),
                  (2 * r0 / rho, "normalisation: divide by rho^2 (h ~ rho^2 sigma_max/2)."),
-                 (r1 / rho ** 2, "that is GAM Lemma 4.1's R1/rho^2; Lemma 3.3 uses the loss rise h = R0."),
+                 (r1 / rho ** 2, "that is GAM Lemma 4.1's R1/rho^2; Lemma 3.3 uses the loss rise h "
+                                 "= R0."),
                  (r0 * rho ** 2 / 2, "inverted: 2 h/rho^2."))
         sg = float(flatness.surrogate_gap(L, th, rho))
-        if np.isclose(got, 2 * sg / rho ** 2, rtol=1e-6) and not np.isclose(got, 2 * r0 / rho ** 2, rtol=1e-3):
-            raise ExerciseError(f"{name}: you used GSAM's first-order h (along g/|g|); at a minimum g ~ 0 "
-                                "and its direction is noise: use the exact h = R0 (flatness.r0).")
-        match(name + f" [sigma_max = {float(flatness.sigma_max(L, th)):.4g}]", got, 2 * r0 / rho ** 2,
+        if np.isclose(got, 2 * sg / rho ** 2, rtol=1e-6) and not np.isclose(got, 2 * r0 / rho ** 2,
+                                                                            rtol=1e-3):
+            raise ExerciseError(f"{name}: you used GSAM's first-order h (along g/|g|); at a "
+                                "minimum g ~ 0 and its direction is noise: use the exact h = R0 "
+                                "(flatness.r0).")
+        match(name + f" [sigma_max = {float(flatness.sigma_max(L, th)):.4g}]", got,
+              2 * r0 / rho ** 2,
               hints, rtol=1e-3)
     return passed("sigma_max estimate")
 
@@ -279,7 +299,8 @@ def check_avg_sq_grad(fn):
         n2 = np.sum(G * G, axis=1)
         hints = ((np.sum(np.mean(G, 0) ** 2), "that is |mean g|^2, the squared norm of the average "
                   "gradient; the theorems average |g_t|^2 (noise does not cancel)."),
-                 (np.mean(np.sqrt(n2)), "square the norms: (1/T) sum |g_t|^2, not (1/T) sum |g_t|."),
+                 (np.mean(np.sqrt(n2)),
+                  "square the norms: (1/T) sum |g_t|^2, not (1/T) sum |g_t|."),
                  (np.sum(n2), "divide by T (an average, not a sum)."),
                  (np.sqrt(np.mean(n2)), "no square root: the theorems bound the mean of |g_t|^2."))
         match(name, got, np.mean(n2), hints)

@@ -40,16 +40,20 @@ def check_hvp(fn):
         if got.shape == want.shape and not np.allclose(got, want, rtol=1e-6, atol=1e-9) and \
                 np.allclose(got, want, rtol=1e-2, atol=1e-4):
             _fail(f"check_hvp: close but not exact on {m} (max error "
-                  f"{np.abs(got - want).max():.1e}): a finite difference? GAM Eq. 8 needs the exact "
-                  f"product (R-operator or autograd).")
+                  f"{np.abs(got - want).max():.1e}): a finite difference? GAM Eq. 8 needs the "
+                  f"exact product (R-operator or autograd).")
         compare(f"H v on {m}", got, want)
     return passed("check_hvp")
 
 
 def check_normgrad(fn):
-    """fn(model, theta, X, y) -> grad |grad L| = H g/|g| (GAM Eq. 8) of the full loss, wd included."""
+    """fn(model, theta, X, y) -> grad |grad L| = H g/|g| (GAM Eq. 8) of the full loss, wd
+    included."""
     for m, th, X, y in _cases():
-        gnorm = lambda t: anp.sqrt(anp.sum(autograd.grad(m.loss_autograd)(t, X, y) ** 2))
+
+        def gnorm(t, m=m, X=X, y=y):
+            return anp.sqrt(anp.sum(autograd.grad(m.loss_autograd)(t, X, y) ** 2))
+
         want = autograd.grad(gnorm)(th)
         got = np.asarray(fn(m, th.copy(), X, y), float)
         g = autograd.grad(m.loss_autograd)(th, X, y)
@@ -93,7 +97,8 @@ def check_paired_verdict(fn):
 
 
 def check_mlp_surrogate_gap(fn):
-    """fn(value, grad, w, rho) -> h = L(w + rho g/|g|) - L(w), GSAM Eq. 4 (value, grad: callables)."""
+    """fn(value, grad, w, rho) -> h = L(w + rho g/|g|) - L(w), GSAM Eq. 4 (value, grad:
+    callables)."""
     from ..mlp import FullBatchOracle
     for m, th, X, y in _cases():
         o = FullBatchOracle(m, X, y)

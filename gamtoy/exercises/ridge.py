@@ -14,7 +14,8 @@ from ._check import ExerciseError, call, compare, match, passed, tier_all
 __all__ = ["check_sam_direction", "check_gsam_direction", "check_rho_schedule",
            "check_nearest_minimum", "check_neighbourhood"]
 
-SAM_CASES = (("ridge", (-2.9, 1.5), 0.3), ("ridge", (-1.9, 0.35), 0.17), ("quadratic", (0.5, -1.2), 0.4))
+SAM_CASES = (("ridge", (-2.9, 1.5), 0.3), ("ridge", (-1.9, 0.35), 0.17),
+             ("quadratic", (0.5, -1.2), 0.4))
 GSAM_CASES = (((0.3, -1.1), (0.9, -0.2), 0.3), ((-0.4, 0.7), (0.1, 1.3), 0.7),
               ((1.5, 0.2), (1.0, 1.0), 0.15))
 
@@ -44,15 +45,18 @@ def check_sam_direction(fn):
     name = "g_p"
     for land, w, rho in SAM_CASES:
         L = _landscapes.get(land)
-        grad = lambda p, L=L: L.grad(np.asarray(p, float))
+
+        def grad(p, L=L):
+            return L.grad(np.asarray(p, float))
+
         w = np.array(w, float)
         got = _call(name, fn, grad, w.copy(), rho)
         want = _ref_sam(grad, w, rho)
         if got.shape == want.shape and np.all(np.isfinite(got)):
             g = grad(w)
             if np.allclose(got, g, rtol=1e-6):
-                raise ExerciseError(f"{name}: you returned grad L(w), SGD's direction: evaluate the "
-                                    "gradient at SAM's ascent point instead.")
+                raise ExerciseError(f"{name}: you returned grad L(w), SGD's direction: evaluate "
+                                    "the gradient at SAM's ascent point instead.")
             if np.allclose(got, grad(w - rho * g / np.linalg.norm(g)), rtol=1e-6):
                 raise ExerciseError(f"{name}: sign: the ascent point is uphill from w, "
                                     "you went downhill.")
@@ -79,8 +83,8 @@ def check_gsam_direction(fn):
                 raise ExerciseError(f"{name}: scale: you left out alpha, the weight of g_perp.")
             gp_perp = gp - (gp @ g) / (g @ g) * g
             if np.allclose(got, gp - alpha * gp_perp, rtol=1e-6):
-                raise ExerciseError(f"{name}: you decomposed g_p along g; GSAM decomposes g along g_p: "
-                                    "split g into its parts along and across g_p.")
+                raise ExerciseError(f"{name}: you decomposed g_p along g; GSAM decomposes g along "
+                                    "g_p: split g into its parts along and across g_p.")
             if np.allclose(got, gp - alpha * (g - (g @ gp) * gp), rtol=1e-6):
                 raise ExerciseError(f"{name}: the projection needs |g_p|^2 in the denominator "
                                     "(g_p is not a unit vector).")
@@ -132,7 +136,8 @@ def check_nearest_minimum(fn):
         got = call(name, fn, M.copy(), p.copy(), radius)
         d = np.linalg.norm(M - p, axis=-1)
         if isinstance(got, (float, np.floating)) and not float(got).is_integer():
-            raise ExerciseError(f"{name}: return an index (an int), got the float {got}: a distance?")
+            raise ExerciseError(f"{name}: return an index (an int), got the float {got}: a "
+                                "distance?")
         try:
             got = int(got)
         except (TypeError, ValueError):
@@ -143,9 +148,11 @@ def check_nearest_minimum(fn):
             raise ExerciseError(f"{name}: got {got}, expected -1: the nearest minimum is "
                                 f"{d.min():.3f} away, farther than radius; check the distance.")
         if got == int(np.argmax(d)):
-            raise ExerciseError(f"{name}: got {got}, the FARTHEST minimum: use argmin of the distances.")
+            raise ExerciseError(f"{name}: got {got}, the FARTHEST minimum: use argmin of the "
+                                "distances.")
         if got == int(np.argmin(d)) + 1:
-            raise ExerciseError(f"{name}: got {got}, expected {want}: off by one (indices start at 0).")
+            raise ExerciseError(f"{name}: got {got}, expected {want}: off by one (indices start at "
+                                "0).")
         raise ExerciseError(f"{name}: got {got}, expected {want} (distances {np.round(d, 3)}).")
     return passed("nearest minimum")
 
@@ -163,21 +170,29 @@ def check_neighbourhood(fn):
         try:
             A = np.asarray([tuple(map(float, c)) for c in got], float)
         except (TypeError, ValueError) as e:
-            raise ExerciseError(f"{name}: return a list of (lr, rho, alpha) tuples ({e}).") from None
+            raise ExerciseError(
+                f"{name}: return a list of (lr, rho, alpha) tuples ({e}).") from None
         if A.ndim != 2 or A.shape[1] != 3:
-            raise ExerciseError(f"{name}: each cell is a 3-tuple (lr, rho, alpha); got shape {A.shape}.")
-        want = np.array([(lr * a, rho * b, alpha * c) for a in FACTORS for b in FACTORS for c in FACTORS])
+            raise ExerciseError(f"{name}: each cell is a 3-tuple (lr, rho, alpha); got shape "
+                                f"{A.shape}.")
+        want = np.array([(lr * a, rho * b,
+                          alpha * c) for a in FACTORS for b in FACTORS for c in FACTORS])
         if len(A) == 7:
             raise ExerciseError(f"{name}: 7 cells is one factor at a time (the quick mode); the "
                                 "neighbourhood is every combination, 3^3 = 27 cells.")
         if len(A) == 8:
-            raise ExerciseError(f"{name}: 8 = 2^3 cells: the factor 1 (the centre value) is missing.")
+            raise ExerciseError(f"{name}: 8 = 2^3 cells: the factor 1 (the centre value) is "
+                                "missing.")
         u = np.unique(np.round(A, 12), axis=0)
         if len(u) < len(A):
             raise ExerciseError(f"{name}: {len(A) - len(u)} duplicate cells.")
         if len(A) != 27:
-            raise ExerciseError(f"{name}: {len(A)} cells, expected 27 (3 factors for each of 3 values).")
-        key = lambda X: X[np.lexsort(X.T[::-1])]
+            raise ExerciseError(f"{name}: {len(A)} cells, expected 27 (3 factors for each of 3 "
+                                "values).")
+
+        def key(X):
+            return X[np.lexsort(X.T[::-1])]
+
         if not np.allclose(key(A), key(want), rtol=1e-9):
             ratios = np.unique(np.round(A[:, 0] / lr, 6))
             raise ExerciseError(f"{name}: the cells are not x (0.8, 1, 1.25); lr' / lr takes "

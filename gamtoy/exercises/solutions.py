@@ -90,7 +90,8 @@ def solution_gsam_direction(g, g_p, alpha):
 
 
 solution_check_r0, solution_check_r1 = solution_r0, solution_r1
-solution_check_sam_direction, solution_check_gsam_direction = solution_sam_direction, solution_gsam_direction
+solution_check_sam_direction = solution_sam_direction
+solution_check_gsam_direction = solution_gsam_direction
 
 
 def solution_check_mixed_cost(fraction, cost_base, cost_gam):
@@ -183,7 +184,10 @@ def solution_check_mean_value_point(landscape, theta, e):
     import numpy as np
     from scipy.optimize import brentq
     rise = float(landscape.value(theta + e) - landscape.value(theta))
-    phi = lambda c: float(landscape.grad(theta + c * e) @ e) - rise
+
+    def phi(c):
+        return float(landscape.grad(theta + c * e) @ e) - rise
+
     cs = np.linspace(0.0, 1.0, 101)
     v = np.array([phi(c) for c in cs])
     i = int(np.flatnonzero(np.sign(v[:-1]) != np.sign(v[1:]))[0])

@@ -25,8 +25,10 @@ def check_w_adv(fn):
         got = call(name, fn, L, th.copy(), rho)
         g = L.grad(th)
         u = g / np.linalg.norm(g)
-        hints = ((th - rho * u, "sign: the ascent point goes uphill from theta, along +g; you went downhill."),
-                 (th + rho * g, "normalise g: the ascent point must be exactly rho away from theta (|w_adv - theta| = rho)."),
+        hints = ((th - rho * u, "sign: the ascent point goes uphill from theta, along +g; you went "
+                                "downhill."),
+                 (th + rho * g, "normalise g: the ascent point must be exactly rho away from theta "
+                                "(|w_adv - theta| = rho)."),
                  (rho * u, "you returned the step from theta, not the point: add theta."),
                  (th + u, "the radius rho is missing: your point is 1 away from theta, not rho."))
         match(name, got, _F.sam_point(L, th, rho), hints)

@@ -24,9 +24,9 @@ LOWEST = min(int(c) for c in Outcome)
 def _settings():
     """(optimizers, hyper, steps) of the ridge figure, read now (they are tuned elsewhere)."""
     from . import ridge, trajectories
-    hyper = getattr(ridge, "RIDGE_HYPER")
+    hyper = ridge.RIDGE_HYPER
     optimizers = tuple(getattr(trajectories, "RIDGE_OPTIMIZERS", tuple(hyper)))
-    return optimizers, hyper, int(getattr(ridge, "RIDGE_STEPS"))
+    return optimizers, hyper, int(ridge.RIDGE_STEPS)
 
 
 _JOB = {}  # the job of forked workers (hyper-parameters may hold schedules: not picklable)
@@ -67,11 +67,12 @@ def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
         results = _map(optimizers, workers)
     finally:
         _JOB.clear()
-    for nm, (b, seconds) in zip(optimizers, results):
+    for nm, (b, seconds) in zip(optimizers, results, strict=True):
         codes, counts = np.unique(b, return_counts=True)
         out["per"][nm] = {"basin": b, "flat": float(np.mean(b == 0)),
                           "diverged": float(np.mean(b == DIVERGED)),
-                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts)},
+                          "fractions": {int(c): k / b.size for c, k in zip(codes, counts,
+                                                                           strict=True)},
                           "seconds": seconds}
     out["seconds"] = time.perf_counter() - t_all
     return out
@@ -85,7 +86,7 @@ def _map(optimizers, workers):
         with mp.get_context("fork").Pool(workers) as pool:
             res = pool.map(_basins, [optimizers[i] for i in order], chunksize=1)
         out = [None] * len(optimizers)
-        for i, r in zip(order, res):
+        for i, r in zip(order, res, strict=True):
             out[i] = r
         return out
     return [_basins(nm) for nm in optimizers]
@@ -105,7 +106,8 @@ def _labels(k, names=None):
 
 def _colours(k):
     import matplotlib.colors as mcolors
-    base = {int(Outcome.OTHER_CRITICAL): "#00bbf9", int(Outcome.SADDLE): "#ffd60a", DIVERGED: "0.15",
+    base = {int(Outcome.OTHER_CRITICAL): "#00bbf9", int(Outcome.SADDLE): "#ffd60a",
+            DIVERGED: "0.15",
             int(Outcome.MOVING): "0.82", 0: "#2a9d8f"}
     wells = ["#e76f51", "#f4a261", "#9b5de5", "#f15bb5", "#6a994e", "#bc6c25"]
     cols = [base[c] for c in range(LOWEST, 1)] + [wells[(i - 1) % len(wells)] for i in range(1, k)]
@@ -134,7 +136,7 @@ def plot_basin_map_grid(data, axes=None, contours=True):
         L = _landscapes.get(data["landscape"])
         grid = L.grid(120, data["bounds"])
     images = {}
-    for ax, (nm, d) in zip(axes, per.items()):
+    for ax, (nm, d) in zip(axes, per.items(), strict=False):
         images[nm] = ax.imshow(d["basin"] - offset, origin="lower", extent=(x0, x1, y0, y1),
                                cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5, interpolation="nearest",
                                aspect="auto")

@@ -2,8 +2,9 @@
 import numpy as np
 
 from .. import landscapes as _landscapes
+from .style import OPTIMIZER_COLORS
 
-from .style import OPTIMIZER_COLORS as COLORS  # noqa: E402  (one colour per optimizer, everywhere)
+COLORS = OPTIMIZER_COLORS  # one colour per optimizer, everywhere
 
 
 def get_ax(ax=None, **subplot_kw):
@@ -62,7 +63,8 @@ def gauss_hermite_2d(n=12):
 
 
 def generalisation_error(landscape, theta, sigma, n=16):
-    """Test minus train loss when the test landscape is the train one shifted by eps ~ N(0, sigma^2 I).
+    """Test minus train loss when the test landscape is the train one shifted by
+    eps ~ N(0, sigma^2 I).
 
     test(theta) = E_eps L(theta + eps) - L(theta): the train/test mismatch model used for GAM's
     "generalisation error" (Figure 1, orange dotted line). Gauss-Hermite quadrature, n x n nodes.
@@ -77,7 +79,7 @@ def generalisation_error(landscape, theta, sigma, n=16):
 def intervals(xs, mask):
     """The maximal runs of `xs` where `mask` holds, as a list of (lo, hi)."""
     out, lo = [], None
-    for xv, m in zip(xs, mask):
+    for xv, m in zip(xs, mask, strict=False):
         if m and lo is None:
             lo = xv
         if m:

@@ -65,13 +65,15 @@ def plot_fig1_1d(data, ax=None, inset=None):
     spans = [ax.axvspan(c - rho, c + rho, color=MEASURE_COLORS["R0"], alpha=0.12) for c in m[:, 0]]
     r0 = ax.vlines(m[:, 0], L0, L0 + data["R0"], color=MEASURE_COLORS["R0"], lw=4, label="R0 (bar)")
     w, s = data["worst"], data["steepest"]
-    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]), color=MEASURE_COLORS["R0"],
+    (worst,) = ax.plot(w[:, 0], np.interp(w[:, 0], data["x"], data["loss"]),
+                       color=MEASURE_COLORS["R0"],
                        label="worst point (R0)", **MARKERS["r0_exact"])
-    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]), color=MEASURE_COLORS["R1"],
+    (steep,) = ax.plot(s[:, 0], np.interp(s[:, 0], data["x"], data["loss"]),
+                       color=MEASURE_COLORS["R1"],
                        label="steepest point (R1)", **MARKERS["r1_exact"])
     top = max(np.max(L0 + data["R0"]) * 3, np.max(data["test"]) * 2)
     ax.set_ylim(-0.05 * top, top)
-    for c, lab in zip(m[:, 0], "AB"):
+    for c, lab in zip(m[:, 0], "AB", strict=False):
         ax.annotate(lab, (c, 0.02 * top), ha="center", fontsize=12, weight="bold")
     ax.set_xlabel("x (along y = 0)")
     ax.set_ylabel("loss")
@@ -93,12 +95,15 @@ def plot_fig1_1d(data, ax=None, inset=None):
 
 def plot_fig1_2d(data, ax=None, inset=None):
     """The 2D landscape (colorbar, axis labels) with each ball, its worst point (R0) and steepest
-    point (R1); inset (default: on fig1a) zooms on valley B with levels fine enough for the ripple."""
+    point (R1); inset (default: on fig1a) zooms on valley B with levels fine enough for the
+    ripple."""
     from .style import MARKERS
     ax = get_ax(ax)
     art = plot_landscape(data["grid"], ax, colorbar=True, labels=True, title=False)
-    balls = [ax.add_patch(Circle(c, data["rho"], fill=False, ec="w", lw=1.2)) for c in data["minima"]]
-    (worst,) = ax.plot(*data["worst"].T, color=MEASURE_COLORS["R0"], label="worst (R0)", **MARKERS["r0_exact"])
+    balls = [ax.add_patch(Circle(c, data["rho"], fill=False, ec="w",
+                                 lw=1.2)) for c in data["minima"]]
+    (worst,) = ax.plot(*data["worst"].T, color=MEASURE_COLORS["R0"], label="worst (R0)",
+                       **MARKERS["r0_exact"])
     (steep,) = ax.plot(*data["steepest"].T, color=MEASURE_COLORS["R1"], label="steepest (R1)",
                        **MARKERS["r1_exact"])
     ax.legend(fontsize=8, loc="lower left", framealpha=0.8)
@@ -117,7 +122,8 @@ def plot_fig1_2d(data, ax=None, inset=None):
         ins.set_xticks([]), ins.set_yticks([])
         ins.set_aspect("equal")
         ins.set_title("B minus (c u^2 + cy y^2):\nthe ripple rings", fontsize=8, color="w", pad=2)
-        ax.annotate("", xy=(c[0] - data["rho"], c[1]), xytext=(0.62, 0.5), textcoords="axes fraction",
+        ax.annotate("", xy=(c[0] - data["rho"], c[1]), xytext=(0.62, 0.5),
+                    textcoords="axes fraction",
                     arrowprops=dict(arrowstyle="->", color="w", lw=1))
         art["inset"] = ins
     return art
@@ -164,7 +170,8 @@ def rho_range_data(name="fig1a", rhos=None, sigma_factor=1.0, n=25):
     d = {"name": L.name, "rho": L.rho, "rhos": rhos}
     for k in ("R0", "R1", "test"):
         d[k] = np.array([row[k] for row in rows])  # (n, 2): columns A, B
-    ok = {"R1 prefers A": d["R1"][:, 0] < d["R1"][:, 1], "test prefers A": d["test"][:, 0] < d["test"][:, 1]}
+    ok = {"R1 prefers A": d["R1"][:, 0] < d["R1"][:, 1],
+          "test prefers A": d["test"][:, 0] < d["test"][:, 1]}
     if L.name == "fig1a":
         ok["R0 ties"] = np.abs(d["R0"][:, 1] / d["R0"][:, 0] - 1) < 0.05
     else:
@@ -186,7 +193,8 @@ def describe_rho_range(data):
     r0 = data["R0"][:, 1] / data["R0"][:, 0]
     lines = [f"{data['name']}: R0(B)/R0(A) = {r0[k]:.2f} at rho = {data['rhos'][k]:g}, "
              f"{r0.min():.2f}-{r0.max():.2f} over r in [{data['rhos'][0]:g}, {data['rhos'][-1]:g}]"]
-    parts = [f"{key} on r in {_ranges_text(v)}" for key, v in data["ranges"].items() if key != "claim"]
+    parts = [f"{key} on r in {_ranges_text(v)}" for key, v in data["ranges"].items()
+             if key != "claim"]
     lines.append("; ".join(parts))
     return lines
 
@@ -198,8 +206,8 @@ def plot_rho_range(data, ax=None):
     ax = get_ax(ax)
     lines = {}
     for k, c in MEASURE_COLORS.items():
-        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], MEASURE_STYLE[k], ms=3, color=c,
-                              label=f"{k}(B) / {k}(A)")
+        (lines[k],) = ax.plot(data["rhos"], data[k][:, 1] / data[k][:, 0], MEASURE_STYLE[k], ms=3,
+                              color=c, label=f"{k}(B) / {k}(A)")
     ax.axhline(1, color="k", lw=0.8)
     ax.axvline(data["rho"], color="k", ls="--", lw=0.8, label=f"landscape's rho = {data['rho']:g}")
     spans = [ax.axvspan(lo - 0.004, hi + 0.004, color=OKABE_ITO["bluish_green"], alpha=0.2)
@@ -231,9 +239,11 @@ def plot_prop42(data, axes=None):
         axes = plt.subplots(3, 1, figsize=(8, 9.5), constrained_layout=True)[1]
     ratio = data["R0"] / np.maximum(data["R1"], 1e-300)
     out = []
-    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)")):
+    titles = ("R0", "R1", "R0 / R1 (Prop. 4.2: <= 1)")
+    for ax, Z, t in zip(axes, (data["R0"], data["R1"], ratio), titles, strict=False):
         q = ax.pcolormesh(data["X"], data["Y"], Z, shading="auto", rasterized=True,
-                          vmin=0 if t.startswith("R0 /") else None, vmax=1 if t.startswith("R0 /") else None)
+                          vmin=0 if t.startswith("R0 /") else None,
+                          vmax=1 if t.startswith("R0 /") else None)
         ax.figure.colorbar(q, ax=ax, shrink=0.9).set_label(t.split(" (")[0])
         ax.set_title(f"{data['name']}, rho = {data['rho']:g}: {t}", fontsize=12)
         ax.set_xlabel("x"), ax.set_ylabel("y")
@@ -243,7 +253,8 @@ def plot_prop42(data, axes=None):
 
 
 def periods_data(periods=(1, 2, 3, 4), rho=0.5):
-    """GAM Sec. 4.2 on fig1a: more minima in the ball (m ripple rings) leave R0 unchanged, raise R1."""
+    """GAM Sec. 4.2 on fig1a: more minima in the ball (m ripple rings) leave R0 unchanged, raise
+    R1."""
     Ls = [_landscapes.get("fig1a", periods=m, rho=rho) for m in periods]
     rows = [valley_measures(L, L.minima[1:2], rho, rho) for L in Ls]
     return {"periods": np.asarray(periods), "rho": rho,
@@ -259,7 +270,8 @@ def plot_periods(data, ax=None):
     ax.set_xlabel("ripple rings m inside the ball (fig1a, valley B)")
     ax.set_xticks(data["periods"])
     ax.set_ylabel("value at valley B")
-    ax.set_title(f"rho = {data['rho']:g}: R0 stays at {data['R0'][0]:.3f}, R1 grows with the ripples",
+    ax.set_title(f"rho = {data['rho']:g}: R0 stays at {data['R0'][0]:.3f}, R1 grows with the "
+                 "ripples",
                  fontsize=11)
     ax.legend(fontsize=8)
     return out
@@ -274,7 +286,8 @@ def valley_of(landscape, points, diverged=None):
     e = classify(L, points, diverged)
     at_min = (e.code >= 0) | (((e.code == Outcome.OTHER_CRITICAL) | (e.code == Outcome.MOVING))
                               & (e.kind == 0))
-    d = np.linalg.norm(np.asarray(points, float).reshape(-1, 2)[:, None] - L.minima[None, :2], axis=-1)
+    d = np.linalg.norm(np.asarray(points, float).reshape(-1, 2)[:, None] - L.minima[None, :2],
+                       axis=-1)
     end = np.where(at_min & (np.nan_to_num(d, nan=np.inf).min(1) < 1.0), np.argmin(np.nan_to_num(
         d, nan=np.inf), 1), -1)
     saddle = (e.code == Outcome.SADDLE) | ((e.code == Outcome.OTHER_CRITICAL) & (e.kind == 1))
@@ -291,8 +304,8 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
     """
     L = _landscapes.get(name)
     if getattr(L, "rho", None) is None:
-        raise ValueError(f"fig1_population needs fig1a or fig1b (a landscape with two valleys and a rho), "
-                         f"got {L.name!r}")
+        raise ValueError("fig1_population needs fig1a or fig1b (a landscape with two valleys and "
+                         f"a rho), got {L.name!r}")
     n, steps = validate.positive_int("n", n), validate.positive_int("steps", steps)
     lr = validate.real("lr", lr, low=0, low_open=True)
     rho = validate.real("rho", L.rho if rho is None else rho, low=0, low_open=True)
@@ -308,7 +321,8 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
             kw["rho"] = rho
         tr = run(nm, L, S, steps, record_every=steps, **kw)  # the ends only
         end = valley_of(L, tr.final, tr.diverged)
-        k = {"A": int(np.sum(end == 0)), "B": int(np.sum(end == 1)), "neither": int(np.sum(end == -1)),
+        k = {"A": int(np.sum(end == 0)), "B": int(np.sum(end == 1)),
+             "neither": int(np.sum(end == -1)),
              "saddle": int(np.sum(end == -3)), "diverged": int(np.sum(end == -2))}
         per[nm] = {"end": end, "counts": k,
                    "frac": {c: (v / len(S),) + stats.wilson(v, len(S)) for c, v in k.items()}}
@@ -317,7 +331,8 @@ def fig1_population(name="fig1a", n=20, steps=500, lr=0.05, rho=None, optimizers
     for g in ("gam", "gam_accel"):
         for ref in ("sgd", "sam"):
             if g in per and ref in per:   # the same starts: a paired difference of two fractions
-                diff = stats.paired_fraction_diff(per[g]["end"] == prefer, per[ref]["end"] == prefer)
+                diff = stats.paired_fraction_diff(per[g]["end"] == prefer,
+                                                  per[ref]["end"] == prefer)
                 diff["verdict"] = stats.verdict(diff["lo"], diff["hi"], +1)
                 comp[f"{g} - {ref}"] = diff
     return {"name": L.name, "n": len(S), "steps": steps, "lr": lr, "rho": rho, "prefer": key,
@@ -343,15 +358,21 @@ def gam_stability(name="fig1a", lr=0.05, rho=None, alpha=None, n_r=30, n_t=72):
     L = _landscapes.get(name)
     rho = float(L.rho if rho is None else rho)
     alpha = float(_optim.DEFAULTS["gam"][0]["alpha"] if alpha is None else alpha)
-    R, T = np.meshgrid(np.linspace(0.02, 1.0, n_r) * rho, np.linspace(0, 2 * np.pi, n_t, endpoint=False))
+    R, T = np.meshgrid(np.linspace(0.02, 1.0, n_r) * rho,
+                       np.linspace(0, 2 * np.pi, n_t, endpoint=False))
     out = {"two_over_lr": 2 / lr, "lr": lr, "rho": rho, "alpha": alpha}
     h = 1e-6
-    for lab, c in zip("AB", L.minima[:2]):
+    for lab, c in zip("AB", L.minima[:2], strict=False):
         Q = (c + np.stack([R * np.cos(T), R * np.sin(T)], -1)).reshape(-1, 2)
-        d = lambda P: gam(L, P, rho, alpha)[0]
-        J = np.stack([(d(Q + [h, 0]) - d(Q - [h, 0])) / (2 * h), (d(Q + [0, h]) - d(Q - [0, h])) / (2 * h)], -1)
+
+        def d(P):
+            return gam(L, P, rho, alpha)[0]
+
+        J = np.stack([(d(Q + [h, 0]) - d(Q - [h, 0])) / (2 * h),
+                      (d(Q + [0, h]) - d(Q - [0, h])) / (2 * h)], -1)
         mu = np.linalg.eigvals(J)
-        out[lab] = {"mu_max": float(np.abs(mu).max()), "expanding": float(np.mean(np.abs(1 - lr * mu).max(-1) > 1)),
+        out[lab] = {"mu_max": float(np.abs(mu).max()),
+                    "expanding": float(np.mean(np.abs(1 - lr * mu).max(-1) > 1)),
                     "lambda_max_L": float(np.linalg.eigvalsh(L.hessian(Q))[:, 1].max())}
     return out
 
@@ -363,12 +384,12 @@ def gam_fate_text(pop, stab):
     how = ("GAM never settles in B: it leaves B for A or diverges from it, rather than comparing "
            "the valleys and choosing" if f["B"] == 0 else f"{f['B']} of them settle in B")
     return (f"GAM from valley B's side ({f['n']} starts): {f['A']} end in A, {f['B']} in B, "
-            f"{f['diverged']} diverge; {how}. In B's ball the Jacobian of GAM's direction reaches |mu| = "
-            f"{b['mu_max']:.3g} and the step expands at {b['expanding']:.0%} of the points (stable "
-            f"needs |1 - lr mu| < 1: |mu| < 2/lr = {stab['two_over_lr']:g}), while L's own lambda_max "
-            f"there is {b['lambda_max_L']:.3g} < 2/lr (SGD stays); in A's ball |mu| <= {a['mu_max']:.3g}, "
-            f"expanding at {a['expanding']:.0%} of the points (lr = {stab['lr']:g}, rho = {stab['rho']:g}, "
-            f"alpha = {stab['alpha']:g}).")
+            f"{f['diverged']} diverge; {how}. In B's ball the Jacobian of GAM's direction reaches "
+            f"|mu| = {b['mu_max']:.3g} and the step expands at {b['expanding']:.0%} of the points "
+            f"(stable needs |1 - lr mu| < 1: |mu| < 2/lr = {stab['two_over_lr']:g}), while L's own "
+            f"lambda_max there is {b['lambda_max_L']:.3g} < 2/lr (SGD stays); in A's ball |mu| <= "
+            f"{a['mu_max']:.3g}, expanding at {a['expanding']:.0%} of the points "
+            f"(lr = {stab['lr']:g}, rho = {stab['rho']:g}, alpha = {stab['alpha']:g}).")
 
 
 def fig1_population_markdown(pop):
@@ -379,29 +400,31 @@ def fig1_population_markdown(pop):
             "|---|---|---|---|---|---|"]
     for nm, d in pop["per"].items():
         rows.append(f"| {nm} | " + " | ".join(stats.fmt(*d["frac"][c], digits=2)
-                                             for c in ("A", "B", "saddle", "neither", "diverged")) + " |")
+                                             for c in ("A", "B", "saddle", "neither",
+                                                       "diverged")) + " |")
     rows += ["", f"| difference in the fraction ending in {pop['prefer']} | estimate [95% "
                  f"{stats.PAIRED_FRACTION_METHOD}] | verdict | diverged (first optimizer) |",
              "|---|---|---|---|"]
     for k, d in pop["compare"].items():
         dv = pop["per"][k.split(" - ")[0]]["frac"]["diverged"]
-        rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} | "
-                    f"{stats.fmt(*dv, digits=2)} |")
+        rows.append(f"| {k} | {stats.fmt(d['mean'], d['lo'], d['hi'], digits=2)} | {d['verdict']} "
+                    f"| {stats.fmt(*dv, digits=2)} |")
     if "gam" in pop["per"] and "starts" in pop:
         rows.append("\n" + gam_fate_text(pop, gam_stability(pop["name"], pop["lr"], pop["rho"])))
     rows.append(f"\n{pop['n']} starts on a grid over the landscape's box, lr = {pop['lr']:g} "
-                f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley when it "
-                "ends at a minimum (by its own gradient and Hessian, `gamtoy.outcomes`) within 1 of "
-                "the valley's centre (converged, or still settling where the Hessian is positive "
-                "definite); 'neither': still moving elsewhere. Fractions: 95% Wilson intervals; "
-                f"differences: 95% {stats.PAIRED_FRACTION_METHOD} intervals over the same "
-                f"{pop['n']} starts.")
+                f"(constant), rho = {pop['rho']:g}, {pop['steps']} steps; a run is in a valley "
+                "when it ends at a minimum (by its own gradient and Hessian, `gamtoy.outcomes`) "
+                "within 1 of the valley's centre (converged, or still settling where the Hessian "
+                "is positive definite); 'neither': still moving elsewhere. Fractions: 95% Wilson "
+                f"intervals; differences: 95% {stats.PAIRED_FRACTION_METHOD} intervals over the "
+                f"same {pop['n']} starts.")
     return "\n".join(rows)
 
 
 def plot_fig1_population(pops, ax=None):
     """Grouped bars: per optimizer the fraction ending in A, B, neither, diverged (95% Wilson
-    error bars), one group of bars per landscape side by side. Returns {landscape: {optimizer: bars}}."""
+    error bars), one group of bars per landscape side by side.
+    Returns {landscape: {optimizer: bars}}."""
     import matplotlib.pyplot as plt
     if ax is None:
         ax = plt.subplots(figsize=(10, 4.2))[1]
@@ -464,8 +487,10 @@ def lens_animation(path, name="fig1a", frames=36, rho=None, fps=8, dpi=100):
         a = np.linspace(0, 2 * np.pi, 121)
         (ball,) = ax.plot([], [], "w-", lw=1.5)
         (pt,) = ax.plot([], [], "k+", ms=12, mew=2)
-        (wpt,) = ax.plot([], [], color=MEASURE_COLORS["R0"], label="worst point (R0)", **MARKERS["r0_exact"])
-        (spt,) = ax.plot([], [], color=MEASURE_COLORS["R1"], label="steepest point (R1)", **MARKERS["r1_exact"])
+        (wpt,) = ax.plot([], [], color=MEASURE_COLORS["R0"], label="worst point (R0)",
+                         **MARKERS["r0_exact"])
+        (spt,) = ax.plot([], [], color=MEASURE_COLORS["R1"], label="steepest point (R1)",
+                         **MARKERS["r1_exact"])
         ax.legend(loc="lower left", fontsize=8)
         title = ax.set_title("", fontsize=10)
 
@@ -528,7 +553,8 @@ def fig1_robustness_markdown(rob, headlines=True):
     lines (unless headlines=False), then one row per cell."""
     keys = list(rob["over"])
     rows = [f"### {rob['name']}: the neighbourhood ({len(rob['cells'])} cells, {rob['n']} starts "
-            f"each; differences with 95% {stats.PAIRED_FRACTION_METHOD} intervals)", ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
+            f"each; differences with 95% {stats.PAIRED_FRACTION_METHOD} intervals)",
+            ""] + (fig1_headline_lines(rob) + [""] if headlines else []) + [
         "| lr | rho | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for c in rob["cells"]:
         rows.append(f"| {c['lr']:.4g} | {c['rho']:.4g} | " + " | ".join(

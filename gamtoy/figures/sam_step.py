@@ -54,10 +54,14 @@ def sam_step_data(w=-0.95, rho=0.1, lr=0.1, xi=1e-12):
 def plot_sam_step(data, ax=None):
     """The loss, the ball [w - rho, w + rho], w, w_adv, the slopes g and g_p as tangent segments,
     and the landing points of SGD and SAM. Returns {name: artist}."""
-    from .style import MARKERS, OPTIMIZER_COLORS as C
+    from .style import MARKERS
+    from .style import OPTIMIZER_COLORS as C
     ax = get_ax(ax)
     d = data
-    L = lambda v: float(loss_1d(v))
+
+    def L(v):
+        return float(loss_1d(v))
+
     out = {"loss": ax.plot(d["x"], d["loss"], "k-", lw=1.6, label="loss L(w)")[0]}
     out["ball"] = ax.axvspan(d["w"] - d["rho"], d["w"] + d["rho"], color="0.85",
                              label=f"ball |e| <= rho = {d['rho']:g}")

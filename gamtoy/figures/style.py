@@ -105,6 +105,7 @@ def save_animation(anim, path, fps=10, dpi=100):
     """Write a matplotlib animation as a GIF (PillowWriter) atomically: PillowWriter needs a
     file name, so it writes a hidden temporary GIF beside `path`, which is then moved into place."""
     import tempfile
+
     from matplotlib.animation import PillowWriter
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".gif", dir=folder)

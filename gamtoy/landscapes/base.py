@@ -90,7 +90,8 @@ class Landscape:
     @property
     def saddles(self):
         """The saddle points among `critical_points`, shape (j, 2)."""
-        return np.array([c.point for c in self.critical_points if c.kind == "saddle"]).reshape(-1, 2)
+        points = [c.point for c in self.critical_points if c.kind == "saddle"]
+        return np.array(points).reshape(-1, 2)
 
     # ---- public, (..., 2) arrays -------------------------------------------------------
     def value(self, W):
@@ -141,7 +142,8 @@ class Landscape:
         if type(W) is Vec2:
             gx, gy, hxx, hxy, hyy = self._d12fs(W.x, W.y)
             s = 1.0 / ((gx * gx + gy * gy) ** 0.5 + xi)
-            return Vec2(float(gx), float(gy)), Vec2((hxx * gx + hxy * gy) * s, (hxy * gx + hyy * gy) * s)
+            return Vec2(float(gx), float(gy)), Vec2((hxx * gx + hxy * gy) * s,
+                                                    (hxy * gx + hyy * gy) * s)
         W = check_points(W)
         x, y = W[..., 0], W[..., 1]
         shape = W.shape[:-1]

@@ -10,7 +10,8 @@ from .symbolic import blend, compile_landscape, x, y
 
 
 def quadratic(a=4.0, b=0.25, angle=30.0):
-    """Rotated anisotropic quadratic L = (a u^2 + b v^2)/2 in coordinates rotated by `angle` degrees.
+    """Rotated anisotropic quadratic L = (a u^2 + b v^2)/2 in coordinates rotated by `angle`
+    degrees.
 
     The simplest sharp/flat contrast: Hessian eigenvalues a and b everywhere, minimum at 0, so
     GAM Lemma 4.1 (lambda_max = R1/rho^2) and GSAM Lemma 3.3 (sigma_max = 2h/rho^2) hold exactly.
@@ -40,7 +41,8 @@ def himmelblau():
 
 
 def rastrigin(A=1.0, k=2.0):
-    """Rastrigin-like bowl L = (x^2 + y^2)/2 + A (2 - cos(k pi x) - cos(k pi y)): many sharp minima."""
+    """Rastrigin-like bowl L = (x^2 + y^2)/2 + A (2 - cos(k pi x) - cos(k pi y)): many sharp
+    minima."""
     expr = (x ** 2 + y ** 2) / 2 + A * (2 - sp.cos(k * sp.pi * x) - sp.cos(k * sp.pi * y))
     return compile_landscape("rastrigin", expr, ((-3, 3), (-3, 3)), minima=[[0, 0]],
                              doc=rastrigin.__doc__, params=dict(A=A, k=k))
@@ -107,10 +109,10 @@ def fig1b(rho=0.5, c=1.0, ratio=0.5 ** 0.5, p=4, sep=2.0, cy=0.5):
 def gsam_fig1(rho=0.5, curv=(8.0, 2.0, 0.5), sep=2.5, cy=0.5):
     """GSAM Figure 1: three minima w1, w2, w3 (left to right) from sharp to flat.
 
-    Valley i is d_i + c_i u^2 with c_1 > c_2 > c_3, d_2 = d_3 = 0 and d_1 = (c_3 - c_1) rho^2, so the
-    perturbed loss f_p = d + c rho^2 is equal at w1 and w3 and larger at w2: SAM (which minimises
-    f_p) prefers the sharpest w1 as much as the flattest w3, while the surrogate gap h = c rho^2
-    orders them by sharpness (GSAM Lemma 3.1 and 3.3).
+    Valley i is d_i + c_i u^2 with c_1 > c_2 > c_3, d_2 = d_3 = 0 and d_1 = (c_3 - c_1) rho^2, so
+    the perturbed loss f_p = d + c rho^2 is equal at w1 and w3 and larger at w2: SAM (which
+    minimises f_p) prefers the sharpest w1 as much as the flattest w3, while the surrogate gap h = c
+    rho^2 orders them by sharpness (GSAM Lemma 3.1 and 3.3).
     """
     c1, c2, c3 = curv
     d1 = (c3 - c1) * rho ** 2
@@ -148,7 +150,8 @@ def ridge(wall=2.05, bend=0.0, drop=0.38, x_flat=2.5, flat_curv=0.04,
     floor = drop * b * sp.log(1 + sp.exp(-(x - x_flat) / b)) + flat_curv * (x - x_flat) ** 2
     env = 0.2 + 0.8 * (1 - sp.tanh(x - x_flat + 1)) / 2
     walls = wall / 2 * (y - centre) ** 2 * env
-    holes = sum(depth * sp.exp(-((x - wx) ** 2 + (y - bend * np.sin(wx) - wy) ** 2) / (2 * width ** 2))
+    holes = sum(depth * sp.exp(-((x - wx) ** 2 + (y - bend * np.sin(wx) - wy) ** 2)
+                               / (2 * width ** 2))
                 for wx, wy in wells)
     nominal = [[x_flat, float(bend * np.sin(x_flat))]] + [[wx, float(bend * np.sin(wx) + wy)]
                                                            for wx, wy in wells]

@@ -26,7 +26,8 @@ class CriticalPoint:
     def __repr__(self):
         x, y = self.point
         lo, hi = self.eigenvalues
-        return f"CriticalPoint({self.name!r}, {self.kind}, ({x:.6g}, {y:.6g}), eig ({lo:.4g}, {hi:.4g}))"
+        return (f"CriticalPoint({self.name!r}, {self.kind}, ({x:.6g}, {y:.6g}), "
+                f"eig ({lo:.4g}, {hi:.4g}))")
 
 
 def hessian_kind(eig, rel=1e-8):
@@ -91,7 +92,7 @@ def critical_points(L, minimum_names=None, n=121):
     pts, eig = find(L, n=n, extra=M)
     kind = hessian_kind(eig)
     known = [int(np.argmin(np.linalg.norm(pts - m, axis=-1))) for m in M]
-    if any(np.linalg.norm(pts[i] - m) > SAME for i, m in zip(known, M)):
+    if any(np.linalg.norm(pts[i] - m) > SAME for i, m in zip(known, M, strict=True)):
         raise RuntimeError(f"{L.name}: a known minimum is not among the polished critical points")
     names = list(minimum_names or [f"minimum {i}" for i in range(len(M))])
     order = known + sorted((i for i in range(len(pts)) if i not in known),

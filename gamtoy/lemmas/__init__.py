@@ -18,18 +18,43 @@ from ._check import FINDING, LOOSE, TOL, Check, order_ok
 from .convergence import CHECKS as _CONVERGENCE
 from .convergence import NoisyOracle, bound_gam, bound_gsam, convergence, convergence_check
 from .gam import CHECKS as _GAM
-from .gam import (accel_direction, accel_theta_adv, eq13_angle, eq15_failure_map, eq15_h_norm,
-                  eq38_fd, gnp_fd, lemma41_2d, lemma41_degradation, lemma41_minima, lemma41_mlp,
-                  lemma41_nd, prop42, prop42_checks)
+from .gam import (
+    accel_direction,
+    accel_theta_adv,
+    eq13_angle,
+    eq15_failure_map,
+    eq15_h_norm,
+    eq38_fd,
+    gnp_fd,
+    lemma41_2d,
+    lemma41_degradation,
+    lemma41_minima,
+    lemma41_mlp,
+    lemma41_nd,
+    prop42,
+    prop42_checks,
+)
 from .gnp import CHECKS as _GNP
 from .gnp import gnp_penalised
 from .gsam import CHECKS as _GSAM
 from .gsam import gsam_geometry, lemma31, lemma32, lemma32_at_limit, lemma33, sam_ascent_point
-from .plots import (plot_convergence_bound, plot_eq13_angle, plot_eq15,
-                    plot_eq15_failure, plot_finite_difference, plot_gnp, plot_gsam_geometry,
-                    plot_lemma32, plot_lemma32_map, plot_lemma33,
-                    plot_lemma41_minima, plot_prop42, plot_ridge_saddle, plot_saddle_map,
-                    plot_sam_point)
+from .plots import (
+    plot_convergence_bound,
+    plot_eq13_angle,
+    plot_eq15,
+    plot_eq15_failure,
+    plot_finite_difference,
+    plot_gnp,
+    plot_gsam_geometry,
+    plot_lemma32,
+    plot_lemma32_map,
+    plot_lemma33,
+    plot_lemma41_minima,
+    plot_prop42,
+    plot_ridge_saddle,
+    plot_saddle_map,
+    plot_sam_point,
+)
 from .reductions import CHECKS as _REDUCTIONS
 from .reductions import reductions
 from .saddle import CHECKS as _SADDLE
@@ -100,9 +125,9 @@ def reproduce(out_dir, quick=True):
     _io.write_text(md, "# Lemmas, numerically (`gamtoy.lemmas`)\n\n"
                    "Each claim is compared against an independent reference; rows marked "
                    "`identity` hold by construction and are illustrations, `finding` rows report "
-                   "where the toy departs from a first-order approximation, `not discriminating` rows hold "
-                   "by a margin too wide to tell a right quantity from a wrong one (not a "
-                   "verification), `not checked` rows say why.\n\n"
+                   "where the toy departs from a first-order approximation, `not discriminating` "
+                   "rows hold by a margin too wide to tell a right quantity from a wrong one (not "
+                   "a verification), `not checked` rows say why.\n\n"
                    + to_markdown(rows))
     paths = [md]
     with style.context():
@@ -119,5 +144,9 @@ __all__ = ["compute_all", "lemma_table", "to_markdown", "reproduce", "order_ok",
            "accel_theta_adv", "gnp_fd", "gnp_penalised", "reductions", "gsam_geometry",
            "sam_ascent_point", "lemma31", "lemma32", "lemma33", "convergence",
            "convergence_check", "bound_gam", "bound_gsam", "NoisyOracle", "TOL", "CHECKS", "Check",
-           "lemma32_at_limit", "accel_direction", "predict_attracts", "saddle_check", "ridge_saddle", "FINDING",
-           "LOOSE"]
+           "lemma32_at_limit", "accel_direction", "predict_attracts", "saddle_check",
+           "ridge_saddle", "FINDING", "LOOSE", "plot_convergence_bound", "plot_eq13_angle",
+           "plot_eq15", "plot_eq15_failure", "plot_finite_difference", "plot_gnp",
+           "plot_gsam_geometry", "plot_lemma32", "plot_lemma32_map", "plot_lemma33",
+           "plot_lemma41_minima", "plot_prop42", "plot_ridge_saddle", "plot_saddle_map",
+           "plot_sam_point"]

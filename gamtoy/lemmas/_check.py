@@ -4,8 +4,8 @@ A check names its claim, the paper and equation, the independent reference, the 
 functions it needs (data key -> fn(quick)), a judge (data -> measured, tolerance, verdict) and
 optionally a figure (stem, draw(data) -> fig). `gamtoy.lemmas` loops over the records.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # Tolerances, each derived from the theory it checks (the tests pin these values: loosening one
 # makes a test fail):

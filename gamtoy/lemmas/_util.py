@@ -45,7 +45,10 @@ def ball_argmax(fn, theta, rho, iters=80):
     a0 = np.arctan2(d[..., 1], d[..., 0])
     lo, hi = a0 - 2e-3, a0 + 2e-3
     phi = (np.sqrt(5) - 1) / 2
-    f = lambda a: fn(theta + rho * unit_vectors(a))
+
+    def f(a):
+        return fn(theta + rho * unit_vectors(a))
+
     c, e = hi - phi * (hi - lo), lo + phi * (hi - lo)
     fc, fe = f(c), f(e)
     for _ in range(iters):

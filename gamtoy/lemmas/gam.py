@@ -65,14 +65,17 @@ def _minimum(name, index=0, **params):
 DEGRADE = (("rastrigin", 0), ("himmelblau", 0), ("ridge", 1))
 
 
-def lemma41_degradation(rhos=np.geomspace(0.01, 0.5, 8), cases=DEGRADE):
+_LEMMA41_DEGRADATION_RHOS = np.geomspace(0.01, 0.5, 8)
+
+
+def lemma41_degradation(rhos=_LEMMA41_DEGRADATION_RHOS, cases=DEGRADE):
     """How Lemma 4.1 degrades off quadratics: |R1/rho^2 - lambda_max|/lambda_max vs rho at minima of
     non-quadratic landscapes (Taylor: O(rho) with a cubic term, O(rho^2) at a symmetric minimum)."""
     out = {}
     for name, i in cases:
         L, w = _minimum(name, i)
         lam = float(flatness.lambda_max(L, w))
-        r1 = np.array([rho * ball_argmax(lambda P: gnorm(L, P), w, rho)[0] for rho in rhos])
+        r1 = np.array([rho * ball_argmax(lambda P, L=L: gnorm(L, P), w, rho)[0] for rho in rhos])
         err = np.abs(r1 / np.asarray(rhos) ** 2 / lam - 1)
         out[name] = dict(minimum=w, lambda_max=lam, rhos=np.asarray(rhos), rel_err=err,
                          slope=fit_slope(rhos, err))
@@ -107,7 +110,10 @@ def prop42(n=16, rhos=(0.05, 0.25, 0.5), names=None, keep="rastrigin"):
 ANGLE_LANDSCAPES = ("himmelblau", "rosenbrock", "rastrigin", "ridge")
 
 
-def eq13_angle(rhos=np.geomspace(1e-3, 0.1, 7), names=ANGLE_LANDSCAPES, k=4, seed=0):
+_EQ13_ANGLE_RHOS = np.geomspace(1e-3, 0.1, 7)
+
+
+def eq13_angle(rhos=_EQ13_ANGLE_RHOS, names=ANGLE_LANDSCAPES, k=4, seed=0):
     """GAM Eq. 13/15: angle between the first-order theta_adv - theta = rho f/|f| and the exact
     argmax of |grad L| over B(theta, rho), at generic points; it should vanish like O(rho)."""
     out = {}
@@ -117,7 +123,7 @@ def eq13_angle(rhos=np.geomspace(1e-3, 0.1, 7), names=ANGLE_LANDSCAPES, k=4, see
         ang = np.empty((len(rhos), len(P)))
         for j, rho in enumerate(rhos):
             first = flatness.gam_point(L, P, rho) - P
-            _, arg = ball_argmax(lambda Q: gnorm(L, Q), P, rho)
+            _, arg = ball_argmax(lambda Q, L=L: gnorm(L, Q), P, rho)
             ang[j] = angle(first, arg - P)
         med = np.median(ang, axis=1)
         out[name] = dict(points=P, rhos=np.asarray(rhos), angles=ang, median=med,
@@ -125,7 +131,10 @@ def eq13_angle(rhos=np.geomspace(1e-3, 0.1, 7), names=ANGLE_LANDSCAPES, k=4, see
     return out
 
 
-def eq38_fd(rho_primes=np.geomspace(1e-5, 1e-1, 9), names=ANGLE_LANDSCAPES, k=4, seed=1):
+_EQ38_FD_RHO_PRIMES = np.geomspace(1e-5, 1e-1, 9)
+
+
+def eq38_fd(rho_primes=_EQ38_FD_RHO_PRIMES, names=ANGLE_LANDSCAPES, k=4, seed=1):
     """GAM App. D Eq. 38: (g(theta + rho' g/|g|) - g(theta))/rho' -> H g/|g| at O(rho')."""
     out = {}
     for name in names:
@@ -141,7 +150,10 @@ def eq38_fd(rho_primes=np.geomspace(1e-5, 1e-1, 9), names=ANGLE_LANDSCAPES, k=4,
     return out
 
 
-def gnp_fd(rs=np.geomspace(1e-5, 1e-1, 9), names=ANGLE_LANDSCAPES, k=4, seed=2):
+_GNP_FD_RS = np.geomspace(1e-5, 1e-1, 9)
+
+
+def gnp_fd(rs=_GNP_FD_RS, names=ANGLE_LANDSCAPES, k=4, seed=2):
     """GNP (Zhao et al. 2022), HVP: (g(theta + r v) - g(theta))/r = H v + O(r)."""
     out = {}
     rng = np.random.default_rng(seed)
@@ -159,7 +171,10 @@ def gnp_fd(rs=np.geomspace(1e-5, 1e-1, 9), names=ANGLE_LANDSCAPES, k=4, seed=2):
     return out
 
 
-def accel_theta_adv(rho_primes=np.geomspace(1e-5, 1e-1, 9), name="himmelblau", rho=0.1, k=4):
+_ACCEL_THETA_ADV_RHO_PRIMES = np.geomspace(1e-5, 1e-1, 9)
+
+
+def accel_theta_adv(rho_primes=_ACCEL_THETA_ADV_RHO_PRIMES, name="himmelblau", rho=0.1, k=4):
     """GAM Alg. 2 (Eq. 39) builds theta_adv from Eq. 38; its distance to Alg. 1's theta_adv (Eq. 13)
     shrinks with rho' (first order)."""
     L = _landscapes.get(name)
@@ -199,7 +214,10 @@ def third_derivative_along(L, w, v, s=1e-4):
 LEMMA41_CASES = (("himmelblau", 0), ("himmelblau", 2), ("rastrigin", 0), ("gsam_fig1", 2))
 
 
-def lemma41_minima(rhos=np.geomspace(0.004, 0.04, 6), cases=LEMMA41_CASES):
+_LEMMA41_MINIMA_RHOS = np.geomspace(0.004, 0.04, 6)
+
+
+def lemma41_minima(rhos=_LEMMA41_MINIMA_RHOS, cases=LEMMA41_CASES):
     """GAM Lemma 4.1 at NON-quadratic minima: R1/rho^2 (exact ball max, `flatness.r1`) against
     lambda_max (`numpy.linalg.eigvalsh` of the exact Hessian), with a rigorous error bound.
 
@@ -230,6 +248,7 @@ def _mlp_minimum(seed=0, n_train=64, hidden=6, wd=1e-2):
     """A small tanh MLP (2-hidden-2) on noisy moons, trained to a strict minimum: L-BFGS, then
     Newton steps with the dense Hessian until |g| < 1e-11 (weight decay makes it strict)."""
     from scipy.optimize import minimize
+
     from .. import mlp
     model = mlp.Model((2, hidden, 2), "tanh", wd)
     data = mlp.make_data("moons", n_train=n_train, n_test=16, label_noise=0.1, seed=seed)
@@ -262,7 +281,10 @@ def mlp_r1(oracle, theta, rho, restarts=6, iters=300, seed=0):
     return rho * best
 
 
-def lemma41_mlp(rhos=np.geomspace(0.005, 0.05, 4), seed=0, restarts=4, iters=200):
+_LEMMA41_MLP_RHOS = np.geomspace(0.005, 0.05, 4)
+
+
+def lemma41_mlp(rhos=_LEMMA41_MLP_RHOS, seed=0, restarts=4, iters=200):
     """GAM Lemma 4.1 on an MLP minimum: R1/rho^2 (ascent over the ball) against lambda_max from
     `eigsh` (`gamtoy.mlp.top_eigenvalues`, which="LA"); the relative error and its order."""
     from .. import mlp
@@ -287,7 +309,10 @@ def fd_grad(fn, P, s):
     return np.stack([(fn(P + s * e[i]) - fn(P - s * e[i])) / (2 * s) for i in range(2)], -1)
 
 
-def eq15_h_norm(rhos=np.geomspace(0.002, 0.02, 5), names=("himmelblau", "rosenbrock", "rastrigin"),
+_EQ15_H_NORM_RHOS = np.geomspace(0.002, 0.02, 5)
+
+
+def eq15_h_norm(rhos=_EQ15_H_NORM_RHOS, names=("himmelblau", "rosenbrock", "rastrigin"),
                 k=4, seed=0, s=1e-4):
     """GAM Eq. 7/15: the gradient GAM follows, h_norm = rho grad|grad L|(theta_adv), against a
     central finite-difference gradient of the EXACT R1 (`flatness.r1`) at generic points.
@@ -301,7 +326,7 @@ def eq15_h_norm(rhos=np.geomspace(0.002, 0.02, 5), names=("himmelblau", "rosenbr
         P = generic_points(L, k, seed)
         err = []
         for rho in rhos:
-            ref = fd_grad(lambda Q: flatness.r1(L, Q, rho), P, s)
+            ref = fd_grad(lambda Q, L=L, rho=rho: flatness.r1(L, Q, rho), P, s)
             err.append(np.linalg.norm(gam_h_norm(L, P, rho) - ref, axis=-1)
                        / np.linalg.norm(ref, axis=-1))
         err = np.array(err)
@@ -364,8 +389,11 @@ def r0_brute(L, theta, rho, n_r=40, n_a=720):
     return V.max(-1) - L.value(theta), err
 
 
+_PROP42_CHECKS_SMALL_RHOS = np.geomspace(1e-3, 1e-2, 4)
+
+
 def prop42_checks(n=10, rhos=(0.01, 0.05, 0.5), names=None,
-                  small_rhos=np.geomspace(1e-3, 1e-2, 4), k=4, seed=0, r1_scale=1.0):
+                  small_rhos=_PROP42_CHECKS_SMALL_RHOS, k=4, seed=0, r1_scale=1.0):
     """GAM Prop. 4.2 (R1 >= R0) against brute-force R0: the minimum of R1/R0_upper over grids of
     every built-in landscape, R0_upper = R0_grid + err (`r0_brute`'s error bound: the check
     compares R1 with the largest R0 the grid allows, so grid error cannot make it pass), the
@@ -403,7 +431,10 @@ def prop42_checks(n=10, rhos=(0.01, 0.05, 0.5), names=None,
                 gap_slope=fit_slope(small_rhos, gap), gap_order=1)
 
 
-def accel_direction(rhos=np.geomspace(1e-3, 2e-2, 5), name="himmelblau", k=4, seed=4,
+_ACCEL_DIRECTION_RHOS = np.geomspace(1e-3, 2e-2, 5)
+
+
+def accel_direction(rhos=_ACCEL_DIRECTION_RHOS, name="himmelblau", k=4, seed=4,
                     alpha_p=0.4, beta_p=1.5, ratio=0.25, alpha=0.5, beta=0.5, gamma=0.3, s=1e-5):
     """GAM App. D, Eq. 43: the four gradients of Alg. 2 combine to grad(L + alpha' R1_rho +
     beta' R0_rho'), with rho' = ratio rho. g0..g3 are read back from `estimators.gam_accel`
@@ -425,8 +456,11 @@ def accel_direction(rhos=np.geomspace(1e-3, 2e-2, 5), name="himmelblau", k=4, se
         g2 = (info["h_minus"] - beta * g0) / (1 - beta)
         c = alpha_p * rho / rp
         d43 = g0 + c * (g3 - g2) + beta_p * (g1 - g0)
-        target = lambda Q: (L.value(Q) + alpha_p * flatness.r1(L, Q, rho)
-                            + beta_p * flatness.r0(L, Q, rp))
+
+        def target(Q, L=L, rho=rho, rp=rp):
+            return (L.value(Q) + alpha_p * flatness.r1(L, Q, rho)
+                    + beta_p * flatness.r0(L, Q, rp))
+
         ref = fd_grad(target, P, s)
         pen = ref - L.grad(P)
         err.append(np.linalg.norm(d43 - ref, axis=-1) / np.linalg.norm(pen, axis=-1))
@@ -499,6 +533,7 @@ def _order_judge(key, order=None):
 
 def _l41_figure(data):
     import matplotlib.pyplot as plt
+
     from .plots import plot_lemma41_minima
     fig, ax = plt.subplots(figsize=(6.5, 4.4))
     plot_lemma41_minima({**data["lemma41_min"], "mlp": data["lemma41_mlp"]}, ax=ax)
@@ -578,11 +613,11 @@ def _accel_checks():
                          f"gradient: up to {d['accel_dir']['max_angle_deg']:.2g} deg (the h_-^perp "
                          "step is a design choice, not an approximation)",
                          f"|order - 1| <= {TOL['order']}", order_ok(d["accel_dir"]["slope"], 1))),
-        Check("prop43", "E_eps L(theta + eps) <= L^(theta) + R1 + M/sqrt(n) + sqrt(...) (a PAC-Bayes "
-              "generalisation bound)", "GAM Prop. 4.3, Eq. 5", "none", {},
+        Check("prop43", "E_eps L(theta + eps) <= L^(theta) + R1 + M/sqrt(n) + sqrt(...) (a "
+              "PAC-Bayes generalisation bound)", "GAM Prop. 4.3, Eq. 5", "none", {},
               lambda d: ("not checked: it bounds a population loss over a data distribution (n "
-                         "samples, d parameters, a loss bounded by M); a 2-D landscape has no data, "
-                         "and on the MLP lab (d = 32, n = 64, delta = 0.05, |theta| ~ 3) the "
+                         "samples, d parameters, a loss bounded by M); a 2-D landscape has no "
+                         "data, and on the MLP lab (d = 32, n = 64, delta = 0.05, |theta| ~ 3) the "
                          "square-root term alone is about 1.2, above the losses it would bound "
                          "(and cross-entropy has no bound M): vacuous either way", "-",
                          "not checked")),
@@ -591,7 +626,10 @@ def _accel_checks():
 
 def _checks():
     from . import plots as P
-    q = lambda quick, a, b: a if quick else b
+
+    def q(quick, a, b):
+        return a if quick else b
+
     return _lemma41_checks(q) + _equation_checks(q, P) + _accel_checks()
 
 CHECKS = _checks()

@@ -37,7 +37,10 @@ def penalised_gradient(name, P, lam):
     return np.stack([elementwise_grad(pen, 0)(x, y), elementwise_grad(pen, 1)(x, y)], -1)
 
 
-def gnp_penalised(rs=np.geomspace(1e-4, 1e-2, 5), alpha=0.7, names=tuple(ANP), k=4, seed=0,
+_GNP_PENALISED_RS = np.geomspace(1e-4, 1e-2, 5)
+
+
+def gnp_penalised(rs=_GNP_PENALISED_RS, alpha=0.7, names=tuple(ANP), k=4, seed=0,
                   which="gnp"):
     """|d(r) - grad(L + lambda|grad L|)| / |lambda grad|grad L||,
     lambda = alpha r, at generic points.

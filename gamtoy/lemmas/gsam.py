@@ -36,7 +36,10 @@ def _max_curvature_on_segment(L, W, U, rho, k=33):
     return np.max(np.abs(e), axis=(0, -1))
 
 
-def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("rastrigin", 0.5),
+_LEMMA32_RHOS = np.geomspace(1e-3, 1.0, 10)
+
+
+def lemma32(rhos=_LEMMA32_RHOS, names=LEMMA32_NAMES, n=40, keep=("rastrigin", 0.5),
             const=0.5):
     """GSAM Lemma 3.2: the first-order h~ >= 0 for small rho, and where it fails.
 
@@ -70,7 +73,7 @@ def lemma32(rhos=np.geomspace(1e-3, 1.0, 10), names=LEMMA32_NAMES, n=40, keep=("
                 worst.append(0.0)
             if (name, rho) == keep or (name == keep[0] and np.isclose(rho, keep[1])):
                 example = dict(name=name, rho=rho, W=W, h=h, neg=neg)
-        failing = [r for r, fr in zip(rhos, frac) if fr > 0]
+        failing = [r for r, fr in zip(rhos, frac, strict=True) if fr > 0]
         per[name] = dict(rhos=np.asarray(rhos), frac_negative=np.array(frac),
                          bound_ratio=np.array(worst),
                          first_failing_rho=min(failing) if failing else None,
@@ -119,7 +122,10 @@ def lemma32_at_limit(names=LEMMA32_NAMES, n=40, factor=1.0):
 LEMMA33_CASES = (("himmelblau", 0), ("ridge", 1), ("rastrigin", 0), ("quadratic", 0))
 
 
-def lemma33(rhos=np.geomspace(0.01, 0.5, 8), cases=LEMMA33_CASES):
+_LEMMA33_RHOS = np.geomspace(0.01, 0.5, 8)
+
+
+def lemma33(rhos=_LEMMA33_RHOS, cases=LEMMA33_CASES):
     """GSAM Lemma 3.3: sigma_max ~ 2h/rho^2 at a local minimum w*, with error O(rho).
 
     h is the exact gap (Eq. 4's max): at w* the gradient vanishes, so the first-order w_adv = w*
@@ -186,7 +192,10 @@ def gsam_geometry(name="himmelblau", start=(-1.0, -1.5), steps=20, lr=0.004, rho
                 step_norm=np.linalg.norm(step, axis=-1))
 
 
-def sam_ascent_point(rhos=np.geomspace(0.003, 0.03, 5), names=("himmelblau", "rosenbrock",
+_SAM_ASCENT_POINT_RHOS = np.geomspace(0.003, 0.03, 5)
+
+
+def sam_ascent_point(rhos=_SAM_ASCENT_POINT_RHOS, names=("himmelblau", "rosenbrock",
                                                                "rastrigin"), k=4, seed=0):
     """SAM's first-order worst point w + rho g/|g| (GSAM Eq. 3) against the exact worst point in the
     ball: the angle (predicted O(rho), order 1) and the loss gap relative to R0 (predicted O(rho^2):
@@ -229,9 +238,9 @@ def _judge_sam_point(d):
 
 
 def _judge_l31(d):
-    l = d["lemma31"]
-    return (f"f_p = {l['f_p'][0]:.3f} <= {l['f_p'][1]:.3f}; sigma = {l['sigma_max'][0]:.1f} "
-            f"> {l['sigma_max'][1]:.1f}", "exact", l["fp_le"] and l["sigma_gt"])
+    res = d["lemma31"]
+    return (f"f_p = {res['f_p'][0]:.3f} <= {res['f_p'][1]:.3f}; sigma = {res['sigma_max'][0]:.1f} "
+            f"> {res['sigma_max'][1]:.1f}", "exact", res["fp_le"] and res["sigma_gt"])
 
 
 def _judge_l32_limit(d):
@@ -244,18 +253,19 @@ def _judge_l32_limit(d):
 
 
 def _judge_l32_bound(d):
-    l = d["lemma32"]
-    return (f"max |g|/(rho M/2) over failures = {l['max_bound_ratio']:.2f}; first failing "
+    res = d["lemma32"]
+    return (f"max |g|/(rho M/2) over failures = {res['max_bound_ratio']:.2f}; first failing "
             "uniform rho: " + ", ".join(f"{n} {v['first_failing_rho']:.2g}"
-                                        for n, v in l["per"].items()
+                                        for n, v in res["per"].items()
                                         if v["first_failing_rho"] is not None),
-            f"<= {TOL['bound']:g}", l["max_bound_ratio"] <= TOL["bound"])
+            f"<= {TOL['bound']:g}", res["max_bound_ratio"] <= TOL["bound"])
 
 
 def _judge_l33(d):
     l33 = d["lemma33"]
     nq = {n: v for n, v in l33.items() if n != "quadratic"}
-    return (orders(nq) + f"; rel. err at rho=0.01 <= {max(v['rel_err'][0] for v in nq.values()):.1e}",
+    return (orders(nq) + "; rel. err at rho=0.01 <= "
+                         f"{max(v['rel_err'][0] for v in nq.values()):.1e}",
             f"|order - p| <= {TOL['order']} (himmelblau p=1, rastrigin p=2; ridge indicative); "
             f"err < {TOL['lemma33_small']}",
             order_ok(l33["himmelblau"]["slope"], 1) and order_ok(l33["rastrigin"]["slope"], 2)
@@ -264,7 +274,10 @@ def _judge_l33(d):
 
 def _checks():
     from . import plots as P
-    n = lambda quick: 30 if quick else 60
+
+    def n(quick):
+        return 30 if quick else 60
+
     return (
         Check("gsam_geo", lambda d: "GSAM's orthogonal step leaves f_p flat to first order and "
               f"lowers h ({len(d['gsam_geo']['c_fp'])} iterates on {d['gsam_geo']['name']})",

@@ -34,6 +34,7 @@ CHECKS = (
     Check("reductions", "GNP(alpha=1) = SAM, GSAM(alpha=0) = SAM, GAM(alpha=0) = base "
           "(trajectories)", "GNP Alg. 1, GSAM Alg. 1, GAM Eq. 7",
           "the other optimizer (same code path)",
-          {"reductions": lambda quick: reductions(steps=50 if quick else 100, n=9 if quick else 25)},
+          {"reductions": lambda quick: reductions(steps=50 if quick else 100,
+                                                  n=9 if quick else 25)},
           _judge),
 )

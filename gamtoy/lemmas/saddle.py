@@ -56,7 +56,10 @@ def near_boundary(a, b, lr, margin=MARGIN):
     """True where (lr a, lr b) lies within `margin` (log scale) of a boundary of Eq. S."""
     la, lb = lr * np.asarray(a, float), lr * np.asarray(b, float)
     rb = lb ** 2 / (la * np.abs(2 - lb))
-    close = lambda u: np.abs(np.log(u)) < margin
+
+    def close(u):
+        return np.abs(np.log(u)) < margin
+
     return close(rb) | close(la) | close(lb / 2) | ((la > 1) & close(rb * (2 + la) / la))
 
 

@@ -122,7 +122,8 @@ def make_data(name="moons", n_train=256, n_test=1024, noise=None, label_noise=0.
     k = {"moons": 2, "digits": 10}.get(name) or kw.get("n_classes", 2 if name == "spirals" else 3)
     Xtr, ytr, Xte, yte = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
     mu, sd = Xtr.mean(0), Xtr.std(0)
-    sd = np.where(sd > 1e-8, sd, 1.0)  # a constant training pixel (digits' borders) stays 0, not 1/eps
+    sd = np.where(sd > 1e-8, sd,
+                  1.0)  # a constant training pixel (digits' borders) stays 0, not 1/eps
     Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
     noisy = ytr.copy()
     m = int(round(label_noise * len(ytr)))

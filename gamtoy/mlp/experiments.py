@@ -20,7 +20,20 @@ from . import plots
 from .cache import cached
 from .experiments_gsam import gnp_sweep, gsam_cos, gsam_gap_vs_alpha, gsam_lambda_max  # noqa: F401
 from .hessian import dense_hessian, hutchinson_trace, top_eigenvalues
-from .lab import EDGE_EXPERIMENTS, FULL, HYPER, LABEL, QUICK, _key, _ms, config, edge_seeds, fit, make_opt, setup  # noqa: F401
+from .lab import (  # noqa: F401
+    EDGE_EXPERIMENTS,
+    FULL,
+    HYPER,
+    LABEL,
+    QUICK,
+    _key,
+    _ms,
+    config,
+    edge_seeds,
+    fit,
+    make_opt,
+    setup,
+)
 from .oracle import make_oracle
 from .slices import ray_extrema, slice_1d, slice_2d
 from .train import train
@@ -126,7 +139,8 @@ def hessian_spectrum(quick=True, opts=None, k=5, n_hutch=64, use_cache=True, pro
         lg, lb = np.log(lam[i[g]]), np.log(lam[i[b]])  # lambda_max > 0 at a trained minimum
         claims.append(paired_claim("GAM Fig. 3", f"{LABEL[g]} has a smaller lambda_max than "
                                    f"{LABEL[b]} ({tag})", lg, lb, -1,
-                                   f"log lambda_max({LABEL[g]}) - log lambda_max({LABEL[b]})", quick))
+                                   f"log lambda_max({LABEL[g]}) - log lambda_max({LABEL[b]})",
+                                   quick))
         if np.all(trace > 0):
             claims.append(paired_claim("GAM Fig. 3", f"{LABEL[g]} has a smaller Hessian trace than "
                                        f"{LABEL[b]} ({tag})", np.log(trace[i[g]]),
@@ -235,8 +249,8 @@ def minima_density(quick=True, rho=0.1, n_dirs=None, n_steps=10, opt="sam", use_
                run, use_cache)
     frac = (r["mins"] >= 2).mean(axis=1)
     fm, fs = _ms(frac)
-    claims = [threshold_claim("GAM Fig. 2", f"most rays from a {LABEL.get(opt, opt)} minimum hold more "
-                              f"than one local minimum within rho = {rho}", frac, 0.5, +1,
+    claims = [threshold_claim("GAM Fig. 2", f"most rays from a {LABEL.get(opt, opt)} minimum hold "
+                              f"more than one local minimum within rho = {rho}", frac, 0.5, +1,
                               "fraction of rays with >= 2 local minima", quick)]
     out = dict(**r, frac_with_min=frac, frac_mean=fm, frac_std=fs, rho=rho, config=cfg)
     return headline(out, claims)
@@ -311,10 +325,10 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
     Rule (cost): an experiment is rerun at the other lr only when one of its claims is not
     `inconclusive` at the centre (an inconclusive claim is no headline; its neighbourhood is not
     needed to say so); each rerun is cached like the centre (`cache.cached`, the lr in its key).
-    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over` (`neighbourhood.over_cells`:
-    the centre's verdict when every cell agrees, else 'mixed'), and to each result
-    `verdict_over_cells` (the headline claim's). `run(name, quick, lr)`: the experiment runner
-    (default: this module's function of that name). Returns `results` (updated in place)."""
+    Adds to each claim `cells` ([{lr, verdict}], the centre first) and `over`
+    (`neighbourhood.over_cells`: the centre's verdict when every cell agrees, else 'mixed'), and to
+    each result `verdict_over_cells` (the headline claim's). `run(name, quick, lr)`: the experiment
+    runner (default: this module's function of that name). Returns `results` (updated in place)."""
     factors = tuple(validate.real("factors[i]", f, low=0, low_open=True) for f in factors)
     run = run or (lambda name, quick, lr: globals()[name](quick=quick, progress=progress, lr=lr))
     lr_cells = [c[0] for c in nb.factor_cells(1, factors, one_at_a_time=True)[1:]]
@@ -326,7 +340,8 @@ def neighbourhood(results, quick=True, factors=LR_FACTORS, progress=False, run=N
         for c in r["claims"]:
             cells = [{"lr": lr, "verdict": c["verdict"]}]
             for lr_f, rf in others:
-                same = [d for d in rf["claims"] if (d["claim"], d["what"]) == (c["claim"], c["what"])]
+                same = [d for d in rf["claims"] if (d["claim"], d["what"]) == (c["claim"],
+                                                                               c["what"])]
                 cells.append({"lr": lr_f, "verdict": same[0]["verdict"] if same else "absent"})
             c["cells"] = cells
             c["over"] = nb.over_cells([d["verdict"] for d in cells])

@@ -6,7 +6,7 @@ from .. import optim, stats
 from ..vec import unit
 from .cache import cached
 from .hessian import top_eigenvalues
-from .lab import _key, _ms, config, edge_seeds, fit, make_opt, setup
+from .lab import _key, _ms, config, edge_seeds, fit, setup
 from .oracle import make_oracle
 from .train import train
 from .verdicts import fmt, headline, paired_claim, threshold_claim
@@ -22,9 +22,10 @@ def gsam_lambda_max(quick=True, alphas=(0.0, 0.3, 0.6), rho=0.05, use_cache=True
                     **over):
     """GSAM Fig. 4 (Sec. 6.2): at fixed rho, increasing alpha lowers the dominant Hessian
     eigenvalue, and its estimate from the surrogate gap, sigma_max ~ 2h/rho^2 (Lemma 3.3 with
-    h = L(w + rho g/|g|) - L(w), GSAM Eq. 4), follows the same trend. For each alpha: GSAM (alpha = 0
-    is SAM) trained with that alpha, lambda_max of the full training loss from eigsh, and 2h/rho^2.
-    Claims: lambda_max(largest alpha) < lambda_max(alpha = 0); 2h/rho^2 likewise; paired by seed."""
+    h = L(w + rho g/|g|) - L(w), GSAM Eq. 4), follows the same trend. For each alpha: GSAM (alpha =
+    0 is SAM) trained with that alpha, lambda_max of the full training loss from eigsh, and
+    2h/rho^2. Claims: lambda_max(largest alpha) < lambda_max(alpha = 0); 2h/rho^2 likewise; paired
+    by seed."""
     alphas = tuple(alphas)
     if alphas[0] != 0.0 or len(alphas) < 2:
         raise ValueError(f"alphas must start at 0.0 (SAM) and hold >= 2 values, got {alphas}")

@@ -56,7 +56,8 @@ def config(quick=True, **over):
     cfg["seeds"] = tuple(validate.positive_int("seeds[i]", s, low=0) for s in cfg["seeds"])
     if len(cfg["seeds"]) < 2 or len(set(cfg["seeds"])) != len(cfg["seeds"]):
         raise ValueError(f"need >= 2 distinct seeds for a paired interval, got {cfg['seeds']}")
-    cfg["sizes"] = tuple(validate.positive_int(f"sizes[{i}]", s) for i, s in enumerate(cfg["sizes"]))
+    cfg["sizes"] = tuple(validate.positive_int(f"sizes[{i}]",
+                                               s) for i, s in enumerate(cfg["sizes"]))
     for k in ("n_train", "steps"):
         cfg[k] = validate.positive_int(k, cfg[k])
     if cfg["batch_size"] is not None:

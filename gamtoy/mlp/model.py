@@ -35,7 +35,7 @@ class Model:
         wd = validate.real("wd", wd, low=0.0)
         self.sizes, self.act, self.wd = sizes, act, float(wd)
         self.shapes, offs = [], 0
-        for a, b in zip(sizes[:-1], sizes[1:]):
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
             self.shapes.append((offs, a, b))
             offs += a * b + b
         self.n = offs
@@ -126,15 +126,15 @@ class Model:
         per layer dz_l, and for hidden layers da_l = dz_{l+1} W^T and the derivative act'(z_l)."""
         L = len(layers)
         dzs, das, ders = [None] * L, [None] * L, [None] * L
-        for l in range(L - 1, -1, -1):
-            o, a_in, a_out = self.shapes[l]
-            dzs[l] = dz
-            out[o:o + a_in * a_out] = (acts[l].T @ dz).ravel()
+        for i in range(L - 1, -1, -1):
+            o, a_in, a_out = self.shapes[i]
+            dzs[i] = dz
+            out[o:o + a_in * a_out] = (acts[i].T @ dz).ravel()
             out[o + a_in * a_out:o + a_in * a_out + a_out] = dz.sum(axis=0)
-            if l:
-                a = acts[l]
-                das[l] = da = dz @ layers[l][0].T
-                ders[l] = d1 = (1.0 - a * a) if self.act == "tanh" else (a > 0).astype(float)
+            if i:
+                a = acts[i]
+                das[i] = da = dz @ layers[i][0].T
+                ders[i] = d1 = (1.0 - a * a) if self.act == "tanh" else (a > 0).astype(float)
                 dz = da * d1
         return dzs, das, ders
 
@@ -149,37 +149,37 @@ class Model:
         vl = self.unpack(v)
         L = len(layers)
         Ras, Rzs = [None], []
-        for l in range(L):  # forward: R z_l = R a_{l-1} W_l + a_{l-1} V_l + Vb_l
-            V, Vb = vl[l]
-            Rz = acts[l] @ V
+        for i in range(L):  # forward: R z_l = R a_{l-1} W_l + a_{l-1} V_l + Vb_l
+            V, Vb = vl[i]
+            Rz = acts[i] @ V
             Rz += Vb
-            if l:
-                Rz += Ras[l] @ layers[l][0]
+            if i:
+                Rz += Ras[i] @ layers[i][0]
             Rzs.append(Rz)
-            if l < L - 1:
-                Ras.append(Rz * ders[l + 1])
+            if i < L - 1:
+                Ras.append(Rz * ders[i + 1])
         Rz = Rzs[-1]  # softmax: R(p - Y)/N = p * (Rz - <p, Rz>)/N
         Rdz = p * (Rz - np.sum(p * Rz, axis=1, keepdims=True)) / N
-        for l in range(L - 1, -1, -1):
-            o, a_in, a_out = self.shapes[l]
-            dz = dzs[l]
-            g = acts[l].T @ Rdz
-            if l:
-                g += Ras[l].T @ dz
+        for i in range(L - 1, -1, -1):
+            o, a_in, a_out = self.shapes[i]
+            dz = dzs[i]
+            g = acts[i].T @ Rdz
+            if i:
+                g += Ras[i].T @ dz
             out[o:o + a_in * a_out] = g.ravel()
             out[o + a_in * a_out:o + a_in * a_out + a_out] = Rdz.sum(axis=0)
-            if l:
-                Rda = Rdz @ layers[l][0].T
-                Rda += dz @ vl[l][0].T
+            if i:
+                Rda = Rdz @ layers[i][0].T
+                Rda += dz @ vl[i][0].T
                 if self.act == "tanh":  # R(da * (1 - a^2)) = Rda (1 - a^2) - 2 a (1 - a^2) da Rz
-                    t = acts[l] * das[l]
-                    t *= Rzs[l - 1]
+                    t = acts[i] * das[i]
+                    t *= Rzs[i - 1]
                     t *= -2.0
                     t += Rda
-                    t *= ders[l]
+                    t *= ders[i]
                     Rdz = t
                 else:
-                    Rdz = Rda * ders[l]
+                    Rdz = Rda * ders[i]
 
     # ---- the oracle interface on a batch (X, y) ------------------------------------------
     def value(self, theta, X, y):

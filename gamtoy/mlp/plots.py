@@ -8,7 +8,8 @@ import numpy as np
 from .lab import LABEL
 from .verdicts import fmt
 
-VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00", "inconclusive": "0.45"}  # Okabe-Ito
+VERDICT_COLOR = {"reproduces": "#009E73", "contradicts": "#D55E00",
+                 "inconclusive": "0.45"}  # Okabe-Ito
 
 
 def _ax(ax):
@@ -54,7 +55,7 @@ def plot_paired_intervals(r, ax=None):
     lo = np.array([c["lo"] for c in r["per_level"]])
     hi = np.array([c["hi"] for c in r["per_level"]])
     art = [ax.axhline(0, color="k", lw=0.8)]
-    for xi, e, a, b, c in zip(x, est, lo, hi, r["per_level"]):
+    for xi, e, a, b, c in zip(x, est, lo, hi, r["per_level"], strict=False):
         art.append(ax.errorbar([xi], [e], [[e - a], [b - e]], marker="s", capsize=4,
                                color=VERDICT_COLOR[c["verdict"]]))
     ax.set(xlabel="label noise (%)", ylabel="acc(SGD+GAM) - acc(SGD)",
@@ -69,7 +70,7 @@ def plot_claim_intervals(r, ax=None):
     cl = r["claims"]
     y = np.arange(len(cl))[::-1]
     art = [ax.axvline(0, color="k", lw=0.8)]
-    for yi, c in zip(y, cl):
+    for yi, c in zip(y, cl, strict=True):
         e = c["estimate"]
         art.append(ax.errorbar([e], [yi], xerr=[[e - c["lo"]], [c["hi"] - e]], marker="o",
                                capsize=4, color=VERDICT_COLOR[c["verdict"]]))
@@ -188,8 +189,9 @@ def plot_gnp_sweep(r, ax=None):
     ax = _ax(ax)
     art = [ax.errorbar(r["alphas"], r["sweep_mean"], r["sweep_std"], marker="o", capsize=3,
                        label="GNP")]
-    for name, m in zip(r["table_rows"][1:], r["table_mean"][1:]):
-        art.append(ax.axhline(m, ls="--", lw=1, label=name, color="C1" if "exact" in name else "C2"))
+    for name, m in zip(r["table_rows"][1:], r["table_mean"][1:], strict=False):
+        art.append(ax.axhline(m, ls="--", lw=1, label=name,
+                              color="C1" if "exact" in name else "C2"))
     ax.set(xlabel="alpha", ylabel="test accuracy", title="GNP sweep / GAM Table 5")
     ax.legend(fontsize=8)
     return art
@@ -203,8 +205,9 @@ def verdict_lines(r, width=110):
              f"{fmt(c)} (paper {'>' if c['expected_sign'] > 0 else '<'} 0,"
              f" {c['n']} seeds, paired, 95% {c.get('method', 'Student t')} CI)")
         if "over" in c:
-            s = s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1) + \
-                f"; {c['over']['text']} (lr " + ", ".join(f"{d['lr']:.3g}" for d in c["cells"]) + ")"
+            lrs = ", ".join(f"{d['lr']:.3g}" for d in c["cells"])
+            s = (s.replace(f"[{c['verdict']}]", f"[{c['over']['verdict']}]", 1)
+                 + f"; {c['over']['text']} (lr " + lrs + ")")
         out.append(textwrap.fill(s, width, subsequent_indent="    "))
     return out
 
@@ -218,7 +221,7 @@ def figure(r, fns, out_dir=None, stem=None):
     from ..figures import style  # the package's one figure style (imported only to draw)
     with style.context():
         fig, axes = plt.subplots(1, len(fns), figsize=(5.4 * len(fns), 4.0), squeeze=False)
-        for p, ax in zip(fns, axes[0]):
+        for p, ax in zip(fns, axes[0], strict=True):
             p(r, ax=ax)
         fig.tight_layout()
         lines = verdict_lines(r, width=int(60 * len(fns)))

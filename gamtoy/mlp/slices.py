@@ -7,7 +7,7 @@ def filter_normalized_direction(model, theta, rng):
     """A Gaussian direction whose incoming weights per unit (columns of W_l) have the norm of
     theta's; bias directions are zero (Li et al. 2018, 'filter normalisation')."""
     d = rng.normal(size=model.n)
-    for (W, b), (D, Db) in zip(model.unpack(theta), model.unpack(d)):
+    for (W, _b), (D, Db) in zip(model.unpack(theta), model.unpack(d), strict=True):
         D *= np.linalg.norm(W, axis=0) / (np.linalg.norm(D, axis=0) + 1e-12)
         Db[...] = 0.0
     return d

@@ -14,8 +14,21 @@ from .._extras import require
 require("torch")  # without the torch extra: one line naming it, not a bare import error
 
 from . import kernels  # noqa: E402
-from .optimizers import (CLASSES, GAM, GNP, GSAM, HVP_MODES, SAM, SAMGAM, GSAMGAM,  # noqa: E402
-                         Diagnostics, FlatnessOptimizer, GAMAccel, Gradient, get)
+from .optimizers import (  # noqa: E402
+    CLASSES,
+    GAM,
+    GNP,
+    GSAM,
+    GSAMGAM,
+    HVP_MODES,
+    SAM,
+    SAMGAM,
+    Diagnostics,
+    FlatnessOptimizer,
+    GAMAccel,
+    Gradient,
+    get,
+)
 
 __all__ = ["SAM", "GNP", "GSAM", "GAM", "GAMAccel", "SAMGAM", "GSAMGAM", "Gradient",
            "FlatnessOptimizer", "CLASSES", "HVP_MODES", "Diagnostics", "get", "kernels"]

@@ -47,7 +47,7 @@ def capture_backward():
     def record(tensors, gradient=None, *args, **kwargs):
         ts = [tensors] if isinstance(tensors, torch.Tensor) else list(tensors)
         gs = gradient if isinstance(gradient, (list, tuple)) else [gradient] * len(ts)
-        called.extend(t if g is None else (t * g).sum() for t, g in zip(ts, gs))
+        called.extend(t if g is None else (t * g).sum() for t, g in zip(ts, gs, strict=False))
 
     def autograd_record(tensors, grad_tensors=None, *args, **kwargs):
         record(tensors, grad_tensors)
@@ -61,14 +61,16 @@ def capture_backward():
 
 def check_loss(loss):
     if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"the closure must return the loss as a torch.Tensor, got {type(loss).__name__}"
+        raise TypeError("the closure must return the loss as a torch.Tensor, got "
+                        f"{type(loss).__name__}"
                         " (return the loss tensor, or call loss.backward() on it)")
     if loss.numel() != 1:
         raise ValueError(f"the closure must return a scalar loss, got shape {tuple(loss.shape)} "
                          "(reduce it, e.g. loss.mean())")
     if not loss.requires_grad:
-        raise ValueError("the closure's loss has no graph (requires_grad=False): compute it from the"
-                         " parameters with autograd enabled, without .detach() or torch.no_grad()")
+        raise ValueError("the closure's loss has no graph (requires_grad=False): compute it from "
+                         "the parameters with autograd enabled, without .detach() or "
+                         "torch.no_grad()")
 
 
 def _is_bn(m):
@@ -76,7 +78,8 @@ def _is_bn(m):
 
 
 def l2_groups(groups):
-    """[(l2 coefficient, [indices into the parameter list])] for the nonzero coefficients, or None."""
+    """[(l2 coefficient, [indices into the parameter list])] for the nonzero coefficients, or
+    None."""
     out, i = {}, 0
     for g in groups:
         c = float(g.get("l2", 0.0))
@@ -135,7 +138,7 @@ class Evaluator(Point):
             out = self.closure(i) if self.accumulate > 1 else self.closure()
         if called:
             return sum(called[1:], called[0]), None
-        if any(p.grad is not b for p, b in zip(self.params, before)):
+        if any(p.grad is not b for p, b in zip(self.params, before, strict=True)):
             set_grads = SetGrads(torch.zeros_like(p) if p.grad is None else p.grad
                                  for p in self.params)
             for p in self.params:
@@ -199,7 +202,7 @@ class Evaluator(Point):
             if inplace:
                 torch._foreach_add_(vs, us, alpha=c)
             else:
-                for i, vi in zip(idx, torch._foreach_add(vs, us, alpha=c)):
+                for i, vi in zip(idx, torch._foreach_add(vs, us, alpha=c), strict=True):
                     v[i] = vi
         return v
 

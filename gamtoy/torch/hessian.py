@@ -15,11 +15,12 @@ def hvp_operator(model, loss_fn, batches):
 
     def hvp(v):
         out = torch.zeros_like(v)
-        vs = [x.view_as(p) for x, p in zip(torch.split(v, [p.numel() for p in params]), params)]
+        vs = [x.view_as(p) for x, p in zip(torch.split(v, [p.numel() for p in params]), params,
+                                           strict=True)]
         for x, y in batches:
             with torch.enable_grad():
                 gs = torch.autograd.grad(loss_fn(model(x), y), params, create_graph=True)
-                dot = sum((g * u).sum() for g, u in zip(gs, vs))
+                dot = sum((g * u).sum() for g, u in zip(gs, vs, strict=True))
                 hs = torch.autograd.grad(dot, params, allow_unused=True, materialize_grads=True)
             out += torch.cat([h.reshape(-1) for h in hs]).detach()
         return out / len(batches)
@@ -72,6 +73,7 @@ def flatness(model, loss_fn, batches, k=3, probes=20, seed=0, steps=30):
         samples = np.array(samples)
         return {"eigenvalues": vals, "lanczos_steps": min(steps, n),
                 "trace": float(samples.mean()),
-                "trace_std_err": float(samples.std(ddof=1) / np.sqrt(probes)) if probes > 1 else None}
+                "trace_std_err": (float(samples.std(ddof=1) / np.sqrt(probes)) if probes > 1
+                                  else None)}
     finally:
         model.train(was_training)

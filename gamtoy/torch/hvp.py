@@ -141,7 +141,7 @@ def _jvp_hvp(ev, i, v):
 
     def loss_of(ps):
         copies = {k: b.clone() for k, b in buffers.items()}  # BatchNorm updates land on copies
-        with _reparametrize_module(model, {**dict(zip(names, ps)), **copies}):
+        with _reparametrize_module(model, {**dict(zip(names, ps, strict=True)), **copies}):
             loss, own = ev.call_closure(i)
         if own is not None:
             from .evaluate import NEEDS_GRAPH
@@ -151,7 +151,8 @@ def _jvp_hvp(ev, i, v):
     ps = tuple(p.detach() for p in ev.params)
     with torch.enable_grad(), warnings.catch_warnings():
         # torch's first jvp loads its decompositions with torch.jit.script (deprecated there)
-        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*",
+                                category=DeprecationWarning)
         _, hv = jvp(grad(loss_of), (ps,), (tuple(v),))
     return list(hv)
 

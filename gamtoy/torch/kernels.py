@@ -43,7 +43,8 @@ def lnorm(v):
 
 def ldot(u, v):
     """Global dot product of two parameter lists (a 0-d tensor)."""
-    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v)]).sum()
+    return torch.stack([torch.dot(a.reshape(-1), b.reshape(-1)) for a, b in zip(u, v,
+                                                                                strict=True)]).sum()
 
 
 def norm(v):
@@ -62,13 +63,13 @@ def norm_dot(a, b):
     dot = torch.dot
     if not fast_cpu(a[0]):
         parts = []
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             x = x.reshape(-1)
             parts += (dot(x, x), dot(y.reshape(-1), x))
         sq, dt = torch.stack(parts).view(-1, 2).sum(0).unbind()
         return sq.sqrt(), dt
     sq = dt = 0.0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         x = x.reshape(-1)
         sq += dot(x, x).item()
         dt += dot(y.reshape(-1), x).item()
@@ -132,7 +133,7 @@ def point_(out, base, v, s):
             torch._foreach_copy_(out, base)
             torch._foreach_add_(out, torch._foreach_mul(v, s))
         return out
-    for w, t, x in zip(out, base, v):
+    for w, t, x in zip(out, base, v, strict=True):
         torch.add(t, x, alpha=s, out=w)
     return out
 
@@ -143,11 +144,11 @@ def sub_norm_(out, a, b, stats=True):
     dot = torch.dot
     if not fast_cpu(a[0]):
         na, dt = norm_dot(a, b) if stats else (None, None)
-        for w, x, y in zip(out, a, b):
+        for w, x, y in zip(out, a, b, strict=True):
             torch.sub(x, y, out=w)
         return lnorm(out), na, dt
     sq = sa = dt = 0.0
-    for w, x, y in zip(out, a, b):
+    for w, x, y in zip(out, a, b, strict=True):
         torch.sub(x, y, out=w)
         w, x = w.reshape(-1), x.reshape(-1)
         sq += dot(w, w).item()
@@ -170,7 +171,7 @@ def combine_(x, a, y, c, stats=True, out_norm=False):
         return n, dt, (lnorm(x) if out_norm else None)
     sq = dt = sq2 = 0.0
     c = number(c)
-    for u, v in zip(x, y):
+    for u, v in zip(x, y, strict=True):
         f = u.reshape(-1)
         if stats:
             sq += dot(f, f).item()
@@ -194,14 +195,15 @@ def remove_perp_(h, v, alpha, xi, h_norm=None, dot=None):
         torch._foreach_mul_(h, c)
         torch._foreach_add_(h, v, alpha=-alpha)
     else:  # per parameter: the add reads h while the multiply left it in cache
-        for x, y in zip(h, v):
+        for x, y in zip(h, v, strict=True):
             x.mul_(c).add_(y, alpha=-alpha)
     return h
 
 
 def mix_(hp, a, alpha, hm, b, beta, official=False):
     """GAM Eq. 45 in place: hp <- alpha a + (1-alpha) hp, hm <- beta b + (1-beta) hm
-    (official: hm <- b + |1-beta| hm); returns (|hp|, <hm, hp>), on the CPU path in the same sweep."""
+    (official: hm <- b + |1-beta| hm); returns (|hp|, <hm, hp>), on the CPU path in the same
+    sweep."""
     b1 = abs(1 - beta)
     if not fast_cpu(hp[0]):
         torch._foreach_lerp_(hp, a, alpha)
@@ -213,7 +215,7 @@ def mix_(hp, a, alpha, hm, b, beta, official=False):
         return norm_dot(hp, hm)
     sq = dt = 0.0
     dot = torch.dot
-    for x, xa, y, yb in zip(hp, a, hm, b):
+    for x, xa, y, yb in zip(hp, a, hm, b, strict=True):
         x.lerp_(xa, alpha)
         if official:
             y.mul_(b1).add_(yb)
@@ -226,7 +228,8 @@ def mix_(hp, a, alpha, hm, b, beta, official=False):
 
 
 def clip_(d, max_norm, d_norm=None):
-    """optax.clip_by_global_norm in place: d <- max_norm d/|d| where |d| >= max_norm (no epsilon)."""
+    """optax.clip_by_global_norm in place: d <- max_norm d/|d| where |d| >= max_norm (no
+    epsilon)."""
     n = norm(d) if d_norm is None else d_norm
     if isinstance(n, torch.Tensor):
         torch._foreach_mul_(d, torch.where(n >= max_norm, max_norm / n, torch.ones_like(n)))

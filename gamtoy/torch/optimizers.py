@@ -74,8 +74,8 @@ class Diagnostics(Mapping):
 def _check_base(base):
     if isinstance(base, str):
         raise TypeError(f"base_optimizer must be a torch.optim.Optimizer class, got the string "
-                        f"{base!r}: pass e.g. torch.optim.SGD, or use gamtoy.torch.get(name, params,"
-                        f" base={base!r})")
+                        f"{base!r}: pass e.g. torch.optim.SGD, or use gamtoy.torch.get(name, "
+                        f"params, base={base!r})")
     if isinstance(base, torch.optim.Optimizer):
         raise TypeError(f"base_optimizer must be a class, got an instance of "
                         f"{type(base).__name__}: pass {type(base).__name__} itself and its "
@@ -98,7 +98,8 @@ def _hyper(name, key, value):
         return validate.real(key, value, low=0.0, high=high, allow_none=key == "rho_sam")
     except ValueError:
         if high is not None:
-            raise ValueError(f"GAMAccel needs 0 <= {key} <= 1 (GAM Eq. 44), got {value!r}") from None
+            raise ValueError(
+                f"GAMAccel needs 0 <= {key} <= 1 (GAM Eq. 44), got {value!r}") from None
         raise ValueError(f"{key} must be a non-negative finite number, got {value!r}") from None
 
 
@@ -145,10 +146,10 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     """Base: an estimator (direction) + a torch base optimizer (step).
 
     A step whose loss is not finite at theta or at a perturbed point is skipped (parameters and
-    optimizer state unchanged, `opt.diagnostics["skipped"]` True, the non-finite loss returned). On the CPU this check is free;
-    off the CPU it costs one device sync per step, and `check_finite=False` drops it: such a step
-    then returns a NaN loss (no step synchronises), never a finite loss with NaN parameters.
-    """
+    optimizer state unchanged, `opt.diagnostics["skipped"]` True, the non-finite loss returned). On
+    the CPU this check is free; off the CPU it costs one device sync per step, and
+    `check_finite=False` drops it: such a step then returns a NaN loss (no step synchronises), never
+    a finite loss with NaN parameters. """
 
     name = "sgd"
     _radii = ()  # the hyper-parameters that must all be 0 for "exactly the base optimizer"
@@ -329,7 +330,7 @@ class FlatnessOptimizer(torch.optim.Optimizer):
     def _base_step(self, params, d, info, loss=None):
         """d into .grad, clipped to max_grad_norm (the direction, after the estimator and before
         the base optimizer: `torch.nn.utils.clip_grad_norm_`'s rule), then the base step."""
-        for p, dp in zip(params, d):  # d: a parameter list
+        for p, dp in zip(params, d, strict=True):  # d: a parameter list
             p.grad = dp if dp.dtype == p.dtype else dp.to(p.dtype)
         info = info if isinstance(info, Diagnostics) else Diagnostics(**info)
         if self.max_grad_norm is not None:
@@ -402,7 +403,8 @@ class FlatnessOptimizer(torch.optim.Optimizer):
             missing = own - set(g)
             if missing:
                 raise ValueError(f"this state dict lacks {sorted(missing)} for {me['optimizer']}: "
-                                 "it was saved by another optimizer class; build that one to load it")
+                                 "it was saved by another optimizer class; build that one to load "
+                                 "it")
         base = state_dict.pop("base")
         super().load_state_dict(state_dict)
         self.base_optimizer.load_state_dict(base)
@@ -438,8 +440,8 @@ def _check_indexed_closure(closure, k):
         sig.bind(0)
     except TypeError:
         raise TypeError(f"accumulate={k} calls closure(i) for micro-batch i = 0..{k - 1}, but the "
-                        "closure takes no argument: write it as lambda i: loss_fn(model(xs[i]), ys[i])"
-                        ) from None
+                        "closure takes no argument: write it as lambda i: "
+                        "loss_fn(model(xs[i]), ys[i])") from None
 
 
 def _like(v):

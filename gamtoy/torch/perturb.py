@@ -52,7 +52,7 @@ class Point:
 
     def split(self, v):
         """A flat vector as a parameter list (views)."""
-        return [x.view(s) for x, s in zip(torch.split(v, self.sizes), self.shapes)]
+        return [x.view(s) for x, s in zip(torch.split(v, self.sizes), self.shapes, strict=True)]
 
     def _as_list(self, v):
         if v is None or isinstance(v, (list, tuple)):
@@ -60,7 +60,7 @@ class Point:
         return self.split(v)
 
     def _set(self, values):
-        for p, v in zip(self.params, values):
+        for p, v in zip(self.params, values, strict=True):
             p.data = v
         self.moved = values is not self.theta0
         self.point = values

@@ -226,7 +226,8 @@ def load_checkpoint(path, device):
 
 
 def read_metrics(path):
-    """The rows of a metrics.jsonl; a torn line (a kill during a write) is dropped, with a warning."""
+    """The rows of a metrics.jsonl; a torn line (a kill during a write) is dropped, with a
+    warning."""
     with open(path, "rb") as fh:
         lines = [x for x in fh.read().split(b"\n") if x.strip()]
     rows, bad = [], []
@@ -368,7 +369,7 @@ def _train_epoch(s, epoch):
         xb, yb = xb.to(device), ytr[b].to(device)
         first = []
 
-        def closure():
+        def closure(*, xb=xb, yb=yb, first=first):  # this batch's tensors, bound now
             with (torch.autocast(device.type, dtype=amp_dtype) if amp
                   else contextlib.nullcontext()):
                 out = model(xb)

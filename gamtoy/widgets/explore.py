@@ -1,7 +1,8 @@
 """The trajectory explorer: optimizers from one start on a landscape, redrawn live.
 
     fig, data = render(ExplorerState(landscape="ridge", lr=0.05, rho=0.2))
-    data["readout"]["gsam"]   # {"R0", "R1", "h", "lambda_min", "lambda_max"} at GSAM's end (exact, radius rho)
+    # {"R0", "R1", "h", "lambda_min", "lambda_max"} at GSAM's end (exact, radius rho):
+    data["readout"]["gsam"]
     w = explorer(landscape="ridge"); w.controls["lr"].value = 0.02; w.last["ends"]
 
 `render` is pure in its inputs (state -> figure + data); passing the previous `fig` back reuses its
@@ -136,8 +137,9 @@ class ExplorerState:
         set_("alpha", _v.real("alpha", self.alpha, low=0))
         set_("steps", _v.positive_int("steps", self.steps))
         if self.steps > MAX_STEPS:
-            raise ValueError(f"ExplorerState: steps must be <= {MAX_STEPS} (MAX_STEPS: the explorer "
-                             f"redraws live), got {self.steps}; use gamtoy.run for longer runs")
+            raise ValueError(f"ExplorerState: steps must be <= {MAX_STEPS} (MAX_STEPS: the "
+                             f"explorer redraws live), got {self.steps}; use gamtoy.run for longer "
+                             "runs")
         from ..run import divergence_box  # a start outside it is refused by run
         lo, hi = divergence_box(L)
         for k, i in (("start_x", 0), ("start_y", 1)):

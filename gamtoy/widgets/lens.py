@@ -201,7 +201,7 @@ def _page(W, c):
     html = W.HTML()
     html.add_class("gamtoy-readout")
     marks = " &nbsp; ".join(f"<span style='color:{col}'>{g}</span> {lab}" for (_, _, col, lab), g
-                            in zip(MARKS, ("\u25b2", "\u25bc", "\u25cf", "\u00d7")))
+                            in zip(MARKS, ("\u25b2", "\u25bc", "\u25cf", "\u00d7"), strict=True))
     key = W.HTML(f"<div style='font-size:11px;color:#444;line-height:1.35'>"
                  f"+ theta, white circle: the ball; "
                  f"{marks}</div>", layout=W.Layout(width="360px"))
