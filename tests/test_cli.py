@@ -25,7 +25,8 @@ def _env(**extra):
 
 def gamtoy(*args, fake=True, **env):
     """Run the CLI (with the fake jobs) in a subprocess; the CompletedProcess."""
-    cmd = [sys.executable, str(HERE / "_fake_jobs.py")] if fake else [sys.executable, "-m", "gamtoy"]
+    cmd = ([sys.executable, str(HERE / "_fake_jobs.py")] if fake
+           else [sys.executable, "-m", "gamtoy"])
     return subprocess.run(cmd + list(args), capture_output=True, text=True, env=_env(**env),
                           timeout=120)
 
@@ -58,7 +59,7 @@ def test_reproduce_runs_each_job_and_returns_its_paths(tmp_path, monkeypatch, ca
 
 def test_every_job_module_of_the_main_job_exists():
     import importlib
-    for name, mod, fn in cli._job_list():
+    for _name, mod, fn in cli._job_list():
         assert callable(getattr(importlib.import_module(mod), fn)), mod
 
 
@@ -259,7 +260,8 @@ _BLOCK = ("import importlib.abc, sys\n"
                                            ("jupyterlab", "notebooks"), ("voila", "notebooks")])
 def test_a_missing_extra_is_one_line_naming_it(module, extra):
     """gamtoy.widgets / gamtoy.torch without their extra: the message names the pip command."""
-    code = _BLOCK.format(mods=(module,)) + f"from gamtoy._extras import require\nrequire({module!r})"
+    code = (_BLOCK.format(mods=(module,))
+            + f"from gamtoy._extras import require\nrequire({module!r})")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
     last = r.stderr.strip().splitlines()[-1]
     assert r.returncode == 1 and last.endswith(f'pip install "gamtoy[{extra}]"'), r.stderr
