@@ -98,7 +98,8 @@ def main(argv=None):
             continue
         print(f"\n== {n}", flush=True)
         t0 = time.time()
-        code = f"import sys; from benchmarks import _harness; sys.exit(_harness.run_module({n!r}, []))"
+        code = ("import sys; from benchmarks import _harness; "
+                f"sys.exit(_harness.run_module({n!r}, []))")
         rc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT).returncode
         print(f"== {n}: {time.time() - t0:.0f} s", flush=True)
         if rc == 1:

@@ -36,7 +36,8 @@ def threads_line():
     try:
         from threadpoolctl import threadpool_info
         pools = sorted({(p.get("internal_api"), p.get("num_threads")) for p in threadpool_info()})
-        parts.append("pools: " + ", ".join(f"{a} {n}" for a, n in pools) if pools else "pools: none")
+        parts.append("pools: " + ", ".join(f"{a} {n}" for a, n in pools) if pools
+                     else "pools: none")
     except ImportError:
         parts.append("threadpoolctl not installed")
     if "torch" in sys.modules:
@@ -74,7 +75,7 @@ def quantile(xs, q):
 
 def ratio(times, base):
     """{median, lo, hi, n} of the per-round ratios times[i] / base[i] (lo, hi = q25, q75)."""
-    rs = [a / b for a, b in zip(times, base)]
+    rs = [a / b for a, b in zip(times, base, strict=True)]
     return {"median": statistics.median(rs), "lo": quantile(rs, 0.25), "hi": quantile(rs, 0.75),
             "n": len(rs)}
 

@@ -18,7 +18,7 @@ import numpy as np
 from gamtoy import optim
 from gamtoy.mlp import Model, make_data, make_oracle
 
-from ._harness import ratio, row, rounds, threads_line, verdict, OVER
+from ._harness import OVER, ratio, rounds, row, threads_line, verdict
 
 TARGETS = {"sam": 2.2, "gsam": 2.2, "gnp": 2.2, "gam_accel": 4.2, "gam": 5.0}
 NAMES = ("sgd", "sam", "gsam", "gnp", "gam_accel", "gam")
@@ -48,7 +48,8 @@ def measure(names=NAMES, n_rounds=15, steps=40, sizes=(2, 64, 64, 2), n=512, see
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m benchmarks mlp", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks mlp",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (15)")
     ap.add_argument("--steps", type=int, default=40, help="steps per optimizer and round (40)")
     args = ap.parse_args([] if argv is None else argv)

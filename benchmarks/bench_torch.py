@@ -17,8 +17,8 @@ the least work any implementation must do (2 or 4 gradients, or 2 gradient + HVP
 SGD update). Targets: MLP (issue 5) SAM, GNP, GSAM <= 2.2x, GAMAccel <= 4.3x, GAM (exact HVPs)
 <= 5.0x; ResNet: 1.10 x the optimizer's floor (2 grads; 4 grads; 2 HVPs), measured in the run.
 --compile adds "NAME compiled" rows: the same step with the model through torch.compile (SGD
-too), as time / eager SGD. Only the public API of gamtoy.torch is used (`gamtoy.torch.get`); GAM's `hvp=` modes are timed
-where the constructor takes them.
+too), as time / eager SGD. Only the public API of gamtoy.torch is used (`gamtoy.torch.get`);
+GAM's `hvp=` modes are timed where the constructor takes them.
 
 Memory: peak bytes of live tensor memory during one step, measured in a fresh process per
 optimizer: (bytes of every tensor storage alive at the start of the step - parameters, .grad,
@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 import gamtoy.torch as gtt
 
-from ._harness import ratio, row, rounds, threads_line, verdict, OVER
+from ._harness import OVER, ratio, rounds, row, threads_line, verdict
 
 REQUIRES = ("torch",)
 TARGETS = {"sam": 2.2, "gnp": 2.2, "gsam": 2.2, "gam_accel": 4.3, "gam": 5.0}
@@ -102,7 +102,7 @@ def _floor_stepper(k, hvp, kind="mlp"):
                 torch.autograd.grad(gs, params, grad_outputs=g)
             else:
                 g = torch.autograd.grad(loss, params)
-        for p, d in zip(params, g):
+        for p, d in zip(params, g, strict=True):
             p.grad = d
         opt.step()
     return step
@@ -209,8 +209,8 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=20, help="interleaved rounds (MLP; ResNet: half)")
     p.add_argument("--block", type=int, default=5, help="consecutive steps timed per round (MLP)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: $GAMTOY_BENCH_THREADS, set by python -m benchmarks, "
-                        "else 1)")
+                   help="torch threads (default: $GAMTOY_BENCH_THREADS, set by python -m "
+                        "benchmarks, else 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory column")
     p.add_argument("--no-resnet", action="store_true", help="the MLP only")
     p.add_argument("--compile", action="store_true",

@@ -15,7 +15,8 @@ def test_basin_map_data_classifies_each_start_by_its_own_run():
         assert p["basin"].shape == (9, 9)
         for i, j in [(0, 0), (4, 7), (8, 2)]:  # a few starts run alone (Python floats)
             tr = gt.run(nm, "ridge", [d["X"][i, j], d["Y"][i, j]], 40, **hyper[nm])
-            want = basin_map.DIVERGED if tr.diverged else int(classify("ridge", tr.final[None]).code[0])
+            want = (basin_map.DIVERGED if tr.diverged
+                    else int(classify("ridge", tr.final[None]).code[0]))
             assert p["basin"][i, j] == want
         assert p["flat"] == pytest.approx(np.mean(p["basin"] == 0))
         assert sum(p["fractions"].values()) == pytest.approx(1.0)

@@ -17,7 +17,6 @@ printed. Without chromium or playwright the tests are skipped with a message say
 enable them; with CI=true they fail instead.
 """
 import contextlib
-import html
 import json
 import os
 import pathlib

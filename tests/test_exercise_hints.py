@@ -33,7 +33,8 @@ def test_every_checker_has_three_tiers_the_formula_last():
     for name, tiers in H.HINTS.items():
         assert len(tiers) == 3 and all(t.strip() for t in tiers), name
         assert "=" not in tiers[0], f"{name}: the nudge gives the formula away"
-        assert "=" in tiers[2] or "->" in tiers[2] or "/" in tiers[2], f"{name}: no formula at the end"
+        assert "=" in tiers[2] or "->" in tiers[2] or "/" in tiers[2], \
+            f"{name}: no formula at the end"
 
 
 def test_a_wrong_answer_gets_hint_1_then_2_then_the_formula():

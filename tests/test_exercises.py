@@ -5,14 +5,19 @@ import numpy as np
 import pytest
 
 from gamtoy import exercises as E
-from gamtoy.exercises import flatness as EF, lemmas as EL, ridge as ER, solutions as S, start as ES
+from gamtoy.exercises import flatness as EF
+from gamtoy.exercises import lemmas as EL
+from gamtoy.exercises import ridge as ER
+from gamtoy.exercises import solutions as S
+from gamtoy.exercises import start as ES
 
 NEW = {ES: ["check_w_adv"],
-       EF: ["check_generalisation_error", "check_power_valley", "check_prefers", "check_segment_bound",
-            "check_wilson"],
+       EF: ["check_generalisation_error", "check_power_valley", "check_prefers",
+            "check_segment_bound", "check_wilson"],
        ER: ["check_rho_schedule", "check_nearest_minimum", "check_neighbourhood"],
-       EL: ["check_lambda_max_estimate", "check_theta_adv", "check_mean_value_point", "check_fd_hvp",
-            "check_g_perp", "check_valley_fp_h", "check_sigma_estimate", "check_avg_sq_grad"]}
+       EL: ["check_lambda_max_estimate", "check_theta_adv", "check_mean_value_point",
+            "check_fd_hvp", "check_g_perp", "check_valley_fp_h", "check_sigma_estimate",
+            "check_avg_sq_grad"]}
 ALL = [(m, n) for m, names in NEW.items() for n in names]
 
 
@@ -30,15 +35,17 @@ def _norm(v):
 WRONG = [
     (ES.check_w_adv, lambda L, t, r, xi=1e-12: t - r * L.grad(t) / _norm(L.grad(t)), "sign"),
     (ES.check_w_adv, lambda L, t, r, xi=1e-12: t + r * L.grad(t), "normalise"),
-    (EF.check_generalisation_error, lambda L, t, s, e: np.mean(L.value(t + s * e)), "subtract L(theta)"),
-    (EF.check_generalisation_error, lambda L, t, s, e: np.mean(L.value(t + e)) - L.value(t), "sigma"),
+    (EF.check_generalisation_error, lambda L, t, s, e: np.mean(L.value(t + s * e)),
+     "subtract L(theta)"),
+    (EF.check_generalisation_error, lambda L, t, s, e: np.mean(L.value(t + e)) - L.value(t),
+     "sigma"),
     (EF.check_power_valley, lambda p, c, r: (c * r ** p, c * r ** p), "p c r^(p-1)"),
     (EF.check_power_valley, lambda p, c, r: (c * r ** p, p * c * r ** (p - 1)), "factor rho"),
     (EF.check_prefers, lambda a, b, rt: "A" if a > b else "B", "SMALLER"),
     (EF.check_prefers, lambda a, b, rt: "A" if a < b else "B", "expected 'tie'"),
     (EF.check_segment_bound, lambda L, t, e: _norm(e) * _norm(L.grad(t)), "slope at theta only"),
-    (EF.check_segment_bound, lambda L, t, e: max(_norm(L.grad(t + s * e)) for s in np.linspace(0, 1, 201)),
-     "length |e|"),
+    (EF.check_segment_bound,
+     lambda L, t, e: max(_norm(L.grad(t + s * e)) for s in np.linspace(0, 1, 201)), "length |e|"),
     (EF.check_wilson, lambda k, n: (k / n - 1.96 * np.sqrt(k / n * (1 - k / n) / n),
                                     k / n + 1.96 * np.sqrt(k / n * (1 - k / n) / n)), "Wald"),
     (EF.check_wilson, lambda k, n: S.solution_check_wilson(k, n, z=1.0), "z = 1"),
@@ -46,22 +53,28 @@ WRONG = [
     (ER.check_rho_schedule, lambda lr, lo, hi, rm: rm * (hi - lr) / (hi - lo), "reversed"),
     (ER.check_nearest_minimum, lambda M, p, r: int(np.argmin(np.linalg.norm(M - p, axis=-1))),
      "farther than radius"),
-    (ER.check_nearest_minimum, lambda M, p, r: float(np.linalg.norm(M - p, axis=-1).min()), "distance"),
+    (ER.check_nearest_minimum, lambda M, p, r: float(np.linalg.norm(M - p, axis=-1).min()),
+     "distance"),
     (ER.check_neighbourhood, lambda lr, rho, a: [(lr * f, rho, a) for f in (0.8, 1.0, 1.25)] +
      [(lr, rho * f, a) for f in (0.8, 1.25)] + [(lr, rho, a * f) for f in (0.8, 1.25)], "3^3 = 27"),
     (ER.check_neighbourhood, lambda lr, rho, a: [(lr * x, rho * y, a * z) for x in (0.8, 1.25)
-                                                 for y in (0.8, 1.25) for z in (0.8, 1.25)], "factor 1"),
-    (EL.check_lambda_max_estimate, lambda L, t, r: float(EL_flat().r1(L, t, r)) / r, "divide by rho^2"),
-    (EL.check_lambda_max_estimate, lambda L, t, r: 2 * float(EL_flat().r0(L, t, r)) / r ** 2, "Lemma 3.3"),
+                                                 for y in (0.8, 1.25) for z in (0.8, 1.25)],
+     "factor 1"),
+    (EL.check_lambda_max_estimate, lambda L, t, r: float(EL_flat().r1(L, t, r)) / r,
+     "divide by rho^2"),
+    (EL.check_lambda_max_estimate, lambda L, t, r: 2 * float(EL_flat().r0(L, t, r)) / r ** 2,
+     "Lemma 3.3"),
     (EL.check_theta_adv, lambda gr, hv, t, r: t + r * gr(t) / _norm(gr(t)), "SAM's w_adv"),
     (EL.check_theta_adv, lambda gr, hv, t, r: t + r * hv(t, gr(t)) / _norm(gr(t)), "normalise f"),
     (EL.check_mean_value_point, lambda L, t, e: 0.0, "end of the segment"),
     (EL.check_mean_value_point, lambda L, t, e: 1.5, "off the segment"),
     (EL.check_fd_hvp, lambda gr, t, v, r: gr(t + r * v) - gr(t), "divide the difference by r"),
-    (EL.check_fd_hvp, lambda gr, t, v, r: (gr(t + r * v) - gr(t - r * v)) / (2 * r), "central difference"),
+    (EL.check_fd_hvp, lambda gr, t, v, r: (gr(t + r * v) - gr(t - r * v)) / (2 * r),
+     "central difference"),
     (EL.check_g_perp, lambda g, gp: (g @ gp) / (gp @ gp) * gp, "g_par"),
     (EL.check_g_perp, lambda g, gp: g - (g @ gp) * gp, "|g_p|^2"),
-    (EL.check_valley_fp_h, lambda d, c, r: (d + c * r ** 2, d + c * r ** 2), "subtract the valley's floor"),
+    (EL.check_valley_fp_h, lambda d, c, r: (d + c * r ** 2, d + c * r ** 2),
+     "subtract the valley's floor"),
     (EL.check_valley_fp_h, lambda d, c, r: (d + c * r ** 2 / 2, c * r ** 2 / 2), "no 1/2"),
     (EL.check_sigma_estimate, lambda L, t, r: float(EL_flat().r0(L, t, r)) / r ** 2, "factor 2"),
     (EL.check_sigma_estimate, lambda L, t, r: float(EL_flat().r1(L, t, r)) / r ** 2, "Lemma 4.1"),
@@ -75,7 +88,8 @@ def EL_flat():
     return flatness
 
 
-@pytest.mark.parametrize("check,wrong,words", WRONG, ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(WRONG)])
+@pytest.mark.parametrize("check,wrong,words", WRONG,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(WRONG)])
 def test_wrong_answer_is_named(check, wrong, words):
     with pytest.raises(E.ExerciseError) as info:
         check(wrong)
@@ -110,6 +124,7 @@ def test_test_loss_reference_matches_gauss_hermite():
 
 def test_power_valley_reference_matches_the_ball_search():
     import autograd.numpy as anp
+
     from gamtoy import flatness, landscapes
     for p, c, rho in ((2, 1.3, 0.5), (4, 0.7, 0.5)):
         L = landscapes.from_function(lambda W, p=p, c=c: c * anp.sum(W * W, -1) ** (p // 2),

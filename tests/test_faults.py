@@ -36,7 +36,7 @@ def assert_same(a, b):
             assert_same(a[k], b[k])
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             assert_same(x, y)
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and np.shape(a) == np.shape(b)
@@ -131,7 +131,7 @@ def test_truncated_entries_are_detected(cdir):
     good = path.read_bytes()
     for n in sorted(set(np.linspace(0, len(good) - 1, 60).astype(int))):
         path.write_bytes(good[:n])
-        with pytest.raises(Exception):
+        with pytest.raises(ValueError):
             cache.loads(path)
     with pytest.warns(cache.CacheWarning):
         assert_same(cache.cached("trunc", {}, compute), RESULT)
@@ -267,7 +267,8 @@ def _read_until(p, prefix, timeout=HANG):
         try:
             line = q.get(timeout=max(0.0, deadline - time.time()))
         except queue.Empty:
-            raise AssertionError(f"no {prefix!r} from the child within {timeout} s: {lines}")
+            raise AssertionError(
+                f"no {prefix!r} from the child within {timeout} s: {lines}") from None
         if line is None:
             return lines
         lines.append(line)
@@ -330,7 +331,8 @@ def _valid(path):
 def test_kill_9_at_random_moments_of_atomic_writes_leaves_a_whole_file(tmp_path):
     from gamtoy import _io
     target = tmp_path / "result.bin"
-    _io.write_bytes(target, b"%s\nfirst" % __import__("hashlib").sha256(b"first").hexdigest().encode())
+    digest = __import__("hashlib").sha256(b"first").hexdigest().encode()
+    _io.write_bytes(target, b"%s\nfirst" % digest)
     rng = np.random.default_rng(11)
     for _ in range(8):
         p = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT / "gamtoy" / "_io.py"),

@@ -66,7 +66,8 @@ def test_the_old_outcome_colours_failed_the_same_test():
 
 
 def test_measure_colours_stay_distinguishable_under_deuteranopia():
-    assert _min_distance(tuple(style.MEASURE_COLORS), style.MEASURE_COLORS, "deuteranopia") > MIN_DELTA_E
+    assert _min_distance(tuple(style.MEASURE_COLORS), style.MEASURE_COLORS,
+                         "deuteranopia") > MIN_DELTA_E
 
 
 def test_each_paper_method_has_its_own_line_style_or_colour_pair():
@@ -108,7 +109,8 @@ def test_plot_sam_step_artists_hold_the_data():
         x, y = art[key].get_xdata(), art[key].get_ydata()
         assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(d[key])
         assert f"{d[key]:.2f}" in art[key].get_label()
-    assert art["w_sam"].xy[0] == pytest.approx(d["w_sam"]) and art["w_sgd"].xy[0] == pytest.approx(d["w_sgd"])
+    assert art["w_sam"].xy[0] == pytest.approx(d["w_sam"]) \
+        and art["w_sgd"].xy[0] == pytest.approx(d["w_sgd"])
     # the default step: the ascent point is steeper, so SAM's step is the longer one
     assert abs(d["g_p"]) > 1.5 * abs(d["g"])
     plt.close("all")
@@ -116,6 +118,7 @@ def test_plot_sam_step_artists_hold_the_data():
 
 def test_ridge_gif_is_wider_than_a_slide_thumbnail(tmp_path):
     from PIL import Image
+
     from gamtoy.figures import ridge as R
     d = R.ridge_data(steps=40, optimizers=("sgd", "sam", "gsam"))
     path = R.ridge_animation(d, str(tmp_path / "r.gif"), frames=3)
@@ -131,20 +134,23 @@ def test_ridge_gif_is_wider_than_a_slide_thumbnail(tmp_path):
 
 
 def test_fig1a_says_how_big_the_test_loss_preference_is():
-    # the test-loss model prefers valley A by about 3% (0.375 vs 0.387): small, and the title says so
+    # the test-loss model prefers valley A by about 3% (0.375 vs 0.387): small, and the title
+    # says so
     import matplotlib.pyplot as plt
     d = G.fig1_data("fig1a", n2d=30)
     who, gap = G.preference(d["test"])
     assert who == "A" and 0.02 < gap < 0.04
     assert G.preference([0.3, 0.2]) == ("B", pytest.approx(1 / 3))
     title = G.plot_fig1_bars(d)["A"][0].axes.get_title()
-    assert f"test prefers A by {gap:.1%}" in title and f"{d['test'][0]:.3f} vs {d['test'][1]:.3f}" in title
+    assert f"test prefers A by {gap:.1%}" in title \
+        and f"{d['test'][0]:.3f} vs {d['test'][1]:.3f}" in title
     plt.close("all")
 
 
 def test_mlp_figure_footer_is_inside_the_saved_png(tmp_path):
     # the verdict footer hangs below the axes: the saved PNG must hold all of it, with a margin
     from PIL import Image
+
     from gamtoy.mlp import plots as P
     claims = [{"paper": "GAM Fig. 3", "claim": f"claim {i} " + "long words " * 12, "what": "a - b",
                "expected_sign": 1, "estimate": 0.1, "lo": 0.05, "hi": 0.2, "n": 5,

@@ -50,7 +50,7 @@ def test_fig1a_r0_does_not_tie_at_other_radii_and_the_title_says_so():
     assert art["title"] == head
     assert "R0 ties (within 5%)," not in head
     # every range printed is where the ordering holds on the sampled radii
-    for key, ranges in d["ranges"].items():
+    for key in d["ranges"]:
         if key != "claim":
             assert f"{key} on r in" in tail
     assert "R1 prefers A on r in 0.20-0.31, 0.39-0.80" in tail   # not on all radii
@@ -96,7 +96,7 @@ def fig1a_pop():
 def test_fig1_population_fractions_intervals_and_differences(fig1a_pop):
     pop = fig1a_pop
     assert pop["prefer"] == "A" and pop["R1"][0] < pop["R1"][1]
-    for nm, d in pop["per"].items():
+    for d in pop["per"].values():
         end = d["end"]
         assert sum(d["counts"].values()) == pop["n"] == 144
         assert d["counts"]["A"] == np.sum(end == 0) and d["counts"]["diverged"] == np.sum(end == -2)
@@ -106,10 +106,12 @@ def test_fig1_population_fractions_intervals_and_differences(fig1a_pop):
     # table of (gam in A, sgd in A) per start, counted here start by start
     diff = pop["compare"]["gam - sgd"]
     ga, sa = pop["per"]["gam"]["end"] == 0, pop["per"]["sgd"]["end"] == 0
-    tab = [sum(1 for u, v in zip(ga, sa) if (u, v) == w) for w in ((1, 1), (1, 0), (0, 1), (0, 0))]
+    tab = [sum(1 for u, v in zip(ga, sa, strict=True) if (u, v) == w)
+           for w in ((1, 1), (1, 0), (0, 1), (0, 0))]
     D, lo, hi = stats.newcombe_paired(*tab)
     assert diff["mean"] == pytest.approx(D) and (diff["lo"], diff["hi"]) == pytest.approx((lo, hi))
-    assert diff["mean"] == pytest.approx((pop["per"]["gam"]["counts"]["A"] - pop["per"]["sgd"]["counts"]["A"]) / 144)
+    counts = {nm: pop["per"][nm]["counts"]["A"] for nm in ("gam", "sgd")}
+    assert diff["mean"] == pytest.approx((counts["gam"] - counts["sgd"]) / 144)
     assert diff["verdict"] == stats.verdict(diff["lo"], diff["hi"], +1)
 
 
@@ -159,7 +161,8 @@ def test_ridge_schedule_is_gsams_cosine_lr_with_rho_proportional_to_lr():
 def test_end_basin_names_minima_saddles_moving_and_divergence():
     L = gt.landscapes.get("ridge")
     M, S = L.minima, L.saddles
-    b = R.end_basin(L, np.vstack([M, S, [[0.0, 0.0]]]), diverged=[False] * (len(M) + len(S)) + [True])
+    b = R.end_basin(L, np.vstack([M, S, [[0.0, 0.0]]]),
+                    diverged=[False] * (len(M) + len(S)) + [True])
     assert b.tolist() == list(range(len(M))) + [-3] * len(S) + [-2]
     # a point 0.2 downhill of well 2, on the slope: still moving, not well 2
     assert R.end_basin(L, (M[2] + [0.2, -0.1])[None])[0] == -1
@@ -173,7 +176,7 @@ def test_end_basin_names_minima_saddles_moving_and_divergence():
 def test_ridge_population_counts_and_wilson_intervals(ridge_pop):
     pop = ridge_pop
     assert pop["n"] == 400
-    for nm, d in pop["per"].items():
+    for d in pop["per"].values():
         assert sum(d["counts"].values()) == 400
         for c in R.OUTCOMES:
             k = int(np.sum(d["outcome"] == c))
@@ -252,7 +255,8 @@ def test_single_trajectory_is_stable_under_slider_snapping():
     """The figure's start: SGD in well 1, GSAM flat, also when lr 0.05 -> 0.0501 and the start
     moves by the explorer's slider step (0.0125)."""
     L = gt.landscapes.get("ridge")
-    S = np.array(R.RIDGE_START) + np.array([[0, 0], [0.0125, 0], [-0.0125, 0], [0, 0.0125], [0, -0.0125]])
+    S = np.array(R.RIDGE_START) + np.array([[0, 0], [0.0125, 0], [-0.0125, 0], [0, 0.0125],
+                                            [0, -0.0125]])
     for lr in (0.05, 0.0501):
         h = R.ridge_hyper(lr=lr, optimizers=("sgd", "gsam"))
         ends = {nm: R.end_basin(L, gt.run(nm, L, S, R.RIDGE_STEPS, **h[nm]).final) for nm in h}
@@ -287,7 +291,8 @@ def test_plot_fig1_2d_has_a_colorbar_and_labels():
 def test_plot_fig1_bars_heights_and_title_match_the_data():
     d = G.fig1_data("fig1a", n2d=30)
     bars = G.plot_fig1_bars(d)
-    np.testing.assert_allclose([b.get_height() for b in bars["B"]], [d["R0"][1], d["R1"][1], d["test"][1]])
+    np.testing.assert_allclose([b.get_height() for b in bars["B"]],
+                               [d["R0"][1], d["R1"][1], d["test"][1]])
     title = bars["B"][0].axes.get_title()
     assert f"R0(B)/R0(A) = {d['R0'][1] / d['R0'][0]:.2f}" in title and "R1 prefers A" in title
 
@@ -297,7 +302,8 @@ def test_plot_trajectories_lines_are_the_points(ridge):
     np.testing.assert_allclose(art["gsam"].get_xydata(), ridge["runs"]["gsam"].points)
     np.testing.assert_allclose(art["gsam:end"].get_xydata()[0], ridge["runs"]["gsam"].final)
     assert "sam:w_adv" in art and "gam:theta_adv" in art
-    assert len({art[nm].get_linestyle() + str(art[nm].get_linewidth()) for nm in ridge["runs"]}) == 4
+    assert len({art[nm].get_linestyle() + str(art[nm].get_linewidth())
+                for nm in ridge["runs"]}) == 4
 
 
 def test_decomposition_parts_sum_to_g(ridge):
@@ -315,17 +321,21 @@ def test_gallery_has_every_builtin():
 
 def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
     from gamtoy.figures import jobs as J  # the figure jobs' compute and draw steps
-    small = lambda n=20, *a, **k: R.ridge_population(4, steps=100, optimizers=("sgd", "sam", "gsam"))
+    def small(n=20, *a, **k):
+        return R.ridge_population(4, steps=100, optimizers=("sgd", "sam", "gsam"))
     monkeypatch.setattr(J, "ridge_population", small)
-    monkeypatch.setattr(J, "ridge_robustness", lambda n=20, one_at_a_time=True, centre=None: R.ridge_robustness(
-        3, steps=60, factors=(1.0,)))
-    monkeypatch.setattr(J, "ridge_data", lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
-    monkeypatch.setattr(J, "fig1_population", lambda name, n=20, steps=500: G.gam_fig1.fig1_population(
-        name, n=4, steps=50))
+    monkeypatch.setattr(J, "ridge_robustness", lambda n=20, one_at_a_time=True, centre=None:
+                        R.ridge_robustness(3, steps=60, factors=(1.0,)))
+    monkeypatch.setattr(J, "ridge_data",
+                        lambda: R.ridge_data(steps=80, optimizers=("sgd", "sam", "gsam")))
+    monkeypatch.setattr(J, "fig1_population", lambda name, n=20, steps=500:
+                        G.gam_fig1.fig1_population(name, n=4, steps=50))
     monkeypatch.setattr(J, "fig1_robustness", lambda name, one_at_a_time=True, centre=None:
-                        G.gam_fig1.fig1_robustness(name, n=3, steps=40, one_at_a_time=one_at_a_time))
+                        G.gam_fig1.fig1_robustness(name, n=3, steps=40,
+                                                   one_at_a_time=one_at_a_time))
     monkeypatch.setattr(J, "prop42_data", lambda L, rho, n=24: G.gam_fig1.prop42_data(L, rho, n=6))
-    monkeypatch.setattr(J, "rho_range_data", lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
+    monkeypatch.setattr(J, "rho_range_data",
+                        lambda name, n=17: G.gam_fig1.rho_range_data(name, n=5))
     monkeypatch.setattr(J, "gallery_data", lambda n=100: G.trajectories.gallery_data(n=12))
     monkeypatch.setattr(J, "fig1_data", lambda name: G.gam_fig1.fig1_data(name, n1d=101, n2d=30))
     monkeypatch.setattr(J, "periods_data", lambda: G.gam_fig1.periods_data((1, 2)))
@@ -333,8 +343,8 @@ def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
         path, frames=3))
     paths = G.reproduce(str(tmp_path), quick=True)
     names = {p.split("/")[-1] for p in paths}
-    for stem in ("gam_fig1a", "gam_fig1b", "ridge_trajectories", "ridge_basins", "ridge_neighbourhood",
-                 "gam_fig1_population", "gam_prop42"):
+    for stem in ("gam_fig1a", "gam_fig1b", "ridge_trajectories", "ridge_basins",
+                 "ridge_neighbourhood", "gam_fig1_population", "gam_prop42"):
         assert f"{stem}.png" in names and f"{stem}.svg" in names
     for gif in ("ridge_trajectories.gif", "gam_fig1a_lens.gif"):
         path = tmp_path / gif
@@ -345,10 +355,11 @@ def test_reproduce_writes_png_svg_gifs_and_tables(tmp_path, monkeypatch):
     fig1 = (tmp_path / "gam_fig1_population.md").read_text()
     heads = [ln for ln in fig1.splitlines() if ln.startswith("- fig1")]
     assert len(heads) == 8   # 4 comparisons x 2 landscapes, each with its cell count
-    assert all(re.search(r"(holds in 5/5 cells|mixed: \w+ at the centre, same in [1-4]/5 cells)", ln)
-               for ln in heads), heads
+    assert all(re.search(r"(holds in 5/5 cells|mixed: \w+ at the centre, same in [1-4]/5 cells)",
+                         ln) for ln in heads), heads
     from PIL import Image
-    assert Image.open(tmp_path / "ridge_basins.png").info["dpi"][0] == pytest.approx(G.style.DPI, abs=1)
+    dpi = Image.open(tmp_path / "ridge_basins.png").info["dpi"][0]
+    assert dpi == pytest.approx(G.style.DPI, abs=1)
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -420,8 +431,8 @@ def test_over_cells_a_claim_that_flips_in_one_cell_is_mixed():
     assert same["text"] == "contradicts; holds in 5/5 cells"
     one = stats.over_cells(["reproduces", "reproduces", "inconclusive", "reproduces", "reproduces"])
     assert (one["verdict"], one["centre"], one["k"], one["n"]) == ("mixed", "reproduces", 4, 5)
-    assert one["text"].startswith("mixed: reproduces at the centre, same in 4/5 cells (4 reproduce, "
-                                  "1 inconclusive, 0 contradict)")
+    assert one["text"].startswith("mixed: reproduces at the centre, same in 4/5 cells "
+                                  "(4 reproduce, 1 inconclusive, 0 contradict)")
     with pytest.raises(ValueError, match="at least one cell"):
         stats.over_cells([])
 
@@ -436,7 +447,8 @@ def test_fig1_neighbourhood_one_at_a_time_headlines_carry_the_cell_count(monkeyp
         calls.append((round(lr, 6), round(rho, 6)))
         flip = "inconclusive" if lr > 0.06 else "reproduces"
         d = {"mean": 0.1, "lo": 0.02, "hi": 0.2}
-        return {"compare": {"gam - sgd": dict(d, verdict=flip), "gam - sam": dict(d, verdict="reproduces")}}
+        return {"compare": {"gam - sgd": dict(d, verdict=flip),
+                            "gam - sam": dict(d, verdict="reproduces")}}
     monkeypatch.setattr(G.gam_fig1, "fig1_population", fake)
     centre = fake("fig1a", rho=0.5)
     calls.clear()
@@ -463,8 +475,10 @@ def test_fig1_robustness_summarises_every_cell(monkeypatch):
 
 @pytest.mark.parametrize("call, words", [
     (lambda: R.ridge_population(0), "n"), (lambda: R.ridge_population(5, alpha=2.0), "alpha"),
-    (lambda: R.ridge_population(5, lr=-0.1), "lr"), (lambda: R.ridge_population(5, optimizers=("sgdd",)), "sgdd"),
-    (lambda: G.fig1_population("fig1a", steps=0), "steps"), (lambda: G.fig1_population("ridge"), "fig1a"),
+    (lambda: R.ridge_population(5, lr=-0.1), "lr"),
+    (lambda: R.ridge_population(5, optimizers=("sgdd",)), "sgdd"),
+    (lambda: G.fig1_population("fig1a", steps=0), "steps"),
+    (lambda: G.fig1_population("ridge"), "fig1a"),
 ])
 def test_population_bad_input_is_refused_before_any_work(call, words):
     with pytest.raises(ValueError, match=words):

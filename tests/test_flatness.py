@@ -137,9 +137,10 @@ def test_first_order_forms_tend_to_the_exact_ones_as_rho_shrinks(name, rng):
     theta = points(L, 4, rng)
     errs = {}
     for rho in (0.04, 0.01):
-        errs[rho] = (np.abs(flatness.surrogate_gap(L, theta, rho) / flatness.r0(L, theta, rho) - 1),
-                     np.abs(flatness.r1_first_order(L, theta, rho) / flatness.r1(L, theta, rho) - 1))
-    for coarse, fine in zip(errs[0.04], errs[0.01]):
+        r0, r1 = flatness.r0(L, theta, rho), flatness.r1(L, theta, rho)
+        errs[rho] = (np.abs(flatness.surrogate_gap(L, theta, rho) / r0 - 1),
+                     np.abs(flatness.r1_first_order(L, theta, rho) / r1 - 1))
+    for coarse, fine in zip(errs[0.04], errs[0.01], strict=True):
         assert np.all(fine < 1e-3)
         assert np.all(fine <= coarse / 4 + 1e-6)  # at least first order (1e-6: the grid's floor)
 
@@ -287,5 +288,6 @@ def test_bad_xi_is_refused_not_a_wrong_or_nan_measure(fn, xi, err):
                                 flatness.sigma_max, flatness.hessian_trace],
                          ids=lambda f: f.__name__)
 def test_the_curvature_helpers_refuse_nan_theta_too(fn):
-    with pytest.raises(ValueError, match=r"theta contains NaN or inf \(theta\[1\] = \[inf, 0.0\]\)"):
+    with pytest.raises(ValueError,
+                       match=r"theta contains NaN or inf \(theta\[1\] = \[inf, 0.0\]\)"):
         fn("himmelblau", np.array([[0.5, 0.5], [np.inf, 0.0]]))

@@ -24,7 +24,7 @@ class _Captured(Exception):
     pass
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sympy_expr(name):
     """The SymPy expression a built-in is compiled from, captured from its own builder."""
     L = gl.get(name)
@@ -82,7 +82,8 @@ def test_compiled_value_grad_hessian_hvp_normgrad_equal_autograd(name, rng):
 
 def _hand_quadratic(p):
     c, s = np.cos(np.radians(p["angle"])), np.sin(np.radians(p["angle"]))
-    return lambda w: (p["a"] * (c * w[0] + s * w[1]) ** 2 + p["b"] * (-s * w[0] + c * w[1]) ** 2) / 2
+    return lambda w: (p["a"] * (c * w[0] + s * w[1]) ** 2
+                      + p["b"] * (-s * w[0] + c * w[1]) ** 2) / 2
 
 
 def _hand_rosenbrock(p):
@@ -129,7 +130,8 @@ def test_float_path_equals_array_path(name, rng):
     W = random_points(L, 8, rng)
     V = rng.normal(size=W.shape)
     g, f = L.normgrad(W)
-    for w, v, gi, fi, val, grad, hvp in zip(W, V, g, f, L.value(W), L.grad(W), L.hvp(W, V)):
+    for w, v, gi, fi, val, grad, hvp in zip(W, V, g, f, L.value(W), L.grad(W), L.hvp(W, V),
+                                            strict=True):
         p, q = Vec2(*w), Vec2(*v)
         assert isinstance(L.value(p), float)
         assert L.value(p) == pytest.approx(val, rel=1e-12, abs=1e-12)
@@ -278,7 +280,8 @@ def test_hvp_with_a_vector_of_wrong_shape_raises_value_error():
 
 def test_a_function_calling_np_asarray_is_refused_explaining_why():
     # np.asarray detaches W from autograd: the x-part of the gradient of x^2 + y^2 comes out 0
-    with pytest.raises(ValueError, match=r"autograd gradient .* finite difference .*numpy\.asarray"):
+    with pytest.raises(ValueError,
+                       match=r"autograd gradient .* finite difference .*numpy\.asarray"):
         gl.from_function(lambda W: np.asarray(W)[..., 0] ** 2 + W[..., 1] ** 2)
 
 

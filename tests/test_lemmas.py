@@ -348,7 +348,8 @@ def test_one_sam_step_on_a_quadratic_saddle_multiplies_each_eigen_coordinate():
     nxt = gt.run("sam", L, W, 1, lr=lr, rho=rho).points[-1]
     g = np.linalg.norm(np.stack([-a * W[:, 0], b * W[:, 1]], -1), axis=-1)
     np.testing.assert_allclose(nxt[:, 0], W[:, 0] * (1 + lr * a - lr * a * a * rho / g), rtol=1e-9)
-    np.testing.assert_allclose(nxt[:, 1], W[:, 1] * (1 - lr * b - lr * b * b * rho / g), rtol=1e-9)  # xi = 1e-12 in |g| + xi
+    # xi = 1e-12 in |g| + xi
+    np.testing.assert_allclose(nxt[:, 1], W[:, 1] * (1 - lr * b - lr * b * b * rho / g), rtol=1e-9)
 
 
 def test_sam_stays_at_a_quadratic_saddle_exactly_where_eq_s_predicts():
@@ -429,6 +430,7 @@ def test_reproduce_writes_the_table_and_the_figures(tmp_path, monkeypatch, data)
 
 def test_notebook_03_is_committed_without_outputs():
     import os
+
     import nbformat
     path = os.path.join(os.path.dirname(__file__), "..", "notebooks", "03_lemmas.ipynb")
     nb = nbformat.read(path, as_version=4)

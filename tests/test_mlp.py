@@ -8,8 +8,18 @@ from numpy.testing import assert_allclose
 
 import gamtoy.mlp as M
 import gamtoy.optim as optim
-from gamtoy.mlp import (FullBatchOracle, MiniBatchOracle, Model, dense_hessian, hutchinson_trace,
-                        make_data, make_oracle, top_eigenvalues, train)
+from gamtoy.mlp import (
+    FullBatchOracle,
+    MiniBatchOracle,
+    Model,
+    dense_hessian,
+    hutchinson_trace,
+    make_data,
+    make_oracle,
+    top_eigenvalues,
+    train,
+)
+
 
 def small(act="tanh", wd=0.0, k=3, seed=0):
     m = Model((2, 5, 4, k), act, wd)

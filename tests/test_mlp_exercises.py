@@ -59,7 +59,8 @@ def test_surrogate_gap_and_cost_mistakes_are_diagnosed():
     with pytest.raises(ExerciseError, match="normalise"):
         M.check_mlp_surrogate_gap(lambda f, g, w, rho: f(w + rho * g(w)) - f(w))
     with pytest.raises(ExerciseError, match="wrong sign"):
-        M.check_mlp_surrogate_gap(lambda f, g, w, rho: -S.solution_check_surrogate_gap(f, g, w, rho))
+        M.check_mlp_surrogate_gap(
+            lambda f, g, w, rho: -S.solution_check_surrogate_gap(f, g, w, rho))
     with pytest.raises(ExerciseError, match="divide by the base"):
         M.check_mixed_cost(lambda fr, cb, cg: (1 - fr) * cb + fr * cg)
     with pytest.raises(ExerciseError, match="other"):

@@ -1,5 +1,6 @@
-"""The MLP miniatures in quick mode: each claim's verdict against its interval, the intervals against
-the raw per-seed numbers, and each experiment's headline numbers against independent references."""
+"""The MLP miniatures in quick mode: each claim's verdict against its interval, the intervals
+against the raw per-seed numbers, and each experiment's headline numbers against independent
+references."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def _check_claims(r, diffs):
     assert r["interval"] == (r["claims"][0]["lo"], r["claims"][0]["hi"])
     assert r["reproduces"] == (r["verdict"] == "reproduces")
     assert len(diffs) == len(r["claims"])
-    for c, d in zip(r["claims"], diffs):
+    for c, d in zip(r["claims"], diffs, strict=True):
         d = np.asarray(d, float)
         assert c["verdict"] == _rule(c["lo"], c["hi"], c["expected_sign"]), c
         assert c["n"] == len(d) == len(r["config"]["seeds"]) >= 5
@@ -309,7 +310,8 @@ def test_every_experiment_has_a_figure_and_reproduce_writes_png_svg_and_the_verd
         for c in result(n)["claims"]:
             row = [ln for ln in md.splitlines() if c["claim"] in ln]
             assert len(row) == 1 and c["verdict"] in row[0]
-            assert re.search(r"(holds in \d/3 cells|same in \d/3 cells|the only cell run)", row[0]), row[0]
+            assert re.search(r"(holds in \d/3 cells|same in \d/3 cells|the only cell run)",
+                             row[0]), row[0]
     from PIL import Image
     with Image.open(tmp_path / "mlp_gsam_cos.png") as im:
         dpi = im.info.get("dpi", (0, 0))[0]
@@ -330,7 +332,8 @@ def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
         calls.append((name, round(lr, 6)))
         return {"claims": [_claim("inconclusive" if lr > 0.11 else "reproduces"),
                            _claim("contradicts", "c1")]}
-    res = {"x": {"config": {"lr": 0.1}, "claims": [_claim("reproduces"), _claim("contradicts", "c1")]},
+    res = {"x": {"config": {"lr": 0.1},
+                 "claims": [_claim("reproduces"), _claim("contradicts", "c1")]},
            "y": {"config": {"lr": 0.1}, "claims": [_claim("inconclusive", "c2")]}}
     E.neighbourhood(res, run=fake_run)
     assert calls == [("x", 0.08), ("x", 0.125)]      # y: inconclusive at the centre, not rerun
@@ -339,7 +342,8 @@ def test_neighbourhood_a_claim_that_flips_in_one_lr_cell_is_mixed():
     assert c0["over"]["verdict"] == "mixed" and res["x"]["verdict_over_cells"] == "mixed"
     assert "same in 2/3 cells" in c0["over"]["text"]
     assert c1["over"]["text"] == "contradicts; holds in 3/3 cells"
-    assert res["y"]["claims"][0]["over"]["text"].startswith("inconclusive at the centre (the only cell")
+    assert res["y"]["claims"][0]["over"]["text"].startswith(
+        "inconclusive at the centre (the only cell")
     md = table(res)
     assert "**mixed** (reproduces at the centre, same in 2/3 cells" in md
     assert "**contradicts** (holds in 3/3 cells)" in md
@@ -354,6 +358,7 @@ def test_plots_and_their_helpers_do_not_import_the_experiments():
     """Data flows one way: experiments compute, plots draw (no import cycle)."""
     import ast
     import inspect
+
     from gamtoy.mlp import verdicts
     for mod in (P, lab, verdicts):
         tree = ast.parse(inspect.getsource(mod))
@@ -367,6 +372,7 @@ def test_quick_mode_runs_the_edge_experiments_on_eight_seeds():
     assert len(lab.EDGE_SEEDS) == 8
     assert lab.edge_seeds("gsam_cos", True, {"lr": 0.2}) == {"lr": 0.2, "seeds": lab.EDGE_SEEDS}
     assert lab.edge_seeds("gsam_cos", True, {"seeds": (0, 1)}) == {"seeds": (0, 1)}
-    assert lab.edge_seeds("gsam_cos", False, {}) == {} and lab.edge_seeds("label_noise", True, {}) == {}
+    assert lab.edge_seeds("gsam_cos", False, {}) == {}
+    assert lab.edge_seeds("label_noise", True, {}) == {}
     assert len(result("gsam_cos")["config"]["seeds"]) == 8
     assert len(result("hessian_spectrum_digits")["config"]["seeds"]) == 5

@@ -720,7 +720,8 @@ def test_numpy_scalars_and_0d_arrays_are_accepted_and_give_the_same_steps(kw):
     (dict(xi=float("inf")), ValueError, "xi must be positive and finite"),
     (dict(xi=-1e-12), ValueError, "xi must be positive"),
     (dict(xi=0.0), ValueError, "xi must be positive"),
-    (dict(base="momentum", momentum=np.float32(1.0)), ValueError, r"momentum must be in \[0.0, 1.0\)"),
+    (dict(base="momentum", momentum=np.float32(1.0)), ValueError,
+     r"momentum must be in \[0.0, 1.0\)"),
     (dict(base="momentum", momentum=True), TypeError, "momentum must be a real number"),
     (dict(base="adam", betas=(0.9, float("nan"))), ValueError, r"betas\[1\] must be in"),
     (dict(base="adam", betas=0.9), TypeError, r"betas must be a pair"),
@@ -750,7 +751,8 @@ def test_gam_accel_weights_are_between_0_and_1(key):
     ("sam", dict(alpha=0.3), r"unknown hyper-parameter\(s\) \['alpha'\] for 'sam'"),
     ("gnp", dict(variant=3), "unknown variant 3; valid: paper, official"),
     ("gsam", dict(rho_schedule="cos"), "unknown rho_schedule 'cos'; valid: None, lr"),
-    ("momentum", dict(rho_schedule="lr"), "rho_schedule='lr' would be ignored: 'momentum' has no rho"),
+    ("momentum", dict(rho_schedule="lr"),
+     "rho_schedule='lr' would be ignored: 'momentum' has no rho"),
 ])
 def test_keywords_that_would_be_ignored_or_are_unknown_are_errors(name, kw, match):
     with pytest.raises(ValueError, match=match):
@@ -773,7 +775,7 @@ def test_a_decreasing_lr_that_goes_negative_is_an_error_naming_the_step_before_t
     with pytest.raises(ValueError, match="at step t=6"):
         opt.check_schedules(10)
     state, theta = opt.init(np.ones(2)), np.ones(2)
-    for t in range(5):
+    for _t in range(5):
         theta, state, _ = opt.update(theta, state, L)
     with pytest.raises(ValueError, match="at step t=6"):  # also when stepping by hand
         opt.update(theta, state, L)

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 
 import gamtoy as gt
-from gamtoy.landscapes import Landscape
 from gamtoy import outcomes as O
 from gamtoy.figures import basin_map
 from gamtoy.figures import gam_fig1 as G
 from gamtoy.figures import ridge as R
-from gamtoy.landscapes import critical
+from gamtoy.landscapes import Landscape, critical
 
 run_mod = importlib.import_module("gamtoy.run")   # the module (gamtoy.run is also the function)
 LANDSCAPES = ["ridge", "fig1a", "fig1b", "gsam_fig1", "himmelblau", "quadratic", "rosenbrock"]
@@ -28,7 +27,8 @@ def fd_grad(L, P, h=1e-6):
 
 
 def fd_hessian(L, P, h=1e-4):
-    """Central differences of the loss itself (not of L.grad): independent of the compiled derivatives."""
+    """Central differences of the loss itself (not of L.grad): independent of the compiled
+    derivatives."""
     e = np.eye(2) * h
     H = np.empty(P.shape[:-1] + (2, 2))
     for i in range(2):
@@ -51,7 +51,7 @@ def test_critical_points_are_critical_and_typed_by_an_independent_hessian(name):
     np.testing.assert_allclose(eig, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
     kinds = np.where(eig[:, 0] > 0, "minimum", np.where(eig[:, 1] < 0, "maximum", "saddle"))
     assert [c.kind for c in cps if c.kind != "degenerate"] == \
-        [k for k, c in zip(kinds, cps) if c.kind != "degenerate"]
+        [k for k, c in zip(kinds, cps, strict=True) if c.kind != "degenerate"]
     # the known minima come first, in their order, and the saddles accessor lists the saddles
     np.testing.assert_allclose(P[:len(L.minima)], L.minima, atol=1e-9)
     assert len(L.saddles) == sum(c.kind == "saddle" for c in cps)
@@ -84,7 +84,8 @@ def test_a_finer_search_finds_no_other_critical_point_on_the_ridge():
 def test_hessian_kind_boundaries():
     k = critical.hessian_kind(np.array([[0.3, 2.0], [-0.3, 2.0], [-2.0, -0.3], [0.0, 2.0],
                                         [-2.0, 0.0], [-2.0, 1e-12], [1e-12, 2.0]]))
-    assert k.tolist() == [0, 1, 2, 3, 3, 3, 3]   # an eigenvalue within 1e-8 of the larger: degenerate
+    # an eigenvalue within 1e-8 of the larger: degenerate
+    assert k.tolist() == [0, 1, 2, 3, 3, 3, 3]
 
 
 def test_classify_labels_points_by_their_own_gradient_and_hessian():

@@ -335,7 +335,8 @@ def test_xy_arithmetic_equals_the_array_arithmetic_bit_for_bit(rng):
     s = rng.uniform(1, 2, size=(6, 1))
     for got, want in [(a + b, A + B), (a - b, A - B), (a * 0.7, A * 0.7), (0.7 * a, 0.7 * A),
                       (a / 0.3, A / 0.3), (a * s, A * s), (a / s, A / s), (a * b, A * B),
-                      (a / b, A / B), (-a, -A), (a + 0.2, A + 0.2), (np.sqrt(a * a), np.sqrt(A * A)),
+                      (a / b, A / B), (-a, -A), (a + 0.2, A + 0.2),
+                      (np.sqrt(a * a), np.sqrt(A * A)),
                       (unit(a, 1e-12), unit(A, 1e-12))]:
         assert type(got) is XY
         assert_array_equal(got.array(), want)

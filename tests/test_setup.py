@@ -14,7 +14,7 @@ def _name(req):
 def _pyproject_deps():
     p = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     deps = {_name(d) for d in p["dependencies"]}
-    for extra, reqs in p["optional-dependencies"].items():
+    for reqs in p["optional-dependencies"].values():
         deps |= {_name(r) for r in reqs if not r.startswith("gamtoy")}
     return deps
 

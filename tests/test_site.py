@@ -19,7 +19,6 @@ import threading
 import time
 
 import pytest
-
 from test_browser import ARGS, CHROMIUM, _need_browser, screenshot_dir
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -95,8 +95,8 @@ def test_wilson_bad_input():
         S.wilson(5, 4)
 
 
-@pytest.mark.parametrize("k1, n1, k2, n2", [(37, 120, 22, 130), (0, 30, 4, 17), (400, 400, 391, 400),
-                                            (13, 51, 13, 51), (2, 9, 7, 11)])
+@pytest.mark.parametrize("k1, n1, k2, n2", [(37, 120, 22, 130), (0, 30, 4, 17),
+                                            (400, 400, 391, 400), (13, 51, 13, 51), (2, 9, 7, 11)])
 def test_unpaired_newcombe_is_statsmodels_newcomb(k1, n1, k2, n2):
     from statsmodels.stats.proportion import confint_proportions_2indep
     ref = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
@@ -111,7 +111,8 @@ def test_newcombe_paired_reproduces_the_published_example():
     complete response before/after consolidation (Cavo et al. 2012), a, b, c, d = 59, 6, 16, 80:
     estimate -0.0621, 95% CI -0.1186 to -0.0046."""
     D, lo, hi = S.newcombe_paired(59, 6, 16, 80)
-    assert (round(float(D), 4), round(float(lo), 4), round(float(hi), 4)) == (-0.0621, -0.1186, -0.0046)
+    assert (round(float(D), 4), round(float(lo), 4), round(float(hi), 4)) == \
+        (-0.0621, -0.1186, -0.0046)
 
 
 def test_newcombe_paired_without_correlation_is_the_unpaired_interval():
@@ -162,8 +163,8 @@ def test_paired_fraction_diff_counts_by_brute_force_and_bad_input():
     rng = np.random.default_rng(5)
     x1, x2 = rng.random(57) < 0.4, rng.random(57) < 0.7
     p = S.paired_fraction_diff(x1, x2)
-    b = sum(1 for u, v in zip(x1, x2) if u and not v)
-    c = sum(1 for u, v in zip(x1, x2) if v and not u)
+    b = sum(1 for u, v in zip(x1, x2, strict=True) if u and not v)
+    c = sum(1 for u, v in zip(x1, x2, strict=True) if v and not u)
     assert (p["b"], p["c"]) == (b, c) and p["mean"] == pytest.approx((b - c) / 57)
     with pytest.raises(ValueError, match="boolean"):
         S.paired_fraction_diff(x1.astype(int), x2)
@@ -219,14 +220,17 @@ def test_neighbourhood_cells_centre_first_one_at_a_time_and_full():
 
 
 def test_mlp_rule_reruns_an_experiment_when_any_claim_is_decisive():
-    """One decisive claim among inconclusive ones is enough to run the other lr cells; none is not."""
+    """One decisive claim among inconclusive ones is enough to run the other lr cells; none is
+    not."""
     from gamtoy.mlp import experiments as E
-    c = lambda v, nm: {"paper": "P", "claim": nm, "what": "a - b", "expected_sign": 1,
-                       "estimate": 0.1, "lo": 0.0, "hi": 0.2, "n": 5, "verdict": v}
+    def c(v, nm):
+        return {"paper": "P", "claim": nm, "what": "a - b", "expected_sign": 1,
+                "estimate": 0.1, "lo": 0.0, "hi": 0.2, "n": 5, "verdict": v}
     assert E.needs_cells([c("inconclusive", "c0"), c("reproduces", "c1")])
     assert not E.needs_cells([c("inconclusive", "c0"), c("inconclusive", "c1")])
     calls = []
-    res = {"x": {"config": {"lr": 0.2}, "claims": [c("inconclusive", "c0"), c("contradicts", "c1")]}}
+    res = {"x": {"config": {"lr": 0.2},
+                 "claims": [c("inconclusive", "c0"), c("contradicts", "c1")]}}
     E.neighbourhood(res, run=lambda name, quick, lr: calls.append(round(lr, 6)) or
                     {"claims": [c("inconclusive", "c0"), c("contradicts", "c1")]})
     assert calls == [0.16, 0.25]

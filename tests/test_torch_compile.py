@@ -28,7 +28,7 @@ def compiled():
 
 def _reset(model, theta0):
     with torch.no_grad():
-        for p, t in zip(model.parameters(), theta0):
+        for p, t in zip(model.parameters(), theta0, strict=True):
             p.copy_(t)
 
 
@@ -43,7 +43,7 @@ def test_a_compiled_model_takes_the_eager_steps_with_the_first_order_methods(com
         _reset(eager, theta0)
         opt = gtt.get(name, eager.parameters(), lr=0.1, base="momentum", **hyper)
         for _ in range(3):
-            opt.step(lambda: F.cross_entropy(eager(X), y))
+            opt.step(lambda eager=eager: F.cross_entropy(eager(X), y))
         _reset(model, theta0)
         opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum", **hyper)
         for _ in range(3):

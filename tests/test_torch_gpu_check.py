@@ -6,9 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tools import gpu_check  # noqa: E402
 from gamtoy.torch.optimizers import CLASSES  # noqa: E402
-
+from tools import gpu_check  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

@@ -15,8 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
-from gamtoy.torch import kernels  # noqa: E402
-from gamtoy.torch import get  # noqa: E402
+from gamtoy.torch import get, kernels  # noqa: E402
 from tools.gpu_check import _batch, _mlp, _opt, _takes, variants  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -35,7 +34,8 @@ def no_host_reads(monkeypatch):
         real = getattr(torch.Tensor, name)
 
         def read(self, *a, _real=real, _name=name, **k):
-            if on[0] and "torch/optim" not in sys._getframe(1).f_code.co_filename.replace("\\", "/"):
+            if on[0] and "torch/optim" not in (
+                    sys._getframe(1).f_code.co_filename.replace("\\", "/")):
                 raise HostRead(f"Tensor.{_name}() inside a step")
             return _real(self, *a, **k)
         monkeypatch.setattr(torch.Tensor, name, read)
@@ -60,7 +60,7 @@ def test_a_step_with_diagnostics_unread_reads_nothing_on_the_host(no_host_reads,
     finally:
         no_host_reads[0] = False
     # the step happened, and its diagnostics are there to be read afterwards
-    assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
     assert torch.isfinite(loss) and not opt.diagnostics["skipped"]
     assert all(torch.isfinite(torch.as_tensor(v)).all() for k, v in opt.diagnostics.items()
                if k != "skipped")

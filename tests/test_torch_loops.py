@@ -8,10 +8,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from test_torch_optim import _setup  # noqa: E402  (the tiny MLP and its data, on the CPU)
+
 import gamtoy.optim  # noqa: E402
 import gamtoy.torch as gtt  # noqa: E402
 from gamtoy.optim import schedules  # noqa: E402
-from test_torch_optim import _setup  # noqa: E402  (the tiny MLP and its data, on the CPU)
 
 F = torch.nn.functional
 # non-default hyper-parameters (asymmetric values) for each optimizer
@@ -92,7 +93,8 @@ def _grads_by_hand_closure(model, X, y):
     loss without its graph."""
     def closure():
         loss = F.cross_entropy(model(X), y)
-        for p, g in zip(model.parameters(), torch.autograd.grad(loss, list(model.parameters()))):
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        for p, g in zip(model.parameters(), grads, strict=True):
             p.grad = g
         return loss.detach()
     return closure
@@ -114,7 +116,8 @@ def test_hvp_methods_without_a_graph_say_to_return_the_loss_or_use_gam_accel(nam
     model, X, y = _setup()
     before = _vec(model)
     opt = _opt(name, model)
-    with pytest.raises(RuntimeError, match=r"return the loss without calling backward\(\).*GAMAccel"):
+    with pytest.raises(RuntimeError,
+                       match=r"return the loss without calling backward\(\).*GAMAccel"):
         opt.step(_grads_by_hand_closure(model, X, y))
     assert torch.equal(_vec(model), before)
 
@@ -242,13 +245,13 @@ def _sam_by_hand(model, X, y, rho, lr, max_norm):
     g = torch.autograd.grad(F.cross_entropy(model(X), y), ps)
     n = torch.sqrt(sum((x * x).sum() for x in g))
     with torch.no_grad():
-        for p, x in zip(ps, g):
+        for p, x in zip(ps, g, strict=True):
             p.add_(x, alpha=float(rho / (n + 1e-12)))
     g_p = torch.autograd.grad(F.cross_entropy(model(X), y), ps)
     n_d = torch.sqrt(sum((x * x).sum() for x in g_p))
     c = min(1.0, max_norm / (float(n_d) + 1e-6))
     with torch.no_grad():
-        for p, x, d in zip(ps, g, g_p):
+        for p, x, d in zip(ps, g, g_p, strict=True):
             p.sub_(x, alpha=float(rho / (n + 1e-12)))
             p.sub_(d, alpha=lr * c)
     return float(n_d)

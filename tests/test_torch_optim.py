@@ -201,7 +201,7 @@ def _grad(model, X, y):
 
 @torch.no_grad()
 def _shift(model, v, s):
-    for p, x in zip(model.parameters(), v):
+    for p, x in zip(model.parameters(), v, strict=True):
         p.add_(x, alpha=s)
 
 
@@ -222,7 +222,7 @@ def test_gnp_official_step_equals_a_hand_computation_from_autograd_gradients(dev
         _shift(ref, u, r)
         g_p = _grad(ref, X, y)
         _shift(ref, u, -r)
-        d = [(1 - alpha) * a + alpha * b for a, b in zip(u, g_p)]
+        d = [(1 - alpha) * a + alpha * b for a, b in zip(u, g_p, strict=True)]
         nd = _gnorm(d)
         if nd >= 5.0:
             d = [x * 5.0 / nd for x in d]
@@ -269,7 +269,7 @@ def test_hvp_modes_give_equal_steps_on_a_batchnorm_model(name, device):
         opt = gtt.get(name, model.parameters(), lr=0.1, base="momentum", model=model, hvp=hvp,
                       rho=0.13, alpha=0.7, weight_decay=1e-3)
         for _ in range(3):
-            opt.step(lambda: F.cross_entropy(model(X), y))
+            opt.step(lambda model=model, X=X, y=y: F.cross_entropy(model(X), y))
         got[hvp] = (_vec(model), model[1].running_mean.clone().cpu(),
                     int(model[1].num_batches_tracked))
         if hvp == "auto":
@@ -289,7 +289,7 @@ def test_forward_over_reverse_under_autocast_with_batchnorm_is_told_and_auto_fal
         model, X, y = _setup(bn=True, dtype=torch.float32, device=device)
         opt = gtt.get("gam", model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13, alpha=0.7)
 
-        def closure():
+        def closure(model=model, X=X, y=y):
             with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
                 return F.cross_entropy(model(X), y)
         try:
@@ -327,7 +327,7 @@ def test_with_dropout_every_hvp_mode_takes_the_same_steps_and_leaves_the_same_ra
         opt = gtt.get(name, model.parameters(), lr=0.1, model=model, hvp=hvp, rho=0.13, alpha=0.7)
         torch.manual_seed(7)
         for _ in range(3):
-            opt.step(lambda: F.cross_entropy(model(X), y))
+            opt.step(lambda model=model, X=X, y=y: F.cross_entropy(model(X), y))
         got[hvp] = (_vec(model), torch.get_rng_state())
     for hvp in ("forward_over_reverse", "auto"):
         torch.testing.assert_close(got[hvp][0], got["double_backward"][0], rtol=1e-6, atol=1e-9)
@@ -358,7 +358,7 @@ def test_auto_says_what_it_chose_and_takes_double_backward_where_the_other_canno
         hvp_modes._AUTO[(params[0].device.type, params[0].dtype,
                     tuple(tuple(p.shape) for p in params))] = "forward_over_reverse"
 
-        def amp():
+        def amp(model=model, X=X, y=y):
             with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
                 return F.cross_entropy(model(X), y)
         opt.step(amp)
@@ -399,7 +399,8 @@ def _peak_sets(name):
     """Peak tensor memory of one step, in parameter-sized sets (data excluded)."""
     from tools.memory import peak_tensor_bytes
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(100, 100), torch.nn.Tanh(), torch.nn.Linear(100, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(100, 100), torch.nn.Tanh(),
+                                torch.nn.Linear(100, 10))
     X, y = torch.randn(2, 100), torch.randint(0, 10, (2,))
     params = list(model.parameters())
     if name == "sgd":

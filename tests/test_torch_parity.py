@@ -32,7 +32,7 @@ def _data(seed=0, n=24):
 
 def _unpack(theta):
     out, i = [], 0
-    for a, b in zip(SIZES[:-1], SIZES[1:]):
+    for a, b in zip(SIZES[:-1], SIZES[1:], strict=True):
         W = theta[i:i + a * b].reshape(b, a)
         i += a * b
         out.append((W, theta[i:i + b]))
@@ -82,7 +82,7 @@ def path(request, monkeypatch, device):
 
 def _torch_mlp(theta, device="cpu"):
     layers = []
-    for k, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for k, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:], strict=True)):
         layers.append(torch.nn.Linear(a, b).double())
         if k < len(SIZES) - 2:
             layers.append(torch.nn.Tanh())
@@ -92,7 +92,7 @@ def _torch_mlp(theta, device="cpu"):
 
 
 def _theta0(seed=1):
-    n = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:]))
+    n = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:], strict=True))
     return np.random.default_rng(seed).normal(size=n) * 0.7
 
 

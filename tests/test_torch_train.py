@@ -64,7 +64,8 @@ def test_resume_with_more_epochs_equals_a_fresh_run_on_the_longer_cosine(tmp_pat
     train.main(base + ["--out", a, "--epochs", "1"])
     train.main(base + ["--out", a, "--epochs", "3", "--resume"])
     train.main(base + ["--out", b, "--epochs", "3"])
-    rows_a, rows_b = _rows(os.path.join(a, "metrics.jsonl")), _rows(os.path.join(b, "metrics.jsonl"))
+    rows_a = _rows(os.path.join(a, "metrics.jsonl"))
+    rows_b = _rows(os.path.join(b, "metrics.jsonl"))
     assert [r["epoch"] for r in rows_a] == [1, 2, 3]
     assert _same_weights(os.path.join(a, "checkpoint.pt"), os.path.join(b, "checkpoint.pt"))
     assert [r["train_loss"] for r in rows_a] == [r["train_loss"] for r in rows_b]
@@ -92,16 +93,17 @@ def test_resume_drops_a_half_written_last_metrics_line_with_a_warning(tmp_path, 
 
 def test_resume_refuses_other_settings_and_fewer_epochs(tmp_path, device):
     out = str(tmp_path / "run")
-    train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "2"])
+    train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out,
+                                "--epochs", "2"])
     with pytest.raises(train.UsageError, match=r"--optimizer gam.*--optimizer sam"):
-        train.main(_tiny(device) + ["--optimizer", "sam", "--rho", "0.07", "--out", out, "--epochs", "3",
-                           "--resume"])
+        train.main(_tiny(device) + ["--optimizer", "sam", "--rho", "0.07", "--out", out,
+                                    "--epochs", "3", "--resume"])
     with pytest.raises(train.UsageError, match=r"--rho 0.07.*--rho 0.08"):
-        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.08", "--out", out, "--epochs", "3",
-                           "--resume"])
+        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.08", "--out", out,
+                                    "--epochs", "3", "--resume"])
     with pytest.raises(train.UsageError, match=r"--epochs 1: .* at epoch 2 already"):
-        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out, "--epochs", "1",
-                           "--resume"])
+        train.main(_tiny(device) + ["--optimizer", "gam", "--rho", "0.07", "--out", out,
+                                    "--epochs", "1", "--resume"])
 
 
 def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path, device):
@@ -115,10 +117,12 @@ def test_hvp_flag_reaches_gam_where_gam_has_the_switch(tmp_path, device):
         with pytest.raises(train.UsageError, match="--hvp forward_over_reverse: .* no hvp"):
             train.main(argv)
     with pytest.raises(train.UsageError, match=r"--hvp auto: only gam, sam\+gam and gsam\+gam"):
-        train.main(_tiny(device) + ["--optimizer", "gam_accel", "--hvp", "auto", "--out", str(tmp_path)])
+        train.main(_tiny(device) + ["--optimizer", "gam_accel", "--hvp", "auto",
+                                    "--out", str(tmp_path)])
 
 
-def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch, device):
+def test_a_full_disk_during_a_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch,
+                                                                       device):
     import errno
     out, calls, real_save = str(tmp_path / "run"), [], torch.save
 
@@ -251,7 +255,7 @@ def test_the_cli_trains_with_a_flatness_bar_and_refuses_every_bad_argument_in_on
     assert "top Hessian eigenvalues" in ok["stdout"] and "test loss" in ok["stdout"]
     assert f"wrote {out / 'metrics.jsonl'}" in ok["stdout"]
 
-    for (argv, names), got in zip(cases, bad):
+    for (argv, names), got in zip(cases, bad, strict=True):
         lines = got["stderr"].splitlines()
         assert got["rc"] == 2 and len(lines) == 1, (argv, got)
         assert "Traceback" not in got["stderr"] and names in lines[0], (argv, lines)
@@ -348,7 +352,8 @@ def test_models_have_the_expected_output_shapes(device):
 
 def test_lanczos_and_hutchinson_match_the_dense_hessian(device):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                torch.nn.Linear(4, 2)).double()
     X, y = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
     model, X, y = model.to(device), X.to(device), y.to(device)
     loss_fn = torch.nn.functional.cross_entropy
@@ -357,7 +362,7 @@ def test_lanczos_and_hutchinson_match_the_dense_hessian(device):
 
     def f(v):
         return loss_fn(torch.func.functional_call(model, {n: t for (n, _), t in zip(
-            model.named_parameters(), _split(v, params))}, (X,)), y)
+            model.named_parameters(), _split(v, params), strict=True)}, (X,)), y)
 
     H = torch.autograd.functional.hessian(f, theta).cpu().numpy()
     res = flatness(model, loss_fn, [(X, y)], k=2, probes=300, steps=100)
@@ -367,7 +372,8 @@ def test_lanczos_and_hutchinson_match_the_dense_hessian(device):
 
 
 def _split(v, params):
-    return [t.view_as(p) for t, p in zip(torch.split(v, [p.numel() for p in params]), params)]
+    pieces = torch.split(v, [p.numel() for p in params])
+    return [t.view_as(p) for t, p in zip(pieces, params, strict=True)]
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")

@@ -179,7 +179,8 @@ def test_kill_9_during_checkpoint_writes_and_mid_epoch_loses_nothing(tmp_path):
     assert not _temporaries(out)  # stale temporaries of the kills removed
     ref = str(tmp_path / "ref")
     train.main(ARGS + ["--out", ref])
-    got, want = (torch.load(os.path.join(d, "checkpoint.pt"), weights_only=True) for d in (out, ref))
+    got, want = (torch.load(os.path.join(d, "checkpoint.pt"), weights_only=True)
+                 for d in (out, ref))
     assert got["epoch"] == want["epoch"] == 9
     for k in want["model"]:
         assert torch.equal(got["model"][k], want["model"][k]), (seed, k)

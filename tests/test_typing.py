@@ -10,7 +10,8 @@ import gamtoy as gt
 import gamtoy.stats as stats
 
 PUBLIC = [gt.run, gt.optim.get, gt.landscapes.get, gt.landscapes.from_function,
-          *(getattr(gt.flatness, n) for n in ("r0", "r1", "surrogate_gap", "gam_point", "sam_point")),
+          *(getattr(gt.flatness, n)
+            for n in ("r0", "r1", "surrogate_gap", "gam_point", "sam_point")),
           *(getattr(stats, n) for n in ("wilson", "paired", "fraction_diff", "paired_fraction_diff",
                                         "newcombe_paired", "verdict", "fmt"))]
 # untyped on purpose: callables of any signature, and the torch process group (any backend)

@@ -14,9 +14,16 @@ from gamtoy import flatness as F
 from gamtoy.figures import ridge as R
 from gamtoy.figures.style import MARKERS
 from gamtoy.optim import schedules
-from gamtoy.widgets import (ExplorerState, explorer, lens, lens_render, png_bytes, readout_rows,
-                            render)
-from gamtoy.widgets import canvas
+from gamtoy.widgets import (
+    ExplorerState,
+    canvas,
+    explorer,
+    lens,
+    lens_render,
+    png_bytes,
+    readout_rows,
+    render,
+)
 from gamtoy.widgets.explore import ASCENT_MARKS, MAX_STEPS
 
 SIX = ("sgd", "sam", "gnp", "gsam", "gam", "gam_accel")
@@ -135,7 +142,7 @@ def test_sliders_hold_every_initial_value_exactly():
             assert all(getattr(st, k) == v for k, v in odd.items())
     w = lens(landscape="fig1a", x=1.995, y=0.013, rho=0.437)
     assert (w.last["point"] == (1.995, 0.013)).all() and w.last["rho"] == 0.437
-    for k, s in _sliders(w).items():
+    for s in _sliders(w).values():
         assert float(dict((v, lab) for lab, v in s.options)[s.value]) == s.value
     assert [canvas.label(v) for v in (0.05, round(0.1 + 0.2, 12), -3.0125, 1e-3)] == [
         "0.05", "0.3", "-3.0125", "0.001"]

@@ -103,6 +103,7 @@ def _batch(n, dtype, seed=1):
 def _takes(name, arg):
     """Whether the optimizer class behind `name` accepts the keyword `arg`."""
     import inspect
+
     import gamtoy.torch as gtt
     cls = getattr(gtt, "CLASSES", {}).get(name) if hasattr(gtt, "CLASSES") else None
     if cls is None:
@@ -170,11 +171,11 @@ def part_parity(dev, quick, budget, reserve):
                 opt = _opt(name, model, kw)
                 xb, yb = X.to(d), y.to(d)
                 for _ in range(steps):
-                    opt.step(lambda: F.cross_entropy(model(xb), yb))
+                    opt.step(lambda model=model, xb=xb, yb=yb: F.cross_entropy(model(xb), yb))
                 thetas.append([p.detach().cpu() for p in model.parameters()])
-            diff = max(float((a - b).abs().max()) for a, b in zip(*thetas))
-            moved = max(float((a - b.detach()).abs().max()) for a, b in zip(thetas[0],
-                                                                            ref.parameters()))
+            diff = max(float((a - b).abs().max()) for a, b in zip(*thetas, strict=True))
+            moved = max(float((a - b.detach()).abs().max())
+                        for a, b in zip(thetas[0], ref.parameters(), strict=True))
             ok = diff <= PARITY_TOL and moved > 0
             rows.append({"optimizer": label, "status": "ok" if ok else "failed",
                          "max_abs_diff": diff, "moved": moved})
@@ -202,7 +203,8 @@ def _amp_run(dev, name, kw, dtype, steps):
     taken = [float(v) for v in losses if v is not None]
     finite = all(math.isfinite(v) for v in taken) and all(
         bool(torch.isfinite(p).all()) for p in model.parameters())
-    moved = max(float((p.detach() - s).abs().max()) for p, s in zip(model.parameters(), start))
+    moved = max(float((p.detach() - s).abs().max())
+                for p, s in zip(model.parameters(), start, strict=True))
     ok = len(taken) >= 1 and finite and moved > 0
     return {"status": "ok" if ok else "failed", "steps": steps, "taken": len(taken),
             "skipped": steps - len(taken), "last_loss": taken[-1] if taken else None,
@@ -243,7 +245,7 @@ def part_sync(dev, quick, budget, reserve):
             # the finite-loss guard costs one sync per step off the CPU; measure without it
             opt = _opt(name, model, {**kw, "check_finite": False} if _takes(name, "check_finite")
                        else kw)
-            def closure():
+            def closure(model=model):
                 return F.cross_entropy(model(X), y)
             opt.step(closure)  # warm-up: lazy state (momentum buffers), first-call allocations
             torch.cuda.synchronize(dev)
@@ -380,7 +382,7 @@ def _worst(rows):
 
 # --- environment, output ---------------------------------------------------------------------
 def environment(dev):
-    env = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    env = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "torch": torch.__version__, "python": platform.python_version(),
            "platform": platform.platform(), "device": str(dev),
            "threads": torch.get_num_threads()}
@@ -420,8 +422,9 @@ def markdown(res):
            + ("." if res.get("complete") else "; INCOMPLETE (stopped during the next part)."), "",
            "`" + res["command"] + "`", "", "| part | status | seconds |", "|---|---|---|"]
     for name, p in res["parts"].items():
-        out.append(f"| {name} | {p['status']}{' (' + p['why'] + ')' if p.get('why') else ''}"
-                   f"{' ' + _cell(p['error']) if p.get('error') else ''} | {p.get('seconds', '')} |")
+        why = f" ({p['why']})" if p.get("why") else ""
+        error = " " + _cell(p["error"]) if p.get("error") else ""
+        out.append(f"| {name} | {p['status']}{why}{error} | {p.get('seconds', '')} |")
     p = res["parts"].get("tests")
     if p and "summary" in p:
         out += ["", "## Torch tests on the device", "", f"`{p['command']}` -> rc {p['rc']}: "
