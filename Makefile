@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit bench docs-figures clean site
+.PHONY: demo test unit lint bench docs-figures clean site
 
 # the torch that CI tests, installed before the extras so that pip does not pick a CUDA build
 # (pyproject allows torch>=2.3,<3). Elsewhere: make TORCH_INDEX="--index-url <PyTorch's CPU index>"
@@ -33,7 +33,11 @@ $(DEMO_STAMP): $(BIN)/python pyproject.toml
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m gamtoy reproduce --out figures/
 
-test: $(STAMP)
+# the house's linter (config: [tool.ruff] in pyproject.toml); `make test` runs it first
+lint: $(STAMP)
+	$(BIN)/python -m ruff check gamtoy tests benchmarks tools
+
+test: $(STAMP) lint
 	GAMTOY_CACHE=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider
 
 unit: $(STAMP)
