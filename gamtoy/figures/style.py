@@ -6,6 +6,7 @@ import contextlib
 import os
 
 from .. import _io
+from ..optim import specs as _specs
 
 DPI = 160
 RC = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 10,
@@ -13,22 +14,14 @@ RC = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fonts
       "axes.titlepad": 8, "figure.constrained_layout.use": False}
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
-# deficiencies (tests/test_figures.py checks a simulated deuteranopia and protanopia in CIELAB)
-OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-             "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-             "vermillion": "#D55E00", "reddish_purple": "#CC79A7"}
+# deficiencies (tests/test_figure_style.py checks a simulated deuteranopia and protanopia)
+OKABE_ITO = dict(_specs._OI)
 _OI = OKABE_ITO
-# one colour per optimizer, the same in every figure and widget; the paper's methods
-# (SGD, SAM, GSAM, GNP, GAM, GAM Alg. 2) get the six Okabe-Ito hues that stay apart for everyone
-OPTIMIZER_COLORS = {"sgd": _OI["vermillion"], "sam": _OI["blue"], "gsam": _OI["bluish_green"],
-                    "gnp": _OI["reddish_purple"], "gam": _OI["orange"],
-                    "gam_accel": _OI["sky_blue"], "momentum": _OI["black"], "adam": "#999999",
-                    "sam+gam": "#A08400", "gsam+gam": "#8C510A"}
-# and a line style each, so identity survives greyscale printing and any colour vision
-OPTIMIZER_LINESTYLES = {"sgd": "-", "sam": "--", "gsam": "-", "gnp": ":", "gam": "-.",
-                        "gam_accel": (0, (3, 1, 1, 1, 1, 1)), "sam+gam": (0, (6, 2)),
-                        "gsam+gam": (0, (1, 1)), "momentum": (0, (5, 1, 1, 1)),
-                        "adam": (0, (2, 2))}
+# one colour and one line style per optimizer, the same in every figure and widget: each is a
+# field of the optimizer's record (gamtoy.optim.specs), so a line style carries identity in
+# greyscale and for any colour vision
+OPTIMIZER_COLORS = {name: spec.colour for name, spec in _specs.SPECS.items()}
+OPTIMIZER_LINESTYLES = {name: spec.line for name, spec in _specs.SPECS.items()}
 # the default colour cycle (figures that do not name an optimizer) uses the same palette
 RC["axes.prop_cycle"] = __import__("cycler").cycler(
     color=[_OI[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",
