@@ -240,3 +240,25 @@ def test_no_one_letter_module_alias_means_two_modules():
 def names_a_module(node, name):
     """Whether the import names a module (`import x`, or a lowercase name from a package)."""
     return isinstance(node, ast.Import) or name.islower()
+
+
+def test_every_gamtoy_name_the_docstrings_and_comments_give_exists():
+    # `gamtoy.x.y` in backticks anywhere in the package must import or be an attribute: two
+    # docstrings once pointed to a gamtoy.lemmas.table that did not exist
+    missing = []
+    for path in sorted((ROOT / "gamtoy").rglob("*.py")):
+        for name in set(re.findall(r"`(gamtoy(?:\.[A-Za-z_]\w*)+)", path.read_text())):
+            parts, obj = name.split("."), None
+            for k in range(len(parts), 0, -1):
+                try:
+                    obj, rest = importlib.import_module(".".join(parts[:k])), parts[k:]
+                    break
+                except ImportError:
+                    continue
+            for attr in rest if obj is not None else []:
+                obj = getattr(obj, attr, None)
+                if obj is None:
+                    break
+            if obj is None:
+                missing.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not missing, "names that do not exist:\n" + "\n".join(missing)

@@ -327,7 +327,6 @@ OUTCOME_COLOURS = {"flat": OKABE_ITO["bluish_green"], "sgd_well": OKABE_ITO["ver
                    "other_well": OKABE_ITO["blue"], "saddle": OKABE_ITO["yellow"],
                    "moving": "0.85", "other_critical": OKABE_ITO["sky_blue"], "diverged": "k"}
 OUTCOME_LABELS = RIDGE_LABELS
-WELL_NAMES = "flat basin", "well 1", "well 2", "well 3", "well 4", "well 5", "well 6"
 
 
 def story_fraction(pop):
