@@ -99,8 +99,11 @@ def classify(landscape, points, diverged=None, gtol=GTOL, radius=RADIUS):
     if not (gtol > 0 and radius > 0):
         raise ValueError(f"gtol and radius must be > 0, got gtol={gtol!r}, radius={radius!r}")
     L = _landscapes.get(landscape)
-    P = np.asarray(points, float).reshape(-1, 2)
-    div = ~np.isfinite(P).all(-1)
+    P = np.asarray(points, float)
+    if P.ndim == 0 or P.shape[-1] != 2:
+        raise ValueError(f"points must be end points of shape (..., 2), got shape {P.shape}")
+    P = P.reshape(-1, 2)
+    div = ~np.isfinite(P).all(-1)  # a NaN or inf end point is a diverged run
     if diverged is not None:
         d = np.asarray(diverged, bool).reshape(-1)
         if d.shape != div.shape:

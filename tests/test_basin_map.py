@@ -41,3 +41,17 @@ def test_two_workers_give_the_same_map_as_one_process():
     two = basin_map.basin_map_data(workers=2, **kw)
     for nm in kw["optimizers"]:
         np.testing.assert_array_equal(one["per"][nm]["basin"], two["per"][nm]["basin"])
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [0, 1, -3, 2.5, True, "20"])
+def test_a_grid_size_that_is_not_an_integer_of_at_least_2_is_refused_before_any_run(n):
+    with pytest.raises(ValueError, match=r"n must be an integer >= 2"):
+        basin_map.basin_map_data(n=n)
+
+
+def test_an_unknown_optimizer_or_negative_steps_is_refused():
+    with pytest.raises(ValueError, match="unknown optimizer 'nope'"):
+        basin_map.basin_map_data(n=3, optimizers=("nope",), workers=1)
+    with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+        basin_map.basin_map_data(n=3, steps=-1, optimizers=("sgd",), workers=1)

@@ -181,3 +181,23 @@ def test_basin_map_survives_round_off(monkeypatch):
     b = basin_map.basin_map_data(**kw)
     for nm in a["per"]:
         assert np.sum(a["per"][nm]["basin"] != b["per"][nm]["basin"]) <= 1
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("points", [np.array([1.0, 2.0, 3.0]), np.float64(0.3), np.zeros((4, 3))])
+def test_points_not_of_shape_n_by_2_are_refused_naming_the_shape(points):
+    with pytest.raises(ValueError, match=r"points must be end points of shape \(\.\.\., 2\)"):
+        O.classify("ridge", points)
+
+
+def test_a_nan_end_point_is_a_diverged_run_not_an_error():
+    ends = O.classify("ridge", np.array([[np.nan, 0.2], [-1.78309, 0.203988]]))
+    assert int(ends.code[0]) == int(O.Outcome.DIVERGED)
+    assert int(ends.code[1]) == int(O.Outcome.SADDLE)
+
+
+def test_an_unknown_landscape_or_a_bad_tolerance_is_refused():
+    with pytest.raises(ValueError, match="unknown landscape 'nope'"):
+        O.classify("nope", np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="gtol and radius must be > 0"):
+        O.classify("ridge", np.zeros((1, 2)), gtol=0.0)

@@ -50,6 +50,8 @@ def basin_map_data(n=300, bounds=None, steps=None, optimizers=None, hyper=None,
     `workers` (default: min(2, CPUs)) processes run the optimizers side by side (forked; each
     optimizer's numbers are the same as in one process); 1: all in this process.
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2 (an n x n grid of starts), got {n!r}")
     d_opt, d_hyper, d_steps = _settings()
     optimizers = tuple(optimizers or d_opt)
     hyper = d_hyper if hyper is None else hyper
